@@ -1,0 +1,23 @@
+# Two entry points, each creating its own virtual environment on first use:
+#   make report   set up, then write the whole reports/ folder
+#   make test     set up, then run ruff and the test suite
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+
+.PHONY: report test clean
+
+$(BIN)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
+	touch $@
+
+report: $(BIN)/.installed
+	$(BIN)/wdtheory report --out reports
+
+test: $(BIN)/.installed
+	$(BIN)/ruff check wdtheory tests benchmarks
+	$(BIN)/python -m pytest
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis
