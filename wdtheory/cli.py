@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from importlib.metadata import version
 
 from wdtheory.derivation import FORMATS
 from wdtheory.errors import WdtheoryError
@@ -47,6 +48,7 @@ def _parser() -> argparse.ArgumentParser:
         description="The theory of weight decay: derivations, "
         "proofs, fast update functions and reports.",
     )
+    parser.add_argument("--version", action="version", version=f"wdtheory {version('wdtheory')}")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     derive = commands.add_parser(
         "derive",
@@ -75,6 +77,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (WdtheoryError, _UsageError) as error:
         print(f"wdtheory: error: {error}", file=sys.stderr)
         return USER_ERROR
+    except SystemExit as done:  # --help and --version
+        return int(done.code or 0)
     except KeyboardInterrupt:
         print("wdtheory: interrupted", file=sys.stderr)
         return 130

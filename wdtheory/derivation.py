@@ -44,6 +44,7 @@ _RELATIONS = {
     "<-": (r"\leftarrow", "<-"),
     "<=>": (r"\Longleftrightarrow", "<=>"),
     ":=": (r":=", ":="),
+    "in": (r"\in", "in"),
 }
 
 
@@ -128,16 +129,35 @@ def _render_markdown(derivation: Derivation) -> str:
     return "\n".join(lines) + "\n"
 
 
+_LATEX_SPECIALS = {
+    "\\": r"\textbackslash{}",
+    "{": r"\{",
+    "}": r"\}",
+    "$": r"\$",
+    "&": r"\&",
+    "#": r"\#",
+    "^": r"\textasciicircum{}",
+    "_": r"\_",
+    "%": r"\%",
+    "~": r"\textasciitilde{}",
+}
+
+
+def _escape_latex(text: str) -> str:
+    """Plain text made safe for LaTeX text mode."""
+    return "".join(_LATEX_SPECIALS.get(char, char) for char in text)
+
+
 def _render_latex(derivation: Derivation) -> str:
-    lines = [rf"\section*{{{derivation.title}}}"]
+    lines = [rf"\section*{{{_escape_latex(derivation.title)}}}"]
     for section in derivation.sections:
-        lines += ["", rf"\subsection*{{{section.title}}}"]
+        lines += ["", rf"\subsection*{{{_escape_latex(section.title)}}}"]
         if section.intro:
-            lines.append(section.intro)
+            lines.append(_escape_latex(section.intro))
         for step in section.steps:
             lines += [r"\[", step.latex, r"\]"]
             if step.note:
-                lines.append(step.note)
+                lines.append(_escape_latex(step.note))
         lines += [f"% checked: {check}" for check in section.checks]
     return "\n".join(lines) + "\n"
 

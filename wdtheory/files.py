@@ -21,14 +21,23 @@ MANIFEST = ".wdtheory-manifest"
 
 
 def _atomic_write(path: Path, data: bytes) -> None:
+    """Write ``data`` to a temporary file beside ``path``, then rename it into place, with the
+    permissions an ordinary new file would get (``mkstemp`` alone would make it private)."""
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(handle, "wb") as stream:
             stream.write(data)
+        os.chmod(temporary, 0o666 & ~_umask())
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 class ReportFolder:
@@ -38,33 +47,37 @@ class ReportFolder:
         self.root = Path(root)
         if self.root.exists() and not self.root.is_dir():
             raise WdtheoryError(f"--out {self.root} exists and is not a folder")
-        self.root.mkdir(parents=True, exist_ok=True)
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise WdtheoryError(f"cannot create --out {self.root}: {error.strerror}") from None
         self.root = self.root.resolve()
         manifest = self.root / MANIFEST
         self.owned = set(manifest.read_text().split("\n")) - {""} if manifest.exists() else set()
-        self.written: list[str] = []
 
-    def _target(self, relative: str) -> Path:
-        target = (self.root / relative).resolve()
-        if self.root not in target.parents or relative.startswith("/"):
+    def _target(self, relative: str) -> tuple[str, Path]:
+        """The normalised name and the path it is written to; refuse anything outside the root
+        and any link (a link could point a page of ours at a file of the user's)."""
+        name = os.path.normpath(relative)
+        path = self.root / name
+        if os.path.isabs(relative) or "\n" in name or self.root not in path.resolve().parents:
             raise WdtheoryError(f"refusing to write {relative!r}: it is outside {self.root}")
-        return target
+        if path.is_symlink():
+            raise WdtheoryError(f"refusing to write {path}: it is a link")
+        return name, path
 
     def write(self, relative: str, data: str | bytes) -> Path:
         """Write ``data`` to ``root/relative`` atomically; refuse a file the tool did not write."""
-        target = self._target(relative)
-        if target.exists() and relative not in self.owned:
+        name, target = self._target(relative)
+        if target.exists() and name not in self.owned:
             raise WdtheoryError(
                 f"refusing to overwrite {target}: it was not written by wdtheory (not in {MANIFEST})"
             )
         target.parent.mkdir(parents=True, exist_ok=True)
+        if name not in self.owned:  # record ownership before the file exists
+            self.owned.add(name)
+            _atomic_write(self.root / MANIFEST, ("\n".join(sorted(self.owned)) + "\n").encode())
         payload = data.encode() if isinstance(data, str) else data
         if not (target.exists() and target.read_bytes() == payload):
             _atomic_write(target, payload)
-        self.written.append(relative)
         return target
-
-    def close(self) -> None:
-        """Record the files written in this run (and those written before) in the manifest."""
-        names = sorted(self.owned | set(self.written))
-        _atomic_write(self.root / MANIFEST, ("\n".join(names) + "\n").encode())

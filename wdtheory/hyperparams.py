@@ -9,27 +9,37 @@ from __future__ import annotations
 
 import math
 from fractions import Fraction
-from numbers import Real
+from numbers import Integral, Real
 
 import sympy as sp
 
 from wdtheory.errors import WdtheoryError
+from wdtheory.spec import format_number
 
-__all__ = ["Hyper", "as_hyper", "as_nonnegative", "check_interval", "to_float"]
+__all__ = ["as_hyper", "as_nonnegative", "check_interval", "show", "to_float"]
 
-Hyper = sp.Expr
+
+def show(value: object) -> str:
+    """A value as a user writes it: ``true``, ``0.1`` (terminating decimals), ``lam``, ``1/3``."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, sp.Rational) and set(sp.factorint(value.q)) <= {2, 5}:
+        return format_number(value)
+    return sp.sstr(value) if isinstance(value, sp.Basic) else repr(value)
 
 
 def as_hyper(name: str, value: object) -> sp.Expr:
-    """``value`` as an exact SymPy expression; floats are read through their shortest repr."""
+    """``value`` as an exact real SymPy expression; floats are read through their shortest repr."""
     if isinstance(value, bool) or value is None or isinstance(value, str):
-        raise WdtheoryError(f"{name}={value!r} is not a number or a SymPy expression")
+        raise WdtheoryError(f"{name}={show(value)} is not a number or a SymPy expression")
     if isinstance(value, sp.Basic):
-        if not isinstance(value, sp.Expr) or value.has(sp.nan, sp.zoo, sp.oo, -sp.oo):
-            raise WdtheoryError(f"{name}={value} is not a finite number or expression")
+        if not isinstance(value, sp.Expr) or getattr(value, "is_Matrix", False):
+            raise WdtheoryError(f"{name}={show(value)} is not a scalar number or expression")
+        if value.has(sp.nan, sp.zoo, sp.oo, -sp.oo) or value.is_real is False:
+            raise WdtheoryError(f"{name}={show(value)} is not a finite real number or expression")
         return value
-    if isinstance(value, int | Fraction):
-        return sp.Rational(value)
+    if isinstance(value, Integral | Fraction):
+        return sp.Rational(int(value)) if isinstance(value, Integral) else sp.Rational(value)
     if isinstance(value, Real):
         number = float(value)
         if not math.isfinite(number):
@@ -44,11 +54,11 @@ def check_interval(
     """Raise unless a numeric ``value`` lies in ``[low, high)`` (``[low, high]`` if closed);
     symbolic values pass, since their range is the user's assumption."""
     if value.is_number:
-        inside = low <= value and (value <= high if closed_high else value < high)
+        inside = value.is_real and low <= value and (value <= high if closed_high else value < high)
         if not inside:
             upper = "]" if closed_high else ")"
             allowed = f"[{low}, {high}{upper}" if math.isfinite(high) else f">= {low}"
-            raise WdtheoryError(f"{name}={value} is out of range; allowed: {allowed}")
+            raise WdtheoryError(f"{name}={show(value)} is out of range; allowed: {allowed}")
     return value
 
 

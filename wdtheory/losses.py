@@ -25,6 +25,7 @@ from dataclasses import dataclass
 
 import sympy as sp
 
+from wdtheory.derivation import Notation
 from wdtheory.errors import check_choice
 from wdtheory.sym import eliminate_deltas, recognise_sigmoid
 
@@ -46,7 +47,7 @@ class Loss:
 
     name: str
     title: str
-    labels: str
+    labels: Notation
     vector_output: bool
     formula: Callable[[sp.Expr, sp.Expr], sp.Expr]
 
@@ -74,21 +75,21 @@ LOSSES: dict[str, Loss] = {
         Loss(
             name="squared_error",
             title="squared error",
-            labels=r"y \in \mathbb{R}",
+            labels=Notation("R", r"\mathbb{R}"),
             vector_output=False,
             formula=lambda z, y: (z - y) ** 2 / 2,
         ),
         Loss(
             name="logistic",
             title="binary logistic loss",
-            labels=r"y \in \{0, 1\}",
+            labels=Notation("{0, 1}", r"\{0, 1\}"),
             vector_output=False,
             formula=lambda z, y: sp.log(1 + sp.exp(z)) - y * z,
         ),
         Loss(
             name="softmax",
             title="softmax cross-entropy",
-            labels=r"\mathbf{y} \in \{0, 1\}^K \text{ one-hot}",
+            labels=Notation("{0, 1}^K, one-hot", r"\{0, 1\}^K \text{ (one-hot)}"),
             vector_output=True,
             formula=_softmax_cross_entropy,
         ),

@@ -30,50 +30,63 @@ _DL_DB = Notation("dL/db", r"\frac{\partial L}{\partial b}")
 _DL_DB_SOFTMAX = Notation("grad_b L", r"\nabla_{\mathbf{b}} L")
 
 
+def _penalty_note(problem: Problem) -> str:
+    penalty = problem.penalty
+    if penalty.l2 != 0:
+        return "the penalty; " + (
+            "with the ½ the L2 gradient is l2·w, PyTorch's weight_decay = l2"
+            if penalty.half
+            else "without the ½ (Keras' l2) the L2 gradient is 2·l2·w, "
+            "PyTorch's weight_decay = 2·l2"
+        )
+    return "the penalty; its subgradient is l1·sign(w)" if penalty.l1 != 0 else "no penalty"
+
+
 def _objective_section(problem: Problem, forms: GradientForms) -> Section:
     model, loss, penalty = forms.model, problem.loss, problem.penalty
-    one_example = (
-        loss.formula(model.indexed["z"], model.indexed["y"])
-        if loss.vector_output
-        else loss.formula(model.z, model.y)
+    if loss.vector_output:
+        one_example = loss.formula(model.indexed["z"], model.indexed["y"])
+        predictor = model.predictor()
+        bias_penalty = penalty.display(model.bias)
+    else:
+        one_example = loss.formula(model.z, model.y)
+        predictor = Notation("w.T*x_i + b", to_latex(model.weights.T * model.x) + " + b")
+        bias_penalty = penalty.coordinate(model.bias)
+    w = model.weights.name
+    bold = rf"\mathbf{{{w}}}"
+    objective_text = f"(1/n) sum_i l(z_i, y_i) + R({w})" + (
+        " + R(b)" if problem.penalize_bias else ""
     )
-    predictor = (
-        model.predictor()
-        if loss.vector_output
-        else Notation("w.T*x_i + b", to_latex(model.weights.T * model.x) + " + b")
+    objective_latex = rf"\frac{{1}}{{n}}\sum_{{i=1}}^{{n}} \ell(z_i, y_i) + R({bold})" + (
+        " + R(b)" if problem.penalize_bias else ""
     )
-    bias_penalty = (
-        penalty.display(model.bias) if loss.vector_output else penalty.coordinate(model.bias)
-    )
-    steps = [
+    steps = (
         Step(
-            Notation("z_i", "z_i" if not loss.vector_output else r"\mathbf{z}_i"),
+            Notation("z_i", r"\mathbf{z}_i" if loss.vector_output else "z_i"),
             predictor,
             "the linear model's output for example i",
         ),
+        Step(Notation("l(z, y)", r"\ell(z, y)"), one_example, f"the {loss.title}"),
         Step(
-            Notation("l(z, y)", r"\ell(z, y)"),
-            one_example,
-            f"the {loss.title}, labels ${loss.labels}$",
+            Notation("y", r"\mathbf{y}" if loss.vector_output else "y"),
+            loss.labels,
+            "the labels",
+            relation="in",
         ),
         Step(
-            Notation("R(w)", r"R(\mathbf{w})"),
+            Notation(f"R({w})", rf"R({bold})"),
             penalty.display(model.weights),
-            "the penalty; with the ½ its gradient is λw (PyTorch's weight_decay), without it 2λw (Keras' l2)",
+            _penalty_note(problem),
         ),
         Step(
-            Notation("L(w, b)", r"L(\mathbf{w}, b)"),
-            Notation(
-                "(1/n) sum_i l(z_i, y_i) + R(w)" + (" + R(b)" if problem.penalize_bias else ""),
-                r"\frac{1}{n}\sum_{i=1}^{n} \ell(z_i, y_i) + R(\mathbf{w})"
-                + (r" + R(b)" if problem.penalize_bias else ""),
-            ),
-            ("the bias is penalised too: R(b) = " + sp.sstr(bias_penalty))
+            Notation(f"L({w}, b)", rf"L({bold}, b)"),
+            Notation(objective_text, objective_latex),
+            f"the bias is penalised too: R(b) = {sp.sstr(bias_penalty)}"
             if problem.penalize_bias
             else "the bias is not penalised",
         ),
-    ]
-    return Section("Objective", tuple(steps))
+    )
+    return Section("Objective", steps)
 
 
 def _gradient_section(problem: Problem, forms: GradientForms) -> Section:

@@ -14,14 +14,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import sympy as sp
-
 from wdtheory.errors import WdtheoryError
+from wdtheory.hyperparams import show
 from wdtheory.losses import LOSSES, Loss, get_loss
 from wdtheory.penalties import Penalty
-from wdtheory.spec import Spec, format_number, parse_spec
+from wdtheory.spec import Spec, parse_spec
 
-__all__ = ["PROBLEM_PARAMETERS", "Problem"]
+__all__ = ["PROBLEM_PARAMETERS", "RESERVED_NAMES", "Problem"]
 
 #: the keys a problem spec accepts, with their meaning
 PROBLEM_PARAMETERS = {
@@ -29,6 +28,35 @@ PROBLEM_PARAMETERS = {
     "l2": "strength of the L2 penalty (l2/2)*||w||^2, or l2*||w||^2 with half=false (>= 0)",
     "half": "true: the L2 penalty carries a 1/2 (PyTorch, d2l); false: it does not (Keras l2)",
     "penalize_bias": "true: the penalty applies to the bias too (default false)",
+}
+
+
+#: names the derivations use for their own symbols, so a strength may not be called so
+RESERVED_NAMES = {
+    "n": "the number of examples",
+    "d": "the number of features",
+    "K": "the number of classes",
+    "B": "the batch size",
+    "eta": "the learning rate",
+    "b": "the bias",
+    "w": "the weights",
+    "W": "the weights",
+    "X": "the data",
+    "x_i": "an example",
+    "y_i": "a label",
+    "z_i": "a prediction",
+    "p_i": "softmax probabilities",
+    "i": "an index",
+    "j": "an index",
+    "k": "an index",
+    "m": "an index",
+    "c": "a class index",
+    "u": "the prox variable",
+    "v": "the prox argument",
+    "s": "a singular value",
+    "r": "the rank",
+    "theta": "a coordinate",
+    "zhat": "a rotated target",
 }
 
 
@@ -51,7 +79,15 @@ class Problem:
         penalize_bias: bool = False,
     ) -> Problem:
         """A problem from Python values; strengths are numbers (kept exact) or SymPy symbols."""
-        return cls(get_loss(loss), Penalty.create(l1=l1, l2=l2, half=half), bool(penalize_bias))
+        penalty = Penalty.create(l1=l1, l2=l2, half=half)
+        for key, value in (("l1", penalty.l1), ("l2", penalty.l2)):
+            clash = sorted(s.name for s in value.free_symbols if s.name in RESERVED_NAMES)
+            if clash:
+                raise WdtheoryError(
+                    f"{key}={show(value)}: the name {clash[0]!r} stands for {RESERVED_NAMES[clash[0]]} "
+                    "in the derivations; choose another name (e.g. lam)"
+                )
+        return cls(get_loss(loss), penalty, bool(penalize_bias))
 
     @classmethod
     def from_spec(cls, spec: Spec | str) -> Problem:
@@ -61,20 +97,21 @@ class Problem:
         spec.check_params(PROBLEM_PARAMETERS)
         for flag in ("half", "penalize_bias"):
             if not isinstance(spec.get(flag, True), bool):
-                raise WdtheoryError(f"{flag}={spec.get(flag)} must be true or false")
+                raise WdtheoryError(f"{flag}={show(spec.get(flag))} must be true or false")
         return cls.create(spec.name, **spec.as_dict())
 
     @property
     def title(self) -> str:
         """A short human title, e.g. ``squared error + L2 (bias unpenalised)``."""
         bias = "bias penalised" if self.penalize_bias else "bias unpenalised"
-        return f"{self.loss.title} + {self.penalty.name} penalty ({bias})"
+        penalty = "no penalty" if self.penalty.name == "none" else f"{self.penalty.name} penalty"
+        return f"{self.loss.title} + {penalty} ({bias})"
 
     @property
     def text(self) -> str:
         """The problem in spec notation, e.g. ``squared_error(l2=lam, penalize_bias=true)``."""
         params = [
-            f"{key}={_show(value)}"
+            f"{key}={show(value)}"
             for key, value in (("l1", self.penalty.l1), ("l2", self.penalty.l2))
             if value != 0
         ]
@@ -83,13 +120,6 @@ class Problem:
         if self.penalize_bias:
             params.append("penalize_bias=true")
         return f"{self.loss.name}({', '.join(params)})"
-
-
-def _show(value: sp.Expr) -> str:
-    """A decimal for terminating rationals (as in specs), SymPy's text otherwise."""
-    if isinstance(value, sp.Rational) and set(sp.factorint(value.q)) <= {2, 5}:
-        return format_number(value)
-    return sp.sstr(value)
 
 
 def is_problem_spec(spec: Spec) -> bool:

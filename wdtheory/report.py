@@ -99,5 +99,4 @@ def write_report(
     ]
     index += [f"- [{page}]({page})" for page in pages]
     folder.write("index.md", "\n".join(index) + "\n")
-    folder.close()
     return ["index.md", *pages]

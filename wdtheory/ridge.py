@@ -147,7 +147,8 @@ def derive_ridge(problem: Problem) -> RidgeSolution:
         intro=f"Squared error with an L2 penalty whose gradient is {sp.sstr(strength)}·w: "
         "set the gradient to zero and solve.",
     )
-    return RidgeSolution(strength, solution, bias, (section, _svd_section(strength)))
+    design_names = ("X̃", "y") if problem.penalize_bias else ("X_c", "y_c")
+    return RidgeSolution(strength, solution, bias, (section, _svd_section(strength, *design_names)))
 
 
 def shrinkage_factor(strength: sp.Expr) -> tuple[sp.Expr, sp.Expr, sp.Expr]:
@@ -161,7 +162,7 @@ def shrinkage_factor(strength: sp.Expr) -> tuple[sp.Expr, sp.Expr, sp.Expr]:
     return objective, sp.factor(solution), sp.factor(s * solution / zhat)
 
 
-def _svd_section(strength: sp.Expr) -> Section:
+def _svd_section(strength: sp.Expr, design: str, target: str) -> Section:
     objective, theta_star, factor = shrinkage_factor(strength)
     j = sp.Symbol("j", integer=True, positive=True)
     r = sp.Symbol("r", integer=True, positive=True)
@@ -170,7 +171,8 @@ def _svd_section(strength: sp.Expr) -> Section:
         Step(
             Notation("L_j(theta)", r"L_j(\theta)"),
             objective,
-            "with X_c = U diag(s) Vᵀ, θ = Vᵀw and ẑ = Uᵀy_c, ‖X_c w - y_c‖² = Σ_j (s_j θ_j - ẑ_j)² + const: "
+            f"with {design} = U diag(s) Vᵀ, θ = Vᵀw and ẑ = Uᵀ{target}, "
+            f"‖{design} w - {target}‖² = Σ_j (s_j θ_j - ẑ_j)² + const: "
             "the problem splits into one scalar problem per singular direction",
         ),
         Step(Notation("theta*", r"\theta^*"), theta_star, "solved by SymPy (dL_j/dθ = 0)"),
@@ -184,7 +186,7 @@ def _svd_section(strength: sp.Expr) -> Section:
             Notation("df(lambda)", r"\mathrm{df}(\lambda)"),
             dof,
             "effective degrees of freedom = trace of the hat matrix = sum of the filter factors "
-            "over the r nonzero singular values; one SVD gives w(λ) = V diag(f/s) Uᵀy_c for every λ",
+            f"over the r nonzero singular values; one SVD gives w(λ) = V diag(f/s) Uᵀ{target} for every λ",
         ),
     )
     return Section("Shrinkage along singular directions", steps)

@@ -71,6 +71,9 @@ class _LatexPrinter(LatexPrinter):
     def _print_MatAdd(self, expr: sp.MatAdd) -> str:
         return _signed_join([self._print(term) for term in expr.args])
 
+    def _print_OneMatrix(self, expr: sp.OneMatrix) -> str:
+        return r"\mathbf{1}^{T}" if expr.shape[0] == 1 and expr.shape[1] != 1 else r"\mathbf{1}"
+
 
 class _TextPrinter(StrPrinter):
     """SymPy's ``str`` printer with ``|B|`` for the batch size and ordered matrix sums."""
@@ -80,6 +83,9 @@ class _TextPrinter(StrPrinter):
 
     def _print_MatAdd(self, expr: sp.MatAdd) -> str:
         return _signed_join([self._print(term) for term in expr.args])
+
+    def _print_OneMatrix(self, expr: sp.OneMatrix) -> str:
+        return "1.T" if expr.shape[0] == 1 and expr.shape[1] != 1 else "1"
 
 
 def to_latex(expr: sp.Basic) -> str:

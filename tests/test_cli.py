@@ -1,0 +1,438 @@
+"""The command line: ``wdtheory derive SPEC`` prints what was derived, in every format, and every
+user mistake is one line on stderr starting ``wdtheory: error:``, exit status 2, no traceback.
+
+Derivations take about a second each, so each command line is run once (``run`` is cached) and
+the tests read its output.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import io
+import json
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from wdtheory.cli import main
+from wdtheory.losses import LOSSES
+
+
+@dataclass(frozen=True)
+class Result:
+    code: int
+    out: str
+    err: str
+
+    @property
+    def lines(self) -> list[str]:
+        return self.out.splitlines()
+
+
+@functools.cache
+def run(*argv: str) -> Result:
+    """``main(argv)`` in this process, with stdout and stderr captured."""
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            code = main(list(argv))
+        except SystemExit as exit_:  # argparse's --help exits; anything else is a bug
+            code = exit_.code if isinstance(exit_.code, int) else 1
+    return Result(code, out.getvalue(), err.getvalue())
+
+
+def assert_user_error(result: Result, *fragments: str) -> str:
+    """Exit status 2, nothing on stdout, exactly one line on stderr naming the problem."""
+    assert result.code == 2, result
+    assert result.out == ""
+    assert "Traceback" not in result.err
+    assert result.err.endswith("\n")
+    assert result.err.count("\n") == 1, result.err
+    assert result.err.startswith("wdtheory: error: ")
+    message = result.err.removeprefix("wdtheory: error: ").rstrip("\n")
+    assert message.strip()
+    for fragment in fragments:
+        assert fragment in message, (fragment, message)
+    return message
+
+
+def weight_update(result: Result) -> str:
+    (line,) = [line for line in result.lines if line.startswith(("  w <- ", "  W <- "))]
+    return line.strip()
+
+
+# --- derive: what is printed for each loss and penalty ----------------------------------------
+
+PENALTIES = {"l2": "l2=lam", "l1": "l1=lam", "elastic-net": "l1=lam1, l2=lam2"}
+
+#: dl/dz as differentiated by SymPy, one line of the Gradient section
+LOSS_DERIVATIVE = {
+    "squared_error": "  dl/dz = z_i - y_i",
+    "logistic": "  dl/dz = -y_i + sigmoid(z_i)",
+    "softmax": "  dl/dz_j = -y[j] + exp(z[j])/Sum(exp(z[c]), (c, 1, K))",
+}
+
+#: the collected weight term and the L1 term of the minibatch SGD step (w for a vector output)
+SGD_PIECES = {
+    "l2": ("(1 - lam*eta)*w + ", None),
+    "l1": ("w + ", " + (-lam*eta)*sign(w)"),
+    "elastic-net": ("(1 - lam2*eta)*w + ", " + (-lam1*eta)*sign(w)"),
+}
+
+#: soft-thresholding, divided by the L2 shrinkage for the elastic net
+PROX = {
+    "l1": "  prox(v) = Max(0, -eta*lam + Abs(v))*sign(v)",
+    "elastic-net": "  prox(v) = Max(0, -eta*lam1 + Abs(v))*sign(v)/(1 + lam2*eta)",
+}
+
+RIDGE = [
+    "  w* = ((lam*n)*I + X_c.T*X_c)**(-1)*X_c.T*y_c",
+    "  f = s**2/(s**2 + lam*n)",
+    "  b* = ybar - xbar.T*w",
+]
+
+CASES = [(loss, penalty) for loss in LOSSES for penalty in PENALTIES]
+
+
+def derive(loss: str, penalty: str, *options: str) -> Result:
+    return run("derive", f"{loss}({PENALTIES[penalty]})", *options)
+
+
+@pytest.mark.parametrize(("loss", "penalty"), CASES, ids=[f"{a}-{b}" for a, b in CASES])
+def test_derive_prints_the_derived_pieces(loss: str, penalty: str) -> None:
+    result = derive(loss, penalty)
+    assert result.code == 0, result.err
+    assert result.err == ""
+    lines = result.lines
+    title = {"l2": "L2", "l1": "L1", "elastic-net": "elastic net"}[penalty]
+    assert lines[0] == (
+        f"{loss}({PENALTIES[penalty]}): {LOSSES[loss].title} + {title} penalty (bias unpenalised)"
+    )
+    assert lines[1] == "=" * len(lines[0])
+    assert LOSS_DERIVATIVE[loss] in lines
+
+    # the SGD step collects the terms in the weight: that is the decay
+    update = weight_update(result)
+    start, l1_term = SGD_PIECES[penalty]
+    w = "W" if LOSSES[loss].vector_output else "w"
+    assert update.startswith(f"{w} <- " + start.replace("w", w)), update
+    if l1_term is None:
+        assert "sign(" not in update
+    else:
+        assert update.endswith(l1_term.replace("(w)", f"({w})")), update
+
+    # soft-thresholding exactly when there is an L1 part
+    if penalty in PROX:
+        assert "L1: the proximal step (soft-thresholding)" in lines
+        assert PROX[penalty] in lines
+    else:
+        assert not [line for line in lines if line.startswith("L1")]
+
+    # the ridge closed form exactly for squared error with a pure L2 penalty
+    if (loss, penalty) == ("squared_error", "l2"):
+        assert "Closed form (ridge regression)" in lines
+        for line in RIDGE:
+            assert line in lines
+    else:
+        assert "Closed form (ridge regression)" not in lines
+
+
+def test_numeric_strengths_are_exact_in_the_derivation() -> None:
+    result = run("derive", "squared_error(l2=0.1)")
+    assert result.code == 0, result.err
+    assert weight_update(result).startswith("w <- (1 - eta/10)*w + ")
+    assert "  w* = ((n/10)*I + X_c.T*X_c)**(-1)*X_c.T*y_c" in result.lines
+
+
+def test_half_false_doubles_the_decay() -> None:
+    result = run("derive", "squared_error(l2=lam, half=false)")
+    assert result.code == 0, result.err
+    assert result.lines[0].startswith("squared_error(l2=lam, half=false): ")
+    assert weight_update(result).startswith("w <- (1 - 2*lam*eta)*w + ")
+    assert "  w* = ((2*lam*n)*I + X_c.T*X_c)**(-1)*X_c.T*y_c" in result.lines
+
+
+def test_a_penalised_bias_decays_too() -> None:
+    result = run("derive", "squared_error(l2=lam, penalize_bias=true)")
+    assert result.code == 0, result.err
+    assert result.lines[0].endswith("(bias penalised)")
+    assert "  b <- b*(1 - lam*eta) - eta*Sum(z_i - y_i, (i, 1, |B|))/|B|" in result.lines
+    assert "  theta* = ((lam*n)*I + Xtilde.T*Xtilde)**(-1)*Xtilde.T*y" in result.lines
+
+
+def test_a_penalised_bias_shrinkage_section_does_not_talk_about_centring() -> None:
+    result = run("derive", "squared_error(l2=lam, penalize_bias=true)")
+    shrinkage = result.out[result.out.index("Shrinkage along singular directions") :]
+    assert "X_c" not in shrinkage and "y_c" not in shrinkage
+
+
+@pytest.mark.parametrize(
+    ("spec", "ambiguous"),
+    [
+        ("logistic(l1=eta)", ["(-eta*eta)*sign(w)", "eta**2"]),
+        ("squared_error(l1=B)", ["R(w) = |B|*||w||_1"]),
+        ("squared_error(l2=n)", ["(n*n)*I"]),
+    ],
+    ids=["eta", "B", "n"],
+)
+def test_strengths_named_like_internal_symbols_are_not_silently_confused(
+    spec: str, ambiguous: list[str]
+) -> None:
+    result = run("derive", spec)
+    if result.code != 2:  # refusing the name is one fix; printing it unambiguously another
+        for fragment in ambiguous:
+            assert fragment not in result.out
+
+
+def test_text_format_has_no_latex_markup() -> None:
+    result = derive("squared_error", "l1")
+    assert "\\" not in result.out and "$" not in result.out
+
+
+# --- derive: formats --------------------------------------------------------------------------
+
+FORMAT_SPEC = ("squared_error", "l2")
+
+
+@pytest.fixture(scope="module")
+def formats() -> dict[str, Result]:
+    return {
+        fmt: derive(*FORMAT_SPEC, *([] if fmt == "text" else ["--format", fmt]))
+        for fmt in ("text", "json", "latex", "markdown")
+    }
+
+
+@pytest.mark.parametrize("fmt", ["text", "json", "latex", "markdown"])
+def test_each_format_succeeds_quietly(formats: dict[str, Result], fmt: str) -> None:
+    assert formats[fmt].code == 0
+    assert formats[fmt].err == ""
+    assert formats[fmt].out.endswith("\n")
+
+
+def test_format_text_is_the_default(formats: dict[str, Result]) -> None:
+    assert derive(*FORMAT_SPEC, "--format", "text").out == formats["text"].out
+
+
+def test_json_parses_and_has_the_sections(formats: dict[str, Result]) -> None:
+    payload = json.loads(formats["json"].out)
+    assert payload["title"] == formats["text"].lines[0]
+    assert [s["title"] for s in payload["sections"]] == [
+        "Objective",
+        "Gradient",
+        "Minibatch SGD step",
+        "Closed form (ridge regression)",
+        "Shrinkage along singular directions",
+    ]
+    for section in payload["sections"]:
+        assert set(section) == {"title", "intro", "steps", "checks"}
+        assert section["steps"]
+        for step in section["steps"]:
+            assert set(step) == {"text", "latex", "note"}
+            assert f"  {step['text']}" in formats["text"].lines  # same steps as the text
+    gradient = payload["sections"][1]
+    assert gradient["checks"] and gradient["checks"][0].startswith("checked exactly")
+
+
+def test_markdown_has_headings_and_display_math(formats: dict[str, Result]) -> None:
+    lines = formats["markdown"].lines
+    assert lines[0] == "# " + formats["text"].lines[0]
+    assert "## Closed form (ridge regression)" in lines
+    assert lines.count("$$") >= 2 * 15 and lines.count("$$") % 2 == 0
+    assert r"\mathbf{w} \leftarrow \left(1 - \eta \lambda\right) \mathbf{w}" in formats[
+        "markdown"
+    ].out.replace(r"\lambda \eta", r"\eta \lambda")
+    assert r"\mathbf{X}_{c}^{T} \mathbf{X}_{c}" in formats["markdown"].out
+
+
+def test_latex_has_sections_and_display_math(formats: dict[str, Result]) -> None:
+    lines = formats["latex"].lines
+    assert lines[0].startswith(r"\section*{")
+    assert r"\subsection*{Closed form (ridge regression)}" in lines
+    assert lines.count(r"\[") == lines.count(r"\]") >= 15
+    assert r"\frac{\partial \ell}{\partial z} = z_{i} - y_{i}" in lines
+
+
+def test_every_format_shows_the_same_steps(formats: dict[str, Result]) -> None:
+    payload = json.loads(formats["json"].out)
+    for section in payload["sections"]:
+        for step in section["steps"]:
+            assert step["latex"] in formats["latex"].lines
+            assert step["latex"] in formats["markdown"].lines
+
+
+def test_derive_help_lists_losses_and_parameters() -> None:
+    result = run("derive", "--help")
+    assert result.code == 0
+    help_text = " ".join(result.out.split())
+    for name in [*LOSSES, "l1:", "l2:", "half:", "penalize_bias:", "--format"]:
+        assert name in help_text
+
+
+# --- user errors ------------------------------------------------------------------------------
+
+
+SPEC_MISTAKES = {
+    "squared_eror(l2=lam)": ["unknown loss 'squared_eror'", "(did you mean 'squared_error'?)"],
+    "logistc": ["unknown loss 'logistc'", "did you mean 'logistic'"],
+    "Softmax(l2=lam)": ["unknown loss 'Softmax'", "did you mean 'softmax'"],
+    "hinge(l2=lam)": ["unknown loss 'hinge'", "allowed: logistic, softmax, squared_error"],
+    "torch.sgd(lr=0.1)": ["unknown loss 'torch.sgd'"],
+    "squared_error(l3=lam)": ["unknown parameter 'l3'", "allowed: l1, l2, half, penalize_bias"],
+    "logistic(l2=lam, penalise_bias=true)": [
+        "unknown parameter 'penalise_bias'",
+        "did you mean 'penalize_bias'",
+    ],
+    "squared_error(l2=-0.1)": ["l2=", "out of range", ">= 0"],
+    "softmax(l1=-3)": ["l1=-3 is out of range", ">= 0"],
+    "squared_error(l1=-lam)": ["'-lam'", "only allowed directly before a number"],
+    "squared_error(l2=true)": ["l2=", "not a number"],
+    "squared_error(half=1)": ["half=1 must be true or false"],
+    "squared_error(penalize_bias=lam)": ["penalize_bias=lam must be true or false"],
+    "squared_error(l2=1, l2=2)": ["duplicate parameter 'l2'"],
+    "squared_error(l2=1e400)": ["number out of range: '1e400'"],
+    "": ["empty spec"],
+    "   ": ["empty spec"],
+    "squared_error(l2=lam": ["cannot parse spec"],
+}
+
+
+@pytest.mark.parametrize(
+    ("spec", "fragments"),
+    SPEC_MISTAKES.items(),
+    ids=[s if s.strip() else repr(s) for s in SPEC_MISTAKES],
+)
+def test_spec_mistakes_are_one_line_errors(spec: str, fragments: list[str]) -> None:
+    assert_user_error(run("derive", spec), *fragments)
+
+
+def test_a_negative_strength_is_named_as_written() -> None:
+    assert_user_error(run("derive", "squared_error(l2=-0.1)"), "l2=-0.1 ")
+
+
+HOSTILE = {
+    "import-call": ("__import__('os').system('x')", "strings are not allowed"),
+    "import-no-quotes": ("__import__(os).system(x)", "bad spec name"),
+    "string-value": ("squared_error(l2='x')", "strings are not allowed"),
+    "double-quoted": ('squared_error(l2="x")', "strings are not allowed"),
+    "call-value": ("squared_error(l2=exec(x))", "calls are not allowed"),
+    "attribute-value": ("squared_error(l2=os.environ)", "attribute access is not allowed"),
+    "dunder-attribute": ("squared_error(l2=lam.__class__)", "attribute access is not allowed"),
+    "subscript": ("squared_error(l2=x[0])", "subscripts are not allowed"),
+    "expression": ("squared_error(l2=2**100000)", "expressions are not allowed"),
+    "lambda": ("squared_error(l2=lambda: 0)", "lambdas are not allowed"),
+    "comprehension": ("squared_error(l2=[x for x in y])", "comprehensions are not allowed"),
+    "walrus": ("squared_error(l2=(x:=1))", "':=' is not allowed"),
+    "positional": ("squared_error(exit)", "positional argument 'exit' is not allowed"),
+    "double-star": ("squared_error(**x)", "'**' argument"),
+    "call-on-result": ("squared_error(l2=lam)(x=1)", "bad spec name"),
+    "statement": ("squared_error; import os", "cannot parse spec"),
+    "comment": ("squared_error  # x", "comments are not allowed"),
+    "newline": ("squared_error\nimport os", "control character"),
+    "null-byte": ("squared_error\x00", "control character"),
+    "non-ascii": ("squared_error(l2=λ)", "non-ASCII character"),
+    "hex": ("squared_error(l2=0x10)", "no hex"),
+    "too-long": ("squared_error(l2=" + "1" * 600 + ")", "too long"),
+    "deep-nesting": ("f(" * 120 + ")" * 120, "positional argument 'f(f("),
+    "deep-subscripts": ("x" + "[0]" * 100, "bad spec name"),
+    "many-signs": ("squared_error(l2=" + "-" * 100 + "1)", "only allowed directly before a number"),
+}
+
+
+@pytest.mark.parametrize(("spec", "fragment"), HOSTILE.values(), ids=HOSTILE.keys())
+def test_hostile_specs_are_refused_in_one_line_and_nothing_runs(
+    spec: str, fragment: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls: list[str] = []
+    monkeypatch.setattr(os, "system", lambda *args: calls.append("os.system") or 0)
+    monkeypatch.setattr(subprocess, "Popen", lambda *a, **k: calls.append("Popen"))
+    result = run.__wrapped__("derive", spec)  # not cached: the tripwires must see this run
+    assert_user_error(result, fragment)
+    assert calls == []
+
+
+COMMAND_LINE_MISTAKES = {
+    "no-command": ([], ["the following arguments are required: command", "'wdtheory --help'"]),
+    "no-spec": (["derive"], ["the following arguments are required: spec", "'wdtheory derive"]),
+    "unknown-command": (["frobnicate"], ["invalid choice: 'frobnicate'", "'derive'", "'report'"]),
+    "bad-format": (["derive", "squared_error", "--format", "pdf"], ["--format: invalid choice"]),
+    "format-case": (["derive", "squared_error", "--format", "Markdown"], ["'Markdown'"]),
+    "format-no-value": (["derive", "squared_error", "--format"], ["expected one argument"]),
+    "unknown-option": (["derive", "squared_error", "--verbose"], ["unrecognized arguments"]),
+    "two-specs": (["derive", "squared_error", "logistic"], ["unrecognized arguments: logistic"]),
+    "out-no-value": (["report", "--out"], ["argument --out: expected one argument"]),
+    "quick-with-value": (["report", "--quick=yes"], ["ignored explicit argument 'yes'"]),
+}
+
+
+@pytest.mark.parametrize(
+    ("argv", "fragments"), COMMAND_LINE_MISTAKES.values(), ids=COMMAND_LINE_MISTAKES.keys()
+)
+def test_command_line_mistakes_are_one_line_errors(argv: list[str], fragments: list[str]) -> None:
+    assert_user_error(run(*argv), *fragments)
+
+
+def test_report_into_an_existing_file_is_a_user_error(tmp_path: Path) -> None:
+    existing = tmp_path / "reports"
+    existing.write_text("not a folder\n")
+    result = run.__wrapped__("report", "--quick", "--out", str(existing))
+    assert_user_error(result, f"--out {existing} exists and is not a folder")
+    assert existing.read_text() == "not a folder\n"
+
+
+@pytest.mark.parametrize("where", ["below a file", "dangling link"])
+def test_report_into_an_impossible_folder_is_a_user_error(tmp_path: Path, where: str) -> None:
+    if where == "below a file":
+        (tmp_path / "file").write_text("x")
+        out = tmp_path / "file" / "reports"
+    else:
+        out = tmp_path / "link"
+        out.symlink_to(tmp_path / "missing" / "reports")
+    assert_user_error(run.__wrapped__("report", "--quick", "--out", str(out)), str(out))
+
+
+# --- a real process ---------------------------------------------------------------------------
+
+
+def console_script() -> list[str]:
+    script = Path(sys.executable).with_name("wdtheory")
+    return [str(script)] if script.exists() else [sys.executable, "-m", "wdtheory.cli"]
+
+
+@pytest.mark.parametrize(
+    "command",
+    [console_script(), [sys.executable, "-m", "wdtheory.cli"]],
+    ids=["console-script", "python-m"],
+)
+def test_a_real_process_reports_a_user_error_in_one_line(command: list[str]) -> None:
+    result = subprocess.run(
+        [*command, "derive", "squared_eror(l2=lam)"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert result.stderr == (
+        "wdtheory: error: unknown loss 'squared_eror' (did you mean 'squared_error'?); "
+        "allowed: logistic, softmax, squared_error\n"
+    )
+
+
+def test_a_real_process_prints_json_and_exits_zero() -> None:
+    result = subprocess.run(
+        [*console_script(), "derive", "squared_error(l1=0.01)", "--format", "json"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+    payload = json.loads(result.stdout)
+    assert payload["title"].startswith("squared_error(l1=0.01): ")
+    steps = [step["text"] for s in payload["sections"] for step in s["steps"]]
+    assert "prox(v) = Max(0, -eta/100 + Abs(v))*sign(v)" in steps
