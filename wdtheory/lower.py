@@ -1,0 +1,289 @@
+r"""Lowering an update rule to code: array-API functions, fused Numba kernels, CuPy kernels.
+
+One :class:`KernelPlan` is made from a :class:`~wdtheory.transforms.Program` and every backend is
+printed from it, so all lowerings compute the same expressions:
+
+1. the assignments are put in single-assignment form (``m`` → ``m_new``);
+2. every subexpression that depends on scalars only (hyperparameters, the step count :math:`t`,
+   the schedule multiplier, numeric constants) is **hoisted** into a prologue evaluated once per
+   step on the host, in float64, and passed to the kernel cast to the arrays' dtype — e.g.
+   :math:`1 - \beta_1^t` or :math:`\eta\sqrt{1-\beta_2^t}`; the per-element code then only sees
+   arrays and those scalars, so float32 kernels stay in float32;
+3. common subexpressions of the per-element code are shared (``sympy.cse``).
+
+Backends: :func:`array_api_source` prints a function against an ``xp`` namespace (NumPy, CuPy,
+``array_api_strict``...); :func:`numba_source` prints an in-place loop for
+``numba.njit(parallel=..., error_model="numpy")``; :func:`cuda_body` prints the C body of a CuPy
+``ElementwiseKernel`` with SymPy's C printer. Every name printed is generated here from a fixed
+alphabet, never taken from user text. The compiled objects live in :mod:`wdtheory.kernels`.
+"""
+
+from __future__ import annotations
+
+import keyword
+import re
+from dataclasses import dataclass
+
+import sympy as sp
+from sympy.printing.c import C99CodePrinter
+from sympy.printing.pycode import PythonCodePrinter
+
+from wdtheory.transforms import GRAD, PARAM, Program
+
+__all__ = [
+    "KernelPlan",
+    "array_api_source",
+    "cuda_body",
+    "numba_source",
+    "plan_kernel",
+    "prologue_source",
+]
+
+
+def _identifier(prefix: str, name: str) -> str:
+    """A printable identifier for a symbol name: letters, digits and ``_`` only, prefixed."""
+    cleaned = re.sub(r"\W", "_", name.encode("ascii", "replace").decode())
+    identifier = f"{prefix}{cleaned}"
+    if not identifier.isidentifier() or keyword.iskeyword(identifier):
+        raise AssertionError(f"cannot print {name!r} as an identifier")
+    return identifier
+
+
+@dataclass(frozen=True)
+class KernelPlan:
+    """What every backend prints.
+
+    ``arrays``: the per-element arrays in call order (parameter, gradient, then the states);
+    ``outputs``: the arrays written, in order, with the expression of their new value;
+    ``scalars``: the scalar inputs (hyperparameter symbols, step, schedule) in call order;
+    ``prologue``: hoisted scalar expressions (name, expression in ``scalars``);
+    ``body``: per-element temporaries (name, expression) shared between outputs.
+    """
+
+    arrays: tuple[sp.Symbol, ...]
+    scalars: tuple[sp.Symbol, ...]
+    prologue: tuple[tuple[sp.Symbol, sp.Expr], ...]
+    body: tuple[tuple[sp.Symbol, sp.Expr], ...]
+    outputs: tuple[tuple[sp.Symbol, sp.Expr], ...]
+
+    @property
+    def names(self) -> dict[sp.Symbol, str]:
+        """The printed name of every symbol the code uses."""
+        names = {a: _identifier("a_", a.name) for a in self.arrays}
+        names |= {s: _identifier("h_", s.name) for s in self.scalars}
+        names |= {c: c.name for c, _ in self.prologue} | {t: t.name for t, _ in self.body}
+        return names
+
+    @property
+    def states(self) -> tuple[sp.Symbol, ...]:
+        return self.arrays[2:]
+
+
+class _Hoister:
+    """Replace maximal scalar-only subexpressions by prologue symbols ``c0, c1, ...``."""
+
+    def __init__(self, scalars: set[sp.Symbol]) -> None:
+        self.scalars = scalars
+        self.prologue: dict[sp.Expr, sp.Symbol] = {}
+
+    def _is_scalar(self, expr: sp.Expr) -> bool:
+        return expr.free_symbols <= self.scalars
+
+    def _constant(self, expr: sp.Expr) -> sp.Symbol:
+        if expr not in self.prologue:
+            self.prologue[expr] = sp.Symbol(f"c{len(self.prologue)}", real=True)
+        return self.prologue[expr]
+
+    def __call__(self, expr: sp.Expr) -> sp.Expr:
+        if expr.is_Symbol:
+            return expr
+        if expr.is_Number:
+            return expr if expr in (sp.S.One, sp.S.NegativeOne) else self._constant(expr)
+        if self._is_scalar(expr):
+            return self._constant(expr)
+        if expr.is_Pow and expr.exp.is_Number and expr.exp in (2, -1, sp.S.Half, -sp.S.Half):
+            return sp.Pow(self(expr.base), expr.exp, evaluate=False)
+        if expr.is_Mul and expr.args[0] is sp.S.NegativeOne:
+            return sp.Mul(sp.S.NegativeOne, self(sp.Mul(*expr.args[1:])), evaluate=False)
+        if expr.is_Add or expr.is_Mul:  # split into the scalar part and the rest, then recurse
+            scalar = [a for a in expr.args if self._is_scalar(a)]
+            rest = [self(a) for a in expr.args if not self._is_scalar(a)]
+            if scalar:
+                rest.insert(0, self._constant(expr.func(*scalar)))
+            return expr.func(*rest, evaluate=False)
+        return expr.func(*(self(a) for a in expr.args))
+
+
+def plan_kernel(program: Program, scalars: tuple[sp.Symbol, ...]) -> KernelPlan:
+    """Plan the kernel of ``program`` whose scalar inputs are ``scalars`` (in call order)."""
+    new_values = program.one_step()
+    states = tuple(slot.symbol for slot in program.states)
+    outputs = [(PARAM, new_values[PARAM])] + [(s, new_values[s]) for s in states]
+    used = set().union(*(e.free_symbols for _, e in outputs))
+    allowed = {PARAM, GRAD, *states, *scalars}
+    if not used <= allowed:
+        raise AssertionError(f"the program uses unknown symbols {sorted(map(str, used - allowed))}")
+    hoist = _Hoister(set(scalars))
+    hoisted = [hoist(e) for _, e in outputs]
+    temporaries, reduced = sp.cse(hoisted, symbols=sp.numbered_symbols("x"), optimizations=None)
+    prologue = tuple((symbol, expr) for expr, symbol in hoist.prologue.items())
+    return KernelPlan(
+        (PARAM, GRAD, *states),
+        scalars,
+        prologue,
+        tuple(temporaries),
+        tuple((target, expr) for (target, _), expr in zip(outputs, reduced, strict=True)),
+    )
+
+
+# --------------------------------------------------------------------------- printers
+
+
+class _PythonScalarPrinter(PythonCodePrinter):
+    """Scalar Python with ``math``; numbers as float literals (the prologue runs in float64)."""
+
+    def __init__(self, names: dict[sp.Symbol, str]) -> None:
+        super().__init__({"fully_qualified_modules": True})
+        self.names = names
+
+    def _print_Symbol(self, expr: sp.Symbol) -> str:
+        return self.names[expr]
+
+    def _print_Rational(self, expr: sp.Rational) -> str:
+        return repr(float(expr))
+
+    _print_Integer = _print_Rational
+
+
+class _ArrayPrinter(_PythonScalarPrinter):
+    """Per-element code on whole arrays, against the namespace ``xp``."""
+
+    module = "xp"
+
+    def _print_Pow(self, expr: sp.Pow, rational: bool = False) -> str:
+        base = self.parenthesize(expr.base, 100)
+        if expr.exp == 2:
+            return f"({base}*{base})"
+        if expr.exp == -1:
+            return f"(1/{base})"
+        if expr.exp == sp.S.Half:
+            return f"{self.module}.sqrt({self._print(expr.base)})"
+        if expr.exp == -sp.S.Half:
+            return f"(1/{self.module}.sqrt({self._print(expr.base)}))"
+        raise AssertionError(f"unexpected power {expr} in per-element code")
+
+    def _print_sign(self, expr: sp.Expr) -> str:
+        return f"{self.module}.sign({self._print(expr.args[0])})"
+
+    def _print_Abs(self, expr: sp.Expr) -> str:
+        return f"{self.module}.abs({self._print(expr.args[0])})"
+
+    def _print_Max(self, expr: sp.Expr) -> str:
+        first, *rest = (self._print(a) for a in expr.args)
+        for other in rest:
+            first = f"{self.module}.maximum({first}, {other})"
+        return first
+
+
+class _NumbaPrinter(_ArrayPrinter):
+    """Per-element scalar code inside a Numba loop (NumPy's scalar functions keep the dtype)."""
+
+    module = "np"
+
+    def _print_Max(self, expr: sp.Expr) -> str:
+        first, *rest = (self._print(a) for a in expr.args)
+        for other in rest:
+            first = f"max({first}, {other})"
+        return first
+
+
+class _CudaPrinter(C99CodePrinter):
+    """C for the body of a CuPy ``ElementwiseKernel`` (element type ``T``)."""
+
+    def __init__(self, names: dict[sp.Symbol, str]) -> None:
+        super().__init__()
+        self.names = names
+
+    def _print_Symbol(self, expr: sp.Symbol) -> str:
+        return self.names[expr]
+
+    def _print_Pow(self, expr: sp.Pow, rational: bool = False) -> str:
+        base = self.parenthesize(expr.base, 100)
+        if expr.exp == 2:
+            return f"({base}*{base})"
+        if expr.exp == -1:
+            return f"((T)1/{base})"
+        if expr.exp == sp.S.Half:
+            return f"sqrt({self._print(expr.base)})"
+        if expr.exp == -sp.S.Half:
+            return f"((T)1/sqrt({self._print(expr.base)}))"
+        raise AssertionError(f"unexpected power {expr} in per-element code")
+
+    def _print_sign(self, expr: sp.Expr) -> str:
+        x = self._print(expr.args[0])
+        return f"((T)(({x} > 0) - ({x} < 0)))"
+
+    def _print_Integer(self, expr: sp.Integer) -> str:
+        return f"((T){int(expr)})"
+
+
+# --------------------------------------------------------------------------- sources
+
+
+def prologue_source(plan: KernelPlan) -> str:
+    """``def prologue(scalars...) -> tuple``: the hoisted scalars, in float64 with ``math``."""
+    printer = _PythonScalarPrinter(plan.names)
+    args = ", ".join(plan.names[s] for s in plan.scalars)
+    lines = ["import math", "", "", f"def prologue({args}):"]
+    lines += [f"    {plan.names[c]} = {printer.doprint(e)}" for c, e in plan.prologue]
+    lines.append(f"    return ({''.join(plan.names[c] + ', ' for c, _ in plan.prologue)})")
+    return "\n".join(lines) + "\n"
+
+
+def _signature(plan: KernelPlan) -> str:
+    return ", ".join(
+        [plan.names[a] for a in plan.arrays] + [plan.names[c] for c, _ in plan.prologue]
+    )
+
+
+def array_api_source(plan: KernelPlan) -> str:
+    """``def step(xp, arrays..., constants...) -> (new param, new states...)`` (functional)."""
+    printer = _ArrayPrinter(plan.names)
+    lines = [f"def step(xp, {_signature(plan)}):"]
+    lines += [f"    {plan.names[t]} = {printer.doprint(e)}" for t, e in plan.body]
+    news = [printer.doprint(e) for _, e in plan.outputs]
+    lines.append(f"    return ({''.join(n + ', ' for n in news)})")
+    return "\n".join(lines) + "\n"
+
+
+def numba_source(plan: KernelPlan, parallel: bool) -> str:
+    """An in-place loop over the elements, for ``numba.njit``; arrays are 1-D and contiguous."""
+    printer = _NumbaPrinter(plan.names)
+    loop = "numba.prange" if parallel else "range"
+    first = plan.names[plan.arrays[0]]
+    lines = [
+        "import numba",
+        "import numpy as np",
+        "",
+        "",
+        f'@numba.njit(parallel={parallel}, error_model="numpy", fastmath=False, cache=True, nogil=True)',
+        f"def step({_signature(plan)}):",
+        f"    for i in {loop}({first}.shape[0]):",
+    ]
+    element = {a: f"{plan.names[a]}[i]" for a in plan.arrays}
+    local = {**plan.names, **{a: f"e_{plan.names[a]}" for a in plan.arrays}}
+    printer.names = local
+    lines += [f"        {local[a]} = {element[a]}" for a in plan.arrays]
+    lines += [f"        {local[t]} = {printer.doprint(e)}" for t, e in plan.body]
+    lines += [f"        {element[target]} = {printer.doprint(e)}" for target, e in plan.outputs]
+    return "\n".join(lines) + "\n"
+
+
+def cuda_body(plan: KernelPlan) -> str:
+    """The C body of a CuPy ``ElementwiseKernel``: parameter and states are in/out, read first."""
+    printer = _CudaPrinter(plan.names)
+    lines = [f"T {plan.names[t]} = {printer.doprint(e)};" for t, e in plan.body]
+    news = [(plan.names[target], printer.doprint(e)) for target, e in plan.outputs]
+    lines += [f"T new_{name} = {value};" for name, value in news]
+    lines += [f"{name} = new_{name};" for name, _ in news]
+    return "\n".join(lines) + "\n"

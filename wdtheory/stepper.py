@@ -1,0 +1,201 @@
+"""Stepping with a lowered optimizer: ``init(params) -> state`` and ``step(params, grads, state)``.
+
+>>> stepper = Stepper(Optimizer.from_spec("torch.adamw(lr=0.001)").with_defaults())
+>>> state = stepper.init(params)
+>>> params, state = stepper.step(params, grads, state)
+
+Backends:
+
+* ``numba`` (default on CPU): the fused in-place kernel, parallel over elements for large arrays;
+* ``numpy``: the array-API code run by NumPy, writing the results into the same buffers;
+* ``array_api``: the array-API code, functional, on whatever namespace the arrays belong to
+  (``array_api_strict``, CuPy, NumPy...);
+* ``cupy``: the CuPy ``ElementwiseKernel`` (needs a GPU).
+
+All of them take float32 or float64 arrays of any shape. Hyperparameters are the optimizer's
+numbers; ones left symbolic must be given in ``values`` (by spec key). The step count and the
+schedule multiplier (``schedule=``, for rules that have one) are per-step inputs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from typing import Any
+
+import numpy as np
+import sympy as sp
+
+from wdtheory.errors import WdtheoryError, check_choice
+from wdtheory.hyperparams import as_hyper, check_interval, to_float
+from wdtheory.kernels import array_api_kernel, cupy_kernel, numba_kernel, prologue_function
+from wdtheory.lower import KernelPlan, plan_kernel
+from wdtheory.optimizers import ROLES, Optimizer
+from wdtheory.transforms import SCHEDULE, STEP
+
+__all__ = ["BACKENDS", "OptState", "Stepper"]
+
+BACKENDS = ("numba", "numpy", "array_api", "cupy")
+
+#: below this many elements the Numba kernel runs on one thread (thread start-up costs more)
+PARALLEL_THRESHOLD = 1 << 16
+
+
+@dataclass(frozen=True)
+class OptState:
+    """The optimizer state: the number of steps taken and one buffer per state variable."""
+
+    step: int
+    buffers: tuple[Any, ...]
+
+
+class Stepper:
+    """``init`` and ``step`` for one optimizer on one backend (see the module doc)."""
+
+    def __init__(
+        self,
+        optimizer: Optimizer,
+        backend: str = "numba",
+        *,
+        values: Mapping[str, float] | None = None,
+        validate: bool = True,
+    ) -> None:
+        self.optimizer = optimizer
+        self.backend = check_choice("backend", backend, BACKENDS)
+        self.validate = validate
+        self.hyper = _numeric_values(optimizer, values or {})
+        chain = optimizer.chain
+        self.scalars = (
+            *(ROLES[r].symbol for r in dict.fromkeys(optimizer.definition.params.values())),
+            STEP,
+            SCHEDULE,
+        )
+        self.plan = plan_kernel(chain.program(first=False), self.scalars)
+        self.first_plan = (
+            plan_kernel(chain.program(first=True), self.scalars)
+            if chain.has_first_step_rule
+            else self.plan
+        )
+        self.initial = tuple(_initial(slot.init, self.hyper) for slot in chain.states)
+
+    def init(self, params: Any) -> OptState:
+        """Fresh state for ``params``: step 0 and buffers at their initial values."""
+        xp = _namespace(params)
+        buffers = tuple(xp.full(params.shape, value, dtype=params.dtype) for value in self.initial)
+        return OptState(0, buffers)
+
+    def step(
+        self, params: Any, grads: Any, state: OptState, *, schedule: float = 1.0
+    ) -> tuple[Any, OptState]:
+        """One step; NumPy/Numba/CuPy update ``params`` and the buffers in place and return them."""
+        if self.validate:
+            _check_arrays(params, grads, state)
+        plan = self.first_plan if state.step == 0 else self.plan
+        t = state.step + 1
+        scalars = [self.hyper[s] for s in self.scalars[:-2]] + [float(t), float(schedule)]
+        constants = [
+            params.dtype.type(c) if hasattr(params.dtype, "type") else c
+            for c in prologue_function(plan)(*scalars)
+        ]
+        run = getattr(self, f"_run_{self.backend}")
+        params, buffers = run(plan, params, grads, state.buffers, constants)
+        return params, replace(state, step=t, buffers=buffers)
+
+    def _run_numba(
+        self, plan: KernelPlan, params: Any, grads: Any, buffers: tuple, constants: list
+    ) -> tuple:
+        flat = [_flat(a) for a in (params, grads, *buffers)]
+        numba_kernel(plan, parallel=params.size >= PARALLEL_THRESHOLD)(*flat, *constants)
+        return params, buffers
+
+    def _run_numpy(
+        self, plan: KernelPlan, params: Any, grads: Any, buffers: tuple, constants: list
+    ) -> tuple:
+        new_param, *new_buffers = array_api_kernel(plan)(np, params, grads, *buffers, *constants)
+        for target, value in zip((params, *buffers), (new_param, *new_buffers), strict=True):
+            target[...] = value
+        return params, buffers
+
+    def _run_array_api(
+        self, plan: KernelPlan, params: Any, grads: Any, buffers: tuple, constants: list
+    ) -> tuple:
+        xp = _namespace(params)
+        constants = [float(c) for c in constants]
+        new_param, *new_buffers = array_api_kernel(plan)(xp, params, grads, *buffers, *constants)
+        return new_param, tuple(new_buffers)
+
+    def _run_cupy(
+        self, plan: KernelPlan, params: Any, grads: Any, buffers: tuple, constants: list
+    ) -> tuple:
+        cupy_kernel(plan)(grads, *constants, params, *buffers)
+        return params, buffers
+
+
+def _numeric_values(optimizer: Optimizer, given: Mapping[str, float]) -> dict[sp.Symbol, float]:
+    """Canonical symbol → float for every hyperparameter; symbolic ones must be in ``given``."""
+    definition = optimizer.definition
+    unknown = sorted(set(given) - set(definition.params))
+    if unknown:
+        raise WdtheoryError(
+            f"{optimizer.name} has no hyperparameter {unknown[0]!r}; "
+            f"allowed: {', '.join(definition.params)}"
+        )
+    numbers = {}
+    for key, role_name in definition.params.items():
+        role = ROLES[role_name]
+        value = optimizer.values[key]
+        if key in given:
+            value = check_interval(
+                key, as_hyper(key, given[key]), role.low, role.high, closed_high=role.closed_high
+            )
+        if not value.is_number:
+            raise WdtheoryError(
+                f"{optimizer.name}: {key}={value} is symbolic; give values={{'{key}': ...}} "
+                "or use .with_defaults() for the library default"
+            )
+        numbers[role.symbol] = to_float(key, value)
+    return numbers
+
+
+def _initial(init: sp.Expr, hyper: Mapping[sp.Symbol, float]) -> float:
+    return float(init.xreplace(hyper))
+
+
+def _namespace(array: Any) -> Any:
+    """The array-API namespace of ``array`` (NumPy for NumPy arrays)."""
+    if isinstance(array, np.ndarray):
+        return np
+    if hasattr(array, "__array_namespace__"):
+        return array.__array_namespace__()
+    raise WdtheoryError(
+        f"params must be an array (NumPy, CuPy or array-API), got {type(array).__name__}"
+    )
+
+
+def _flat(array: np.ndarray) -> np.ndarray:
+    """A 1-D view of a C-contiguous array (the Numba kernel loops over elements)."""
+    if not array.flags.c_contiguous:
+        raise WdtheoryError(
+            "the numba backend needs C-contiguous arrays; pass np.ascontiguousarray(x)"
+        )
+    return array.reshape(-1)
+
+
+def _check_arrays(params: Any, grads: Any, state: OptState) -> None:
+    """Same shape and float dtype everywhere, finite gradients."""
+    dtype = params.dtype
+    if str(dtype) not in ("float32", "float64"):
+        raise WdtheoryError(f"params must be float32 or float64, got {dtype}")
+    for name, array in (
+        ("grads", grads),
+        *((f"state buffer {i}", b) for i, b in enumerate(state.buffers)),
+    ):
+        if array.shape != params.shape:
+            raise WdtheoryError(
+                f"{name} has shape {tuple(array.shape)}, params have {tuple(params.shape)}"
+            )
+        if array.dtype != dtype:
+            raise WdtheoryError(f"{name} has dtype {array.dtype}, params have {dtype}")
+    xp = _namespace(grads)
+    if not bool(xp.all(xp.isfinite(grads))):
+        raise WdtheoryError("grads contain NaN or infinity; refusing to step")
