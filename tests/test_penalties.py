@@ -159,11 +159,9 @@ def written_out_norms(expr: sp.Expr, value: sp.Matrix) -> sp.Expr:
     """Replace each ``Norm(w, p, k)`` by ‖value‖_p^k computed from the explicit entries."""
 
     def norm(arg: sp.Basic, p: sp.Integer, power: sp.Integer) -> sp.Expr:
-        if p == 1:
-            base = sum(sp.Abs(v) for v in value)
-        else:
-            base = sp.sqrt(sum(v**2 for v in value))
-        return base**power
+        one = sum(sp.Abs(v) for v in value)
+        two = sp.sqrt(sum(v**2 for v in value))
+        return (one if p == 1 else two) ** power
 
     return expr.replace(lambda e: isinstance(e, Norm), lambda e: norm(*e.args))
 

@@ -235,7 +235,25 @@ def test_text_round_trips_through_from_spec(
     # the text is a well-formed spec naming the loss, with defaults left out
     spec = parse_spec(problem.text)
     assert isinstance(spec, Spec) and spec.name == loss
-    assert ("half" in spec.keys()) is (not half)
-    assert ("penalize_bias" in spec.keys()) is penalize_bias
-    assert ("l1" in spec.keys()) is (l1 != 0)
-    assert ("l2" in spec.keys()) is (l2 != 0)
+    given_keys = set(spec.keys())
+    assert ("half" in given_keys) is (not half)
+    assert ("penalize_bias" in given_keys) is penalize_bias
+    assert ("l1" in given_keys) is (l1 != 0)
+    assert ("l2" in given_keys) is (l2 != 0)
+
+
+@pytest.mark.parametrize("name", ["eta", "n", "d", "K", "B", "b", "w", "c", "i", "j"])
+@pytest.mark.parametrize("key", ["l1", "l2"])
+def test_strengths_may_not_use_the_names_of_the_derivations_symbols(key: str, name: str) -> None:
+    """``l2=eta`` would be confused with the learning rate η in the SGD step, and so on."""
+    for attempt in (
+        lambda: Problem.from_spec(f"logistic({key}={name})"),
+        lambda: Problem.create("logistic", **{key: sym(name)}),
+        lambda: Problem.create("softmax", **{key: 2 * sym(name)}),
+    ):
+        with pytest.raises(WdtheoryError) as info:
+            attempt()
+        message = str(info.value)
+        assert "\n" not in message
+        assert message.startswith(f"{key}=")
+        assert repr(name) in message

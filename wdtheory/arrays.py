@@ -37,9 +37,10 @@ def float_array(name: str, value: ArrayLike) -> FloatArray:
         raise WdtheoryError(f"{name} must hold real numbers, got dtype {array.dtype}")
     if array.dtype not in (np.float32, np.float64):
         array = array.astype(np.float64)
-    bad = np.argwhere(~np.isfinite(array))
-    if bad.size:
-        index = tuple(int(i) for i in bad[0])
+    if not np.isfinite(array).all():
+        index = tuple(int(i) for i in np.argwhere(~np.isfinite(np.atleast_1d(array)))[0])[
+            : array.ndim
+        ]
         where = f"[{', '.join(map(str, index))}]" if index else ""
         raise WdtheoryError(f"{name}{where} = {float(array[index])}; all entries must be finite")
     return array

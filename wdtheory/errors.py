@@ -26,7 +26,10 @@ class SpecError(WdtheoryError):
 
 def did_you_mean(name: str, allowed: Iterable[str]) -> str:
     """Return ``" (did you mean 'x'?)"`` for the closest allowed names, or ``""`` if none is close."""
-    matches = difflib.get_close_matches(name, sorted(allowed), n=3, cutoff=0.6)
+    by_lower = {a.lower(): a for a in sorted(allowed)}
+    matches = [
+        by_lower[m] for m in difflib.get_close_matches(name.lower(), by_lower, n=3, cutoff=0.6)
+    ]
     if not matches:
         return ""
     return " (did you mean " + " or ".join(repr(m) for m in matches) + "?)"

@@ -55,7 +55,8 @@ def _shifted(z: FloatArray) -> tuple[FloatArray, FloatArray]:
 
 
 class _Batch:
-    """Validated arrays of one call, converted to one float dtype, with the predictor ``z``."""
+    """Validated arrays of one call, converted to the float dtype of ``X`` and ``w``, with the
+    predictor ``z``."""
 
     def __init__(
         self, problem: Problem, X: ArrayLike, y: ArrayLike, w: ArrayLike, b: ArrayLike
@@ -82,7 +83,7 @@ class _Batch:
             raise WdtheoryError(f"y must have shape {expected[0]}, got {y.shape}")
         if b.shape != expected[1]:
             raise WdtheoryError(f"b must have shape {expected[1]}, got {b.shape}")
-        dtype = np.result_type(X, w, b, y)
+        dtype = np.result_type(X, w)  # the arrays set the dtype; labels and a scalar bias follow
         self.problem = problem
         self.X, self.y, self.w, self.b = (a.astype(dtype, copy=False) for a in (X, y, w, b))
         self.z = self.X @ self.w + self.b
@@ -97,8 +98,12 @@ class _Batch:
             return 0.5 * (z - y) ** 2
         if name == "logistic":
             return np.logaddexp(0.0, z) - y * z
+        # log Σe^z − y·z = log Σe^(z−top) − y·(z−top) + top·(1 − Σy): exact for one-hot rows
         shifted, top = _shifted(z)
-        return np.log(np.exp(shifted).sum(axis=1)) + top[:, 0] - (y * z).sum(axis=1)
+        mass = y.sum(axis=1)
+        return (
+            np.log(np.exp(shifted).sum(axis=1)) - (y * shifted).sum(axis=1) + top[:, 0] * (1 - mass)
+        )
 
     def deltas(self) -> FloatArray:
         """Per-example :math:`\\partial\\ell/\\partial z`."""

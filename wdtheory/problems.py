@@ -79,6 +79,9 @@ class Problem:
         penalize_bias: bool = False,
     ) -> Problem:
         """A problem from Python values; strengths are numbers (kept exact) or SymPy symbols."""
+        for flag, value in (("half", half), ("penalize_bias", penalize_bias)):
+            if not isinstance(value, bool):
+                raise WdtheoryError(f"{flag}={value!r} must be True or False")
         penalty = Penalty.create(l1=l1, l2=l2, half=half)
         for key, value in (("l1", penalty.l1), ("l2", penalty.l2)):
             clash = sorted(s.name for s in value.free_symbols if s.name in RESERVED_NAMES)
@@ -87,7 +90,7 @@ class Problem:
                     f"{key}={show(value)}: the name {clash[0]!r} stands for {RESERVED_NAMES[clash[0]]} "
                     "in the derivations; choose another name (e.g. lam)"
                 )
-        return cls(get_loss(loss), penalty, bool(penalize_bias))
+        return cls(get_loss(loss), penalty, penalize_bias)
 
     @classmethod
     def from_spec(cls, spec: Spec | str) -> Problem:

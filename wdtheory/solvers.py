@@ -360,6 +360,11 @@ def proximal_fit(
     ``w`` is returned in the input's floating dtype. With ``l1 = l2 = 0`` and a rank-deficient
     design the iterates converge to the minimum-norm least-squares solution.
 
+    Cost: each iteration is two products with ``A``. Convergence is fast on well-conditioned
+    problems but slows down as :math:`0 < \ell_1 \ll \ell_{\max} = \|A^\top t\|_\infty / n`
+    when :math:`d > n` and :math:`\ell_2 = 0` (the limit is basis pursuit, and the iteration count
+    grows as :math:`\ell_1` shrinks): raise ``max_iter`` or ``tol`` there.
+
     Raises :class:`~wdtheory.errors.WdtheoryError` if ``max_iter`` iterations do not reach ``tol``.
     """
     X, y = _check_data(X, y)
