@@ -277,11 +277,17 @@ def test_derive_help_lists_losses_and_parameters() -> None:
 
 
 SPEC_MISTAKES = {
-    "squared_eror(l2=lam)": ["unknown loss 'squared_eror'", "(did you mean 'squared_error'?)"],
-    "logistc": ["unknown loss 'logistc'", "did you mean 'logistic'"],
-    "Softmax(l2=lam)": ["unknown loss 'Softmax'", "did you mean 'softmax'"],
-    "hinge(l2=lam)": ["unknown loss 'hinge'", "allowed: logistic, softmax, squared_error"],
-    "torch.sgd(lr=0.1)": ["unknown loss 'torch.sgd'"],
+    "squared_eror(l2=lam)": [
+        "unknown loss or optimizer 'squared_eror'",
+        "(did you mean 'squared_error'?)",
+    ],
+    "logistc": ["unknown loss or optimizer 'logistc'", "did you mean 'logistic'"],
+    "Softmax(l2=lam)": ["unknown loss or optimizer 'Softmax'", "did you mean 'softmax'"],
+    "hinge(l2=lam)": [
+        "unknown loss or optimizer 'hinge'",
+        "losses: squared_error, logistic, softmax",
+    ],
+    "torch.sdg(lr=0.1)": ["unknown loss or optimizer 'torch.sdg'", "did you mean 'torch.sgd'"],
     "squared_error(l3=lam)": ["unknown parameter 'l3'", "allowed: l1, l2, half, penalize_bias"],
     "logistic(l2=lam, penalise_bias=true)": [
         "unknown parameter 'penalise_bias'",
@@ -417,10 +423,11 @@ def test_a_real_process_reports_a_user_error_in_one_line(command: list[str]) -> 
     )
     assert result.returncode == 2
     assert result.stdout == ""
-    assert result.stderr == (
-        "wdtheory: error: unknown loss 'squared_eror' (did you mean 'squared_error'?); "
-        "allowed: logistic, softmax, squared_error\n"
+    assert result.stderr.startswith(
+        "wdtheory: error: unknown loss or optimizer 'squared_eror' (did you mean 'squared_error'?); "
+        "losses: squared_error, logistic, softmax; optimizers: sgd, "
     )
+    assert result.stderr.count("\n") == 1 and result.stderr.endswith("\n")
 
 
 def test_a_real_process_prints_json_and_exits_zero() -> None:

@@ -13,11 +13,14 @@ from collections.abc import Sequence
 from importlib.metadata import version
 
 from wdtheory.derivation import FORMATS
-from wdtheory.errors import WdtheoryError
+from wdtheory.errors import WdtheoryError, did_you_mean
 from wdtheory.losses import LOSSES
+from wdtheory.optimizers import OPTIMIZERS, Optimizer
 from wdtheory.problem_derivation import derive_problem
 from wdtheory.problems import PROBLEM_PARAMETERS, Problem
 from wdtheory.report import write_report
+from wdtheory.rules import derive_optimizer
+from wdtheory.spec import parse_spec
 
 __all__ = ["main"]
 
@@ -34,7 +37,18 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _derive(args: argparse.Namespace) -> None:
-    print(derive_problem(Problem.from_spec(args.spec)).render(args.format), end="")
+    spec = parse_spec(args.spec)
+    if spec.name in LOSSES:
+        derivation = derive_problem(Problem.from_spec(spec))
+    elif spec.name in OPTIMIZERS:
+        derivation = derive_optimizer(Optimizer.from_spec(spec))
+    else:
+        known = [*LOSSES, *OPTIMIZERS]
+        raise WdtheoryError(
+            f"unknown loss or optimizer {spec.name!r}{did_you_mean(spec.name, known)}; "
+            f"losses: {', '.join(LOSSES)}; optimizers: {', '.join(OPTIMIZERS)}"
+        )
+    print(derivation.render(args.format), end="")
 
 
 def _report(args: argparse.Namespace) -> None:

@@ -57,7 +57,7 @@ def check_interval(
         inside = value.is_real and low <= value and (value <= high if closed_high else value < high)
         if not inside:
             upper = "]" if closed_high else ")"
-            allowed = f"[{low}, {high}{upper}" if math.isfinite(high) else f">= {low}"
+            allowed = f"[{low:g}, {high:g}{upper}" if math.isfinite(high) else f">= {low:g}"
             raise WdtheoryError(f"{name}={show(value)} is out of range; allowed: {allowed}")
     return value
 

@@ -668,5 +668,6 @@ def _flag(where: str, name: str, value: object, allowed: tuple[object, ...]) -> 
         value = value.name
     if value not in allowed or isinstance(value, bool) != isinstance(allowed[0], bool):
         shown = ", ".join(show(a) if isinstance(a, bool) else str(a) for a in allowed)
-        raise WdtheoryError(f"{where}: {name}={show(value)} is not allowed; allowed: {shown}")
+        given = show(value) if isinstance(value, bool) else value
+        raise WdtheoryError(f"{where}: {name}={given} is not allowed; allowed: {shown}")
     return value

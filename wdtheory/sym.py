@@ -29,6 +29,7 @@ __all__ = [
     "ExampleSum",
     "collect_matrix_terms",
     "eliminate_deltas",
+    "for_display",
     "matrix_terms",
     "recognise_sigmoid",
     "replace_part",
@@ -74,6 +75,10 @@ class _LatexPrinter(LatexPrinter):
     def _print_OneMatrix(self, expr: sp.OneMatrix) -> str:
         return r"\mathbf{1}^{T}" if expr.shape[0] == 1 and expr.shape[1] != 1 else r"\mathbf{1}"
 
+    def _print_Float(self, expr: sp.Float) -> str:
+        mantissa, _, exponent = repr(float(expr)).partition("e")
+        return rf"{mantissa} \cdot 10^{{{int(exponent)}}}" if exponent else mantissa
+
 
 class _TextPrinter(StrPrinter):
     """SymPy's ``str`` printer with ``|B|`` for the batch size and ordered matrix sums."""
@@ -86,6 +91,15 @@ class _TextPrinter(StrPrinter):
 
     def _print_OneMatrix(self, expr: sp.OneMatrix) -> str:
         return "1.T" if expr.shape[0] == 1 and expr.shape[1] != 1 else "1"
+
+    def _print_Float(self, expr: sp.Float) -> str:
+        return repr(float(expr))
+
+
+def for_display(value: sp.Expr) -> sp.Expr:
+    """A number as a float (printed in its shortest form, ``0.9`` not ``9/10``); other values as
+    they are. Only for printing: derivations keep exact rationals."""
+    return sp.Float(value, 17) if value.is_Number and not value.is_Integer else value
 
 
 def to_latex(expr: sp.Basic) -> str:

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 import sympy as sp
 
 from wdtheory.errors import WdtheoryError
+from wdtheory.sym import to_latex, to_text
 
 __all__ = [
     "GRAD",
@@ -98,7 +99,7 @@ class Program:
 
 @dataclass(frozen=True)
 class Transform:
-    """Base class: ``apply(u, first) -> (assignments, new u)``; ``label`` names it for display."""
+    """Base class: ``apply(u, first) -> (assignments, new u)``; ``describe`` names it for display."""
 
     def states(self) -> tuple[StateSlot, ...]:
         return ()
@@ -110,18 +111,24 @@ class Transform:
         """A map applied to the new parameter after the step (identity except for prox steps)."""
         return w_new
 
-    @property
-    def label(self) -> str:
+    def describe(self) -> tuple[str, tuple[sp.Expr, ...], tuple[str, ...]]:
+        """Name, hyperparameter expressions and options, for display."""
         raise NotImplementedError
+
+    def label(self, values: dict[sp.Symbol, sp.Expr] | None = None, latex: bool = False) -> str:
+        """``name(args, options)`` as text or LaTeX, with ``values`` substituted for symbols."""
+        name, args, options = self.describe()
+        args = tuple(sp.sympify(a).xreplace(values or {}) for a in args)
+        if latex:
+            shown = [to_latex(a) for a in args] + [rf"\text{{{o}}}" for o in options]
+            escaped = name.replace("_", r"\_")
+            return rf"\mathrm{{{escaped}}}({', '.join(shown)})"
+        return f"{name}({', '.join([to_text(a) for a in args] + list(options))})"
 
     @property
     def has_first_step_rule(self) -> bool:
         """Whether the first step (``t = 1``) follows a different rule."""
         return False
-
-
-def _args(*items: object) -> str:
-    return ", ".join(sp.sstr(item) for item in items)
 
 
 @dataclass(frozen=True)
@@ -134,9 +141,8 @@ class AddDecayedWeights(Transform):
     def apply(self, u: sp.Expr, first: bool) -> tuple[list[Assign], sp.Expr]:
         return [], u + self.coefficient * PARAM
 
-    @property
-    def label(self) -> str:
-        return f"add_decayed_weights({_args(self.coefficient)})"
+    def describe(self) -> tuple[str, tuple[sp.Expr, ...], tuple[str, ...]]:
+        return "add_decayed_weights", (self.coefficient,), ()
 
 
 @dataclass(frozen=True)
@@ -148,9 +154,8 @@ class AddSignOfWeights(Transform):
     def apply(self, u: sp.Expr, first: bool) -> tuple[list[Assign], sp.Expr]:
         return [], u + self.coefficient * sp.sign(PARAM)
 
-    @property
-    def label(self) -> str:
-        return f"add_l1_subgradient({_args(self.coefficient)})"
+    def describe(self) -> tuple[str, tuple[sp.Expr, ...], tuple[str, ...]]:
+        return "add_l1_subgradient", (self.coefficient,), ()
 
 
 @dataclass(frozen=True)
@@ -187,11 +192,10 @@ class Trace(Transform):
     def has_first_step_rule(self) -> bool:
         return self.copy_first
 
-    @property
-    def label(self) -> str:
-        extra = ", nesterov" if self.nesterov else ""
-        damp = f", dampening={sp.sstr(self.dampening)}" if self.dampening != 0 else ""
-        return f"trace({_args(self.momentum)}{damp}{extra})"
+    def describe(self) -> tuple[str, tuple[sp.Expr, ...], tuple[str, ...]]:
+        args = (self.momentum,) if self.dampening == 0 else (self.momentum, self.dampening)
+        options = ("nesterov",) * self.nesterov + ("buffer = u on step 1",) * self.copy_first
+        return "trace", args, options
 
 
 @dataclass(frozen=True)
@@ -241,12 +245,13 @@ class ScaleByAdam(Transform):
             out = (m / correction1) / (sp.sqrt(second / correction2 + self.eps_root) + self.eps)
         return assigns, out
 
-    @property
-    def label(self) -> str:
-        flags = ", amsgrad" if self.amsgrad else ""
-        flags += ", epsilon_hat" if self.epsilon_hat else ""
-        root = f", eps_root={sp.sstr(self.eps_root)}" if self.eps_root != 0 else ""
-        return f"scale_by_adam({_args(self.beta1, self.beta2, self.eps)}{root}{flags})"
+    def describe(self) -> tuple[str, tuple[sp.Expr, ...], tuple[str, ...]]:
+        args = (self.beta1, self.beta2, self.eps) + ((self.eps_root,) if self.eps_root != 0 else ())
+        return (
+            "scale_by_adam",
+            args,
+            ("amsgrad",) * self.amsgrad + ("epsilon hat",) * self.epsilon_hat,
+        )
 
 
 @dataclass(frozen=True)
@@ -278,9 +283,8 @@ class ScaleByRms(Transform):
             spread = a - gbar**2
         return assigns, u / (sp.sqrt(spread) + self.eps)
 
-    @property
-    def label(self) -> str:
-        return f"scale_by_rms({_args(self.alpha, self.eps)}{', centered' if self.centered else ''})"
+    def describe(self) -> tuple[str, tuple[sp.Expr, ...], tuple[str, ...]]:
+        return "scale_by_rms", (self.alpha, self.eps), ("centered",) * self.centered
 
 
 @dataclass(frozen=True)
@@ -299,9 +303,8 @@ class ScaleByAdagrad(Transform):
     def apply(self, u: sp.Expr, first: bool) -> tuple[list[Assign], sp.Expr]:
         return [Assign(self._sum, self._sum + u**2)], u / (sp.sqrt(self._sum) + self.eps)
 
-    @property
-    def label(self) -> str:
-        return f"scale_by_adagrad({_args(self.eps, self.initial)})"
+    def describe(self) -> tuple[str, tuple[sp.Expr, ...], tuple[str, ...]]:
+        return "scale_by_adagrad", (self.eps, self.initial), ()
 
 
 @dataclass(frozen=True)
@@ -325,9 +328,8 @@ class ScaleByLion(Transform):
             Assign(m, self.beta2 * m + (1 - self.beta2) * u),
         ], c
 
-    @property
-    def label(self) -> str:
-        return f"scale_by_lion({_args(self.beta1, self.beta2)})"
+    def describe(self) -> tuple[str, tuple[sp.Expr, ...], tuple[str, ...]]:
+        return "scale_by_lion", (self.beta1, self.beta2), ()
 
 
 @dataclass(frozen=True)
@@ -341,10 +343,9 @@ class Scale(Transform):
     def apply(self, u: sp.Expr, first: bool) -> tuple[list[Assign], sp.Expr]:
         return [], self.factor * u
 
-    @property
-    def label(self) -> str:
+    def describe(self) -> tuple[str, tuple[sp.Expr, ...], tuple[str, ...]]:
         shown = -self.factor if self.name == "scale_by_learning_rate" else self.factor
-        return f"{self.name}({_args(shown)})"
+        return self.name, (shown,), ()
 
 
 @dataclass(frozen=True)
@@ -360,9 +361,8 @@ class ProximalL1(Transform):
     def project(self, w_new: sp.Expr) -> sp.Expr:
         return sp.sign(w_new) * sp.Max(sp.Abs(w_new) - self.threshold, 0)
 
-    @property
-    def label(self) -> str:
-        return f"proximal_l1({_args(self.threshold)})"
+    def describe(self) -> tuple[str, tuple[sp.Expr, ...], tuple[str, ...]]:
+        return "proximal_l1", (self.threshold,), ()
 
 
 @dataclass(frozen=True)
@@ -398,9 +398,10 @@ class Chain:
             new_param = transform.project(new_param)
         return Program((*assignments, Assign(PARAM, new_param)), self.states)
 
-    @property
-    def label(self) -> str:
-        return " -> ".join(t.label for t in self.transforms)
+    def label(self, values: dict[sp.Symbol, sp.Expr] | None = None, latex: bool = False) -> str:
+        """The transformations in order, as text or LaTeX, with ``values`` substituted."""
+        arrow = r" \to " if latex else " -> "
+        return arrow.join(t.label(values, latex) for t in self.transforms)
 
 
 def chain(*transforms: Transform | Iterable[Transform]) -> Chain:
