@@ -535,12 +535,6 @@ def test_every_pair_is_refused_or_consistent(source, target):
 # ---------------------------------------------------------------- questionable behaviour
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: an elastic net with λ₂ = 0 is the lasso, but parameters are declared positive, "
-    "so match('d2l.l1', 'd2l.elastic_net') claims no parameters exist (while "
-    "match('d2l.l1', 'sklearn.ElasticNet') finds rho = 1)",
-)
 def test_lasso_is_an_elastic_net_with_zero_l2():
     result = derived("d2l.l1", "d2l.elastic_net")
     got = values_by_name(result)

@@ -38,12 +38,12 @@ _W = sp.MatrixSymbol("w", D, 1)
 _B = sp.MatrixSymbol("b", 1, 1)
 _ONE = sp.OneMatrix(N, 1)
 
-LAMBDA = sp.Symbol("lambda", positive=True)
-LAMBDA_1 = sp.Symbol("lambda_1", positive=True)
-LAMBDA_2 = sp.Symbol("lambda_2", positive=True)
-ALPHA = sp.Symbol("alpha", positive=True)
-L1_RATIO = sp.Symbol("rho", positive=True)
-C = sp.Symbol("c", positive=True)
+LAMBDA = sp.Symbol("lambda", nonnegative=True)
+LAMBDA_1 = sp.Symbol("lambda_1", nonnegative=True)
+LAMBDA_2 = sp.Symbol("lambda_2", nonnegative=True)
+ALPHA = sp.Symbol("alpha", nonnegative=True)
+L1_RATIO = sp.Symbol("rho", nonnegative=True)
+C = sp.Symbol("c", nonnegative=True)
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,8 @@ from dataclasses import dataclass
 import sympy as sp
 
 from wdtheory.derivation import Notation, Section, Step
+from wdtheory.errors import WdtheoryError
+from wdtheory.hyperparams import check_interval, show
 from wdtheory.gradients import ETA
 from wdtheory.problems import Problem
 
@@ -69,12 +71,23 @@ def derive_prox(
     r"""Derive :math:`\operatorname{prox}_{\eta r}` for :math:`r(u) = l_1|u| + l_2' u^2`.
 
     ``l2_coefficient`` is :math:`l_2' = c\,l_2` (the factor of :math:`u^2`). The threshold
-    :math:`\eta l_1` must be positive for the three cases to be distinct; symbolic strengths are
-    taken as positive, and those of :math:`l_2'` as nonnegative.
+    :math:`\eta l_1` must be positive for the three cases to be distinct: while deriving, symbols
+    in the strengths are taken as nonnegative and those of the step as positive; the results are
+    written back in the caller's symbols. Numeric values out of range raise a one-line error.
     """
     l1, l2_coefficient, step = (sp.sympify(e) for e in (l1, l2_coefficient, step))
-    signs = {s: sp.Symbol(s.name, nonnegative=True) for s in l2_coefficient.free_symbols}
-    signs |= {s: sp.Symbol(s.name, positive=True) for s in (l1 * step).free_symbols}
+    check_interval("l1", l1, 0)
+    check_interval("l2 coefficient", l2_coefficient, 0)
+    if step.is_number and not step > 0:
+        raise WdtheoryError(f"step={show(step)} is out of range; allowed: > 0")
+    # SymPy needs the signs: strengths >= 0, the step > 0 (symbols only; restored at the end)
+    signs = {
+        s: sp.Symbol(s.name, nonnegative=True)
+        for s in (l1 + l2_coefficient).free_symbols
+        if not s.is_nonnegative
+    }
+    signs |= {s: sp.Symbol(s.name, positive=True) for s in step.free_symbols if not s.is_positive}
+    restore = {v: k for k, v in signs.items()}
     l1, l2_coefficient, step = (e.xreplace(signs) for e in (l1, l2_coefficient, step))
     objective = (_U - _V) ** 2 / 2 + step * (l1 * sp.Abs(_U) + l2_coefficient * _U**2)
     above, above_when = _branch(objective, +1)
@@ -86,6 +99,19 @@ def derive_prox(
     threshold = step * l1
     closed_form = sp.sign(_V) * sp.Max(sp.Abs(_V) - threshold, 0) / (1 + 2 * step * l2_coefficient)
     _check_closed_form(piecewise, closed_form, threshold)
+    above, above_when, below, below_when, zero_when, piecewise, threshold, closed_form = (
+        e.xreplace(restore)
+        for e in (
+            above,
+            above_when,
+            below,
+            below_when,
+            zero_when,
+            piecewise,
+            threshold,
+            closed_form,
+        )
+    )
     steps = (
         Step(
             Notation("prox(v)", r"\operatorname{prox}_{\eta r}(v)"),

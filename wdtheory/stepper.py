@@ -19,8 +19,9 @@ schedule multiplier (``schedule=``, for rules that have one) are per-step inputs
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -70,11 +71,11 @@ class Stepper:
             STEP,
             SCHEDULE,
         )
-        self.plan = plan_kernel(chain.program(first=False), self.scalars)
-        self.first_plan = (
-            plan_kernel(chain.program(first=True), self.scalars)
+        self.code = _PlanCode(plan_kernel(chain.program(first=False), self.scalars))
+        self.first_code = (
+            _PlanCode(plan_kernel(chain.program(first=True), self.scalars))
             if chain.has_first_step_rule
-            else self.plan
+            else self.code
         )
         self.initial = tuple(_initial(slot.init, self.hyper) for slot in chain.states)
 
@@ -90,45 +91,73 @@ class Stepper:
         """One step; NumPy/Numba/CuPy update ``params`` and the buffers in place and return them."""
         if self.validate:
             _check_arrays(params, grads, state)
-        plan = self.first_plan if state.step == 0 else self.plan
+        code = self.first_code if state.step == 0 else self.code
         t = state.step + 1
-        scalars = [self.hyper[s] for s in self.scalars[:-2]] + [float(t), float(schedule)]
-        constants = [
-            params.dtype.type(c) if hasattr(params.dtype, "type") else c
-            for c in prologue_function(plan)(*scalars)
-        ]
+        constants = code.prologue(*self._hyper_values, float(t), float(schedule))
         run = getattr(self, f"_run_{self.backend}")
-        params, buffers = run(plan, params, grads, state.buffers, constants)
+        params, buffers = run(code, params, grads, state.buffers, constants)
         return params, replace(state, step=t, buffers=buffers)
 
+    @cached_property
+    def _hyper_values(self) -> tuple[float, ...]:
+        return tuple(self.hyper[s] for s in self.scalars[:-2])
+
     def _run_numba(
-        self, plan: KernelPlan, params: Any, grads: Any, buffers: tuple, constants: list
+        self, code: _PlanCode, params: Any, grads: Any, buffers: tuple, constants: tuple
     ) -> tuple:
-        flat = [_flat(a) for a in (params, grads, *buffers)]
-        numba_kernel(plan, parallel=params.size >= PARALLEL_THRESHOLD)(*flat, *constants)
+        kernel = code.numba_parallel if params.size >= PARALLEL_THRESHOLD else code.numba_serial
+        cast = params.dtype.type
+        kernel(*(_flat(a) for a in (params, grads, *buffers)), *(cast(c) for c in constants))
         return params, buffers
 
     def _run_numpy(
-        self, plan: KernelPlan, params: Any, grads: Any, buffers: tuple, constants: list
+        self, code: _PlanCode, params: Any, grads: Any, buffers: tuple, constants: tuple
     ) -> tuple:
-        new_param, *new_buffers = array_api_kernel(plan)(np, params, grads, *buffers, *constants)
+        cast = params.dtype.type
+        new_param, *new_buffers = code.array_api(
+            np, params, grads, *buffers, *(cast(c) for c in constants)
+        )
         for target, value in zip((params, *buffers), (new_param, *new_buffers), strict=True):
             target[...] = value
         return params, buffers
 
     def _run_array_api(
-        self, plan: KernelPlan, params: Any, grads: Any, buffers: tuple, constants: list
+        self, code: _PlanCode, params: Any, grads: Any, buffers: tuple, constants: tuple
     ) -> tuple:
         xp = _namespace(params)
-        constants = [float(c) for c in constants]
-        new_param, *new_buffers = array_api_kernel(plan)(xp, params, grads, *buffers, *constants)
+        new_param, *new_buffers = code.array_api(xp, params, grads, *buffers, *constants)
         return new_param, tuple(new_buffers)
 
     def _run_cupy(
-        self, plan: KernelPlan, params: Any, grads: Any, buffers: tuple, constants: list
+        self, code: _PlanCode, params: Any, grads: Any, buffers: tuple, constants: tuple
     ) -> tuple:
-        cupy_kernel(plan)(grads, *constants, params, *buffers)
+        cast = params.dtype.type
+        code.cupy(grads, *(cast(c) for c in constants), params, *buffers)
         return params, buffers
+
+
+class _PlanCode:
+    """The compiled functions of one plan, each made on first use and kept."""
+
+    def __init__(self, plan: KernelPlan) -> None:
+        self.plan = plan
+        self.prologue = prologue_function(plan)
+
+    @cached_property
+    def array_api(self) -> Callable:
+        return array_api_kernel(self.plan)
+
+    @cached_property
+    def numba_serial(self) -> Callable:
+        return numba_kernel(self.plan, parallel=False)
+
+    @cached_property
+    def numba_parallel(self) -> Callable:
+        return numba_kernel(self.plan, parallel=True)
+
+    @cached_property
+    def cupy(self) -> Callable:
+        return cupy_kernel(self.plan)
 
 
 def _numeric_values(optimizer: Optimizer, given: Mapping[str, float]) -> dict[sp.Symbol, float]:
