@@ -26,8 +26,8 @@ import sympy as sp
 
 from wdtheory.derivation import Notation, Section, Step
 from wdtheory.errors import WdtheoryError
-from wdtheory.hyperparams import check_interval, show
 from wdtheory.gradients import ETA
+from wdtheory.hyperparams import check_interval, show
 from wdtheory.problems import Problem
 
 __all__ = ["ProxDerivation", "derive_prox", "l1_sections", "subdifferential_at_zero"]
