@@ -86,8 +86,8 @@ SGD_PIECES = {
 
 #: soft-thresholding, divided by the L2 shrinkage for the elastic net
 PROX = {
-    "l1": "  prox(v) = Max(0, -eta*lam + Abs(v))*sign(v)",
-    "elastic-net": "  prox(v) = Max(0, -eta*lam1 + Abs(v))*sign(v)/(1 + lam2*eta)",
+    "l1": "  prox(v) = Max(0, -lam*eta + Abs(v))*sign(v)",
+    "elastic-net": "  prox(v) = Max(0, -lam1*eta + Abs(v))*sign(v)/(1 + lam2*eta)",
 }
 
 RIDGE = [

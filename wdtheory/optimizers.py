@@ -26,10 +26,12 @@ from dataclasses import dataclass, field
 
 import sympy as sp
 
-from wdtheory.errors import WdtheoryError, check_choice
+from wdtheory.errors import WdtheoryError, check_choice, did_you_mean
 from wdtheory.hyperparams import as_hyper, check_interval, show
 from wdtheory.spec import Spec, parse_spec
 from wdtheory.transforms import (
+    GRAD,
+    PARAM,
     SCHEDULE,
     STEP,
     AddDecayedWeights,
@@ -131,9 +133,16 @@ def _decay(
     return [], [], [add(-(SCHEDULE if flags.get("schedule") else 1) * lam)]
 
 
+def decay_mode(flags: Flags) -> str:
+    """The decay mode a set of switches selects (torch.adam has its own boolean for it)."""
+    if "decoupled_weight_decay" in flags:
+        return "decoupled" if flags["decoupled_weight_decay"] else "coupled"
+    return str(flags.get("decay", "none"))
+
+
 def _with_decay(core: list[Transform], values: Values, flags: Flags) -> list[Transform]:
     """``core`` with the decay in the position its mode says, then the learning-rate scaling."""
-    before, between, after = _decay(values, flags, str(flags["decay"]))
+    before, between, after = _decay(values, flags, decay_mode(flags))
     scale = Scale(-_lr(values, flags), "scale_by_learning_rate")
     return [*before, *core, *between, scale, *after]
 
@@ -187,7 +196,7 @@ def _build_adagrad(values: Values, flags: Flags) -> list[Transform]:
         ROLES["eps"].symbol,
         sp.S.Zero if _is_zero(initial) else ROLES["initial_accumulator_value"].symbol,
     )
-    before, between, after = _decay(values, flags, str(flags["decay"]))
+    before, between, after = _decay(values, flags, decay_mode(flags))
     decay_rate = values.get("lr_decay", sp.S.Zero)
     slowdown = 1 if _is_zero(decay_rate) else 1 + (STEP - 1) * ROLES["lr_decay"].symbol
     scale = Scale(-_lr(values, flags) / slowdown, "scale_by_learning_rate")
@@ -455,7 +464,7 @@ _DEFINITIONS = (
         "keras.optimizers.SGD",
         {"learning_rate": "lr", "momentum": "momentum", "weight_decay": "weight_decay"},
         {"learning_rate": _r("0.01"), "momentum": 0, "weight_decay": 0},
-        {"nesterov": (False, True)},
+        {"nesterov": (False, True), "decay": ("decoupled",)},
         _build_keras_sgd,
         "keras/src/optimizers/sgd.py SGD.update_step; base_optimizer.py _apply_weight_decay",
     ),
@@ -543,7 +552,7 @@ _DEFINITIONS = (
         "SGDW, Algorithm 1 of Loshchilov & Hutter (2019)",
         {"alpha": "lr", "beta1": "momentum", "weight_decay": "weight_decay"},
         {"alpha": None, "beta1": None, "weight_decay": None},
-        {"schedule": (True,)},
+        {"schedule": (True,), "decay": ("independent",)},
         _build_paper_sgdw,
         "Loshchilov & Hutter, Decoupled Weight Decay Regularization, ICLR 2019, Algorithm 1",
     ),
@@ -564,7 +573,7 @@ _DEFINITIONS = (
             "eps": _r("1e-8"),
             "weight_decay": None,
         },
-        {"schedule": (True,)},
+        {"schedule": (True,), "decay": ("independent",)},
         _build_paper_adamw,
         "Loshchilov & Hutter, Decoupled Weight Decay Regularization, ICLR 2019, Algorithm 2",
     ),
@@ -601,8 +610,12 @@ class Optimizer:
         """An optimizer from spec text such as ``"torch.sgd(lr=0.1, momentum=mu)"``."""
         spec = parse_spec(spec) if isinstance(spec, str) else spec
         definition = get_optimizer(spec.name)
-        spec.check_params([*definition.params, *definition.flags])
+        _check_keys(definition, spec)
         given = spec.as_dict()
+        flags = {
+            name: _flag(spec.name, name, given.get(name, allowed[0]), allowed)
+            for name, allowed in definition.flags.items()
+        }
         values = {}
         for key, role_name in definition.params.items():
             role = ROLES[role_name]
@@ -614,15 +627,19 @@ class Optimizer:
                     role.high,
                     closed_high=role.closed_high,
                 )
+            elif role_name == "dampening" and flags.get("nesterov"):
+                values[key] = sp.S.Zero  # the only dampening Nesterov momentum allows
             else:
                 values[key] = role.symbol
-        flags = {
-            name: _flag(spec.name, name, given.get(name, allowed[0]), allowed)
-            for name, allowed in definition.flags.items()
-        }
-        if "decoupled_weight_decay" in flags:  # torch.adam's switch between its two decay modes
-            flags["decay"] = "decoupled" if flags.pop("decoupled_weight_decay") else "coupled"
-        return cls(definition, values, flags)
+        optimizer = cls(definition, values, flags)
+        _check_names(optimizer)
+        return optimizer
+
+    @property
+    def decay_mode(self) -> str:
+        """``none`` when there is no decay (or its strength is 0), else the chain's mode."""
+        strength = self._role_values.get("weight_decay", sp.S.Zero)
+        return "none" if _is_zero(strength) else decay_mode(self.flags)
 
     @property
     def name(self) -> str:
@@ -648,18 +665,60 @@ class Optimizer:
 
     @property
     def text(self) -> str:
-        """The optimizer in spec notation, with the values given (left-out ones omitted)."""
+        """The optimizer in spec notation: values given, and switches not at their default."""
         params = [
             f"{k}={show(v)}"
             for k, v in self.values.items()
             if v != ROLES[self.definition.params[k]].symbol
         ]
         params += [
-            f"{k}={show(v)}"
+            f"{k}={show(v) if isinstance(v, bool) else v}"
             for k, v in self.flags.items()
-            if len(self.definition.flags.get(k, ())) > 1
+            if v != self.definition.flags[k][0]
         ]
-        return f"{self.name}({', '.join(params)})"
+        return f"{self.name}({', '.join(params)})" if params else self.name
+
+
+def _check_keys(definition: Definition, spec: Spec) -> None:
+    """Unknown keys are refused; a key another library uses for one of ours is pointed to it."""
+    allowed = [*definition.params, *definition.flags]
+    for key, _ in spec.params:
+        if key in allowed:
+            continue
+        roles = {d.params[key] for d in OPTIMIZERS.values() if key in d.params}
+        ours = [k for k, role in definition.params.items() if role in roles]
+        hint = f" ({definition.name} calls it {ours[0]!r})" if ours else did_you_mean(key, allowed)
+        raise WdtheoryError(
+            f"unknown parameter {key!r} for {definition.name}{hint}; allowed: {', '.join(allowed)}"
+        )
+
+
+def _check_names(optimizer: Optimizer) -> None:
+    """Refuse a user's symbol named like a variable of the rule or another hyperparameter."""
+    chain = optimizer.chain
+    taken = {
+        PARAM.name: "the parameter",
+        GRAD.name: "the gradient",
+        STEP.name: "the step count",
+        SCHEDULE.name: "the schedule multiplier",
+    }
+    taken |= {slot.symbol.name: "a state of the rule" for slot in chain.states}
+    taken |= {symbol.name: "a temporary of the rule" for symbol in chain.program().temporaries}
+    for key, value in optimizer.values.items():
+        others = {
+            ROLES[r].symbol.name: f"the {r} hyperparameter"
+            for k, r in optimizer.definition.params.items()
+            if k != key
+        }
+        for symbol in value.free_symbols - set(
+            ROLES[r].symbol for r in optimizer.definition.params.values()
+        ):
+            meaning = taken.get(symbol.name) or others.get(symbol.name)
+            if meaning:
+                raise WdtheoryError(
+                    f"{key}={symbol.name}: the name {symbol.name!r} is {meaning} in "
+                    f"{optimizer.name}'s rule; choose another name"
+                )
 
 
 def _flag(where: str, name: str, value: object, allowed: tuple[object, ...]) -> object:
@@ -669,5 +728,6 @@ def _flag(where: str, name: str, value: object, allowed: tuple[object, ...]) -> 
     if value not in allowed or isinstance(value, bool) != isinstance(allowed[0], bool):
         shown = ", ".join(show(a) if isinstance(a, bool) else str(a) for a in allowed)
         given = show(value) if isinstance(value, bool) else value
-        raise WdtheoryError(f"{where}: {name}={given} is not allowed; allowed: {shown}")
+        hint = did_you_mean(value, [str(a) for a in allowed]) if isinstance(value, str) else ""
+        raise WdtheoryError(f"{where}: {name}={given} is not allowed{hint}; allowed: {shown}")
     return value

@@ -59,7 +59,7 @@ def derive_optimizer(optimizer: Optimizer) -> Derivation:
     """The update rule of ``optimizer`` as a derivation (see the module doc)."""
     values = {symbol: for_display(value) for symbol, value in optimizer.symbols.items()}
     chain = optimizer.chain
-    decay = str(optimizer.flags.get("decay", "none"))
+    decay = optimizer.decay_mode
     chain_step = Step(
         Notation("chain", r"\text{chain}"),
         Notation(chain.label(values), chain.label(values, latex=True)),

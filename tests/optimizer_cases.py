@@ -1,0 +1,101 @@
+"""Shared helpers for the lowering tests (``test_conformance``, ``test_lower``, ``test_stepper``).
+
+Nothing here knows how ``wdtheory`` computes a step: these are problem generators, comparison
+measures and small adapters between a :class:`~wdtheory.stepper.Stepper` and plain NumPy.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+import numpy as np
+from hypothesis import settings
+
+from wdtheory.optimizers import Optimizer
+from wdtheory.stepper import OptState, Stepper
+
+#: the lowering backends that run on these machines (``cupy`` needs a GPU)
+CPU_BACKENDS = ("numba", "numpy", "array_api")
+DTYPES = (np.float32, np.float64)
+
+
+def examples(n: int) -> int:
+    """``n`` examples under the bounded ``ci`` profile; the profile's own count when it asks for
+    more (``thorough``)."""
+    return max(n, settings.default.max_examples) if settings.default.max_examples > 100 else n
+
+
+@cache
+def optimizer(spec: str, defaults: bool = True) -> Optimizer:
+    """``Optimizer.from_spec(spec)`` (with library defaults filled in), built once per spec."""
+    opt = Optimizer.from_spec(spec)
+    return opt.with_defaults() if defaults else opt
+
+
+def problem(seed: int, shape: tuple[int, ...], dtype, steps: int):
+    """Initial parameters and ``steps`` random gradients whose magnitude varies from step to step."""
+    rng = np.random.default_rng(seed)
+    p0 = np.asarray(rng.normal(size=shape), dtype=dtype)
+    grads = [
+        np.asarray(rng.normal(size=shape) * 10.0 ** rng.uniform(-2, 1), dtype=dtype)
+        for _ in range(steps)
+    ]
+    return p0, grads
+
+
+def to_numpy(array) -> np.ndarray:
+    """A NumPy copy of a NumPy or array-API array (``array_api_strict`` through DLPack)."""
+    if isinstance(array, np.ndarray | np.generic):
+        return np.array(array)
+    return np.array(np.from_dlpack(array))
+
+
+def run(
+    stepper: Stepper, p0, grads, schedules=None, xp=None
+) -> tuple[np.ndarray, tuple[np.ndarray, ...]]:
+    """Run ``stepper`` from ``p0`` (copied) over ``grads``; ``schedules[t-1]`` is step t's
+    multiplier. ``xp`` converts the inputs to another array namespace (``array_api_strict``)."""
+    convert = (lambda a: np.array(a)) if xp is None else (lambda a: xp.asarray(np.array(a)))
+    params = convert(p0)
+    state = stepper.init(params)
+    for t, g in enumerate(grads, start=1):
+        schedule = 1.0 if schedules is None else schedules[t - 1]
+        params, state = stepper.step(params, convert(g), state, schedule=schedule)
+    assert state.step == len(grads)
+    return to_numpy(params), tuple(to_numpy(b) for b in state.buffers)
+
+
+def state_names(opt: Optimizer) -> tuple[str, ...]:
+    """The names of the stepper's buffers, in the order of ``OptState.buffers``."""
+    return tuple(slot.symbol.name for slot in opt.chain.states)
+
+
+def with_buffers(step: int, buffers) -> OptState:
+    """An ``OptState`` holding copies of ``buffers`` after ``step`` steps."""
+    return OptState(step, tuple(np.array(b) for b in buffers))
+
+
+def assert_close(actual, expected, rtol: float, scale: float | None = None, what: str = ""):
+    """``|a - b| <= rtol * (|b| + scale)`` elementwise, with ``scale`` the largest ``|b|`` (the
+    array's size) unless given: relative for large entries, absolute near zero."""
+    actual = np.asarray(actual, dtype=np.float64)
+    expected = np.asarray(expected, dtype=np.float64)
+    assert actual.shape == expected.shape, (what, actual.shape, expected.shape)
+    if scale is None:
+        scale = float(np.max(np.abs(expected), initial=0.0))
+    bound = rtol * (np.abs(expected) + scale)
+    error = np.abs(actual - expected)
+    bad = ~(error <= bound)
+    if np.any(bad):
+        i = np.unravel_index(
+            np.argmax(np.where(bad, error / np.maximum(bound, 1e-300), 0)), bad.shape
+        )
+        raise AssertionError(
+            f"{what}: {int(bad.sum())} of {bad.size} entries differ by more than "
+            f"{rtol:g}·(|expected| + {scale:.3g}); worst at {i}: {actual[i]!r} vs {expected[i]!r}"
+        )
+
+
+def ulp32(x) -> np.ndarray:
+    """The float32 spacing at ``|x|`` (elementwise), as float64."""
+    return np.spacing(np.abs(np.asarray(x, dtype=np.float32))).astype(np.float64)
