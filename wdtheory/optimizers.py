@@ -652,6 +652,28 @@ class Optimizer:
             ROLES[role].symbol: self.values[key] for key, role in self.definition.params.items()
         }
 
+    def bind(self, values: Mapping[str, object]) -> Optimizer:
+        """The same optimizer with symbolic hyperparameters given numbers (by spec key); the
+        chain is rebuilt, so e.g. a momentum bound to 0 removes the momentum buffer."""
+        params = self.definition.params
+        bound = dict(self.values)
+        for key, value in values.items():
+            if key not in params:
+                raise WdtheoryError(
+                    f"{self.name} has no hyperparameter {key!r}{did_you_mean(key, params)}; "
+                    f"allowed: {', '.join(params)}"
+                )
+            if self.values[key].is_number:
+                raise WdtheoryError(
+                    f"{self.name}: {key} is fixed to {show(self.values[key])} by the spec; "
+                    "values= can only set symbolic hyperparameters"
+                )
+            role = ROLES[params[key]]
+            bound[key] = check_interval(
+                key, as_hyper(key, value), role.low, role.high, closed_high=role.closed_high
+            )
+        return Optimizer(self.definition, bound, self.flags)
+
     def with_defaults(self) -> Optimizer:
         """The same optimizer with every hyperparameter left out set to the library default."""
         values = dict(self.values)

@@ -28,7 +28,7 @@ import numpy as np
 import sympy as sp
 
 from wdtheory.errors import WdtheoryError, check_choice
-from wdtheory.hyperparams import as_hyper, check_interval, to_float
+from wdtheory.hyperparams import to_float
 from wdtheory.kernels import array_api_kernel, cupy_kernel, numba_kernel, prologue_function
 from wdtheory.lower import KernelPlan, plan_kernel
 from wdtheory.optimizers import ROLES, Optimizer
@@ -61,10 +61,11 @@ class Stepper:
         values: Mapping[str, float] | None = None,
         validate: bool = True,
     ) -> None:
+        optimizer = optimizer.bind(values or {})
         self.optimizer = optimizer
         self.backend = check_choice("backend", backend, BACKENDS)
         self.validate = validate
-        self.hyper = _numeric_values(optimizer, values or {})
+        self.hyper = _numeric_values(optimizer)
         chain = optimizer.chain
         self.scalars = (
             *(ROLES[r].symbol for r in dict.fromkeys(optimizer.definition.params.values())),
@@ -160,29 +161,17 @@ class _PlanCode:
         return cupy_kernel(self.plan)
 
 
-def _numeric_values(optimizer: Optimizer, given: Mapping[str, float]) -> dict[sp.Symbol, float]:
-    """Canonical symbol → float for every hyperparameter; symbolic ones must be in ``given``."""
-    definition = optimizer.definition
-    unknown = sorted(set(given) - set(definition.params))
-    if unknown:
-        raise WdtheoryError(
-            f"{optimizer.name} has no hyperparameter {unknown[0]!r}; "
-            f"allowed: {', '.join(definition.params)}"
-        )
+def _numeric_values(optimizer: Optimizer) -> dict[sp.Symbol, float]:
+    """Canonical symbol → float for every hyperparameter, which must all be numbers."""
     numbers = {}
-    for key, role_name in definition.params.items():
-        role = ROLES[role_name]
+    for key, role_name in optimizer.definition.params.items():
         value = optimizer.values[key]
-        if key in given:
-            value = check_interval(
-                key, as_hyper(key, given[key]), role.low, role.high, closed_high=role.closed_high
-            )
         if not value.is_number:
             raise WdtheoryError(
                 f"{optimizer.name}: {key}={value} is symbolic; give values={{'{key}': ...}} "
                 "or use .with_defaults() for the library default"
             )
-        numbers[role.symbol] = to_float(key, value)
+        numbers[ROLES[role_name].symbol] = to_float(key, value)
     return numbers
 
 
