@@ -32,13 +32,12 @@ how a library user runs it with a scheduler.
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from itertools import islice
 
 import sympy as sp
 
-from wdtheory.dynamics import Dynamics, Gradients, free_gradients, quadratic_gradients
+from wdtheory.dynamics import Dynamics, free_gradients, quadratic_gradients
 from wdtheory.optimizers import ROLES, Optimizer
 from wdtheory.transforms import GRAD, PARAM, SCHEDULE, STEP
 
@@ -75,7 +74,6 @@ class Comparison:
 
 def _aligned(a: Optimizer, b: Optimizer) -> tuple[Dynamics, Dynamics, str]:
     """Dynamics of both, B's states suffixed; a lone schedule is given to the other too."""
-    da, db = Dynamics(a), Dynamics(b, "_B")
     a_scheduled = a.flags.get("schedule") is True
     b_scheduled = b.flags.get("schedule") is True
     note = ""
@@ -84,16 +82,11 @@ def _aligned(a: Optimizer, b: Optimizer) -> tuple[Dynamics, Dynamics, str]:
             "only one of them has a schedule multiplier s_t; the other's learning rate is "
             "taken to follow the same schedule (eta -> eta*s_t)"
         )
-    return da, db, note
-
-
-def _maps(dynamics: Dynamics, scheduled: bool, first: bool) -> dict[sp.Symbol, sp.Expr]:
-    step = dynamics.step_map(first)
-    if scheduled:
-        eta = ROLES["lr"].symbol
-        lr = dynamics.optimizer.symbols.get(eta, eta)
-        step = {k: v.xreplace({lr: lr * SCHEDULE}) for k, v in step.items()}
-    return step
+    return (
+        Dynamics(a, "", b_scheduled and not a_scheduled),
+        Dynamics(b, "_B", a_scheduled and not b_scheduled),
+        note,
+    )
 
 
 def _conditions(
@@ -101,14 +94,12 @@ def _conditions(
     db: Dynamics,
     phi: dict[sp.Symbol, sp.Expr],
     hyper: dict[sp.Symbol, sp.Expr],
-    schedule_a: bool,
-    schedule_b: bool,
 ) -> list[sp.Expr]:
     """The expressions that must vanish for ``phi`` (B's states from A's) and ``hyper`` to make
     the two optimizers step alike: general step, first step, initial states."""
     conditions = []
     for first in (False, True):
-        fa, fb = _maps(da, schedule_a, first), _maps(db, schedule_b, first)
+        fa, fb = da.step_map(first), db.step_map(first)
         fb = {k: v.xreplace(hyper) for k, v in fb.items()}
         if first:
             start = {**da.initial}
@@ -174,19 +165,18 @@ def _unknown_state_map(
 def _solve_maps(
     da: Dynamics,
     db: Dynamics,
-    unknown_hyper: dict[sp.Symbol, sp.Symbol],
-    schedule_a: bool,
-    schedule_b: bool,
+    free: dict[sp.Symbol, tuple[sp.Symbol, sp.Expr]],
     rng: random.Random,
 ) -> tuple[dict, dict] | None:
-    """Solve for B's state map and free hyperparameters; None when the sampled (necessary)
-    conditions have no solution."""
+    """Solve for B's state map and free hyperparameters (symbol -> (unknown, value if left free));
+    None when the sampled (necessary) conditions have no solution."""
     candidate = _unknown_state_map(da, db)
     if candidate is None:
         return None
     phi, coefficients = candidate
+    unknown_hyper = {k: unknown for k, (unknown, _) in free.items()}
     unknowns = coefficients + list(unknown_hyper.values())
-    conditions = _conditions(da, db, phi, unknown_hyper, schedule_a, schedule_b)
+    conditions = _conditions(da, db, phi, unknown_hyper)
     variables = [PARAM, GRAD, STEP, SCHEDULE, *da.states]
     dense = len(unknowns) + 2 if da.linear_in_states and db.linear_in_states else 0
     equations = [
@@ -198,7 +188,7 @@ def _solve_maps(
     ]
     if not equations:
         return phi, dict(unknown_hyper)
-    defaults = {**{k: sp.S.Zero for k in coefficients}, **{v: k for k, v in unknown_hyper.items()}}
+    defaults = {**{k: sp.S.Zero for k in coefficients}, **dict(free.values())}
     solution = _solve_simplest(equations, unknowns, defaults)
     if solution is None:
         return None
@@ -251,8 +241,6 @@ def _forced_values(
     da: Dynamics,
     db: Dynamics,
     symbol: sp.Symbol,
-    schedule_a: bool,
-    schedule_b: bool,
     rng: random.Random,
 ) -> list[tuple[dict, sp.Expr]]:
     """Values B's hyperparameter ``symbol`` must take for the parameter updates to agree (states
@@ -262,7 +250,7 @@ def _forced_values(
     if twins is None:
         return []
     unknown = sp.Symbol(f"{symbol.name}'", **symbol.assumptions0)
-    condition = _conditions(da, db, dict(twins), {symbol: unknown}, schedule_a, schedule_b)[0]
+    condition = _conditions(da, db, dict(twins), {symbol: unknown})[0]
     variables = sorted(condition.free_symbols - {unknown}, key=lambda v: v.name)
     forced = []
     for t in (2, 3):
@@ -274,13 +262,18 @@ def _forced_values(
     return forced
 
 
-def _free_hyperparameters(b: Optimizer) -> dict[sp.Symbol, sp.Symbol]:
-    """B's symbolic hyperparameters in the mappable roles, each with a primed unknown."""
+def _free_hyperparameters(a: Optimizer, b: Optimizer) -> dict[sp.Symbol, tuple[sp.Symbol, sp.Expr]]:
+    """B's symbolic hyperparameters in the mappable roles, each with a primed unknown and the
+    value it takes when the conditions leave it free: A's value for the same role."""
     unknown = {}
     for role in MAPPABLE_ROLES:
-        value = b.symbols.get(ROLES[role].symbol)
+        symbol = ROLES[role].symbol
+        value = b.symbols.get(symbol)
         if value is not None and not value.is_number:
-            unknown[value] = sp.Symbol(f"{value.name}'", **value.assumptions0)
+            unknown[value] = (
+                sp.Symbol(f"{value.name}'", **value.assumptions0),
+                a.symbols.get(symbol, value),
+            )
     return unknown
 
 
@@ -288,25 +281,23 @@ def compare(a: Optimizer, b: Optimizer, *, seed: int = 0) -> Comparison:
     """Decide whether ``a`` and ``b`` are identical, equivalent or different (see module doc)."""
     rng = random.Random(seed)
     da, db, schedule_note = _aligned(a, b)
-    schedule_a = bool(schedule_note) and a.flags.get("schedule") is not True
-    schedule_b = bool(schedule_note) and b.flags.get("schedule") is not True
     evidence = [schedule_note] if schedule_note else []
     twins = _identity_map(da, db)
     if twins is not None:
-        conditions = _conditions(da, db, dict(twins), {}, schedule_a, schedule_b)
+        conditions = _conditions(da, db, dict(twins), {})
         if all(_is_zero(c, rng) for c in conditions):
             evidence.append(
                 "each one-step map (general and first step) differs by an expression that "
                 "SymPy simplifies to 0"
             )
             return Comparison(a, b, "identical", state_map=dict(twins), evidence=tuple(evidence))
-    free = _free_hyperparameters(b)
+    free = _free_hyperparameters(a, b)
     for unknown in ({}, free) if free else ({},):
-        solved = _solve_maps(da, db, unknown, schedule_a, schedule_b, rng)
+        solved = _solve_maps(da, db, unknown, rng)
         if solved is None:
             continue
         phi, hyper = solved
-        if all(_is_zero(c, rng) for c in _conditions(da, db, phi, hyper, schedule_a, schedule_b)):
+        if all(_is_zero(c, rng) for c in _conditions(da, db, phi, hyper)):
             evidence.append(
                 "a map was found by solving the step conditions at exact random points, "
                 "then each condition was simplified to 0 for all values"
@@ -318,7 +309,7 @@ def compare(a: Optimizer, b: Optimizer, *, seed: int = 0) -> Comparison:
                 a, b, "equivalent", hyper_map=shown, state_map=phi, evidence=tuple(evidence)
             )
     for symbol in free:
-        forced = _forced_values(da, db, symbol, schedule_a, schedule_b, rng)
+        forced = _forced_values(da, db, symbol, rng)
         if forced and forced[0][1] != forced[1][1]:
             (_, first), (_, second) = forced
             evidence.append(
@@ -336,15 +327,12 @@ def compare(a: Optimizer, b: Optimizer, *, seed: int = 0) -> Comparison:
         f"no map found: neither {linear} nor new values of B's symbolic learning rate / weight "
         f"decay / epsilon ({mapped}) make the one-step maps agree"
     )
-    return _different(a, b, da, db, schedule_a, schedule_b, rng, evidence)
-
-
-def _scheduled(dynamics: Dynamics, scheduled: bool, gradients: Gradients) -> Iterator[sp.Expr]:
-    """The trajectory, with the learning rate following the schedule if ``scheduled``."""
-    eta = ROLES["lr"].symbol
-    lr = dynamics.optimizer.symbols.get(eta, eta)
-    for w in dynamics.trajectory(gradients):
-        yield w.xreplace({lr: lr * SCHEDULE}) if scheduled else w
+    same = {k: value for k, (_, value) in free.items()}
+    if any(k != v for k, v in same.items()):
+        evidence.append(
+            "the difference below gives B's free learning rate / weight decay / epsilon A's values"
+        )
+    return _different(a, b, da, db, rng, evidence, same)
 
 
 def _different(
@@ -352,25 +340,20 @@ def _different(
     b: Optimizer,
     da: Dynamics,
     db: Dynamics,
-    schedule_a: bool,
-    schedule_b: bool,
     rng: random.Random,
     evidence: list[str],
+    same: dict[sp.Symbol, sp.Expr],
 ) -> Comparison:
-    pairs = zip(
-        _scheduled(da, schedule_a, free_gradients),
-        _scheduled(db, schedule_b, free_gradients),
-        strict=False,
-    )
+    pairs = zip(da.trajectory(free_gradients), db.trajectory(free_gradients), strict=False)
     for k, (xa, xb) in enumerate(pairs, start=1):
         if k > MAX_STEPS:
             break
-        difference = xb - xa
+        difference = xb.xreplace(same) - xa
         if not _is_zero(difference, rng):
             quadratic = [
-                next(islice(_scheduled(d, sched, quadratic_gradients), k - 1, None))
-                for d, sched in ((da, schedule_a), (db, schedule_b))
+                next(islice(d.trajectory(quadratic_gradients), k - 1, None)) for d in (da, db)
             ]
+            quadratic[1] = quadratic[1].xreplace(same)
             evidence.append(
                 f"w_{k} differs: the difference is nonzero at the rational counterexample"
             )

@@ -20,8 +20,8 @@ from itertools import count
 
 import sympy as sp
 
-from wdtheory.optimizers import Optimizer
-from wdtheory.transforms import GRAD, PARAM, STEP
+from wdtheory.optimizers import ROLES, Optimizer
+from wdtheory.transforms import GRAD, PARAM, SCHEDULE, STEP
 
 __all__ = ["CURVATURE", "MINIMUM", "Dynamics", "free_gradients", "quadratic_gradients"]
 
@@ -47,11 +47,14 @@ def quadratic_gradients(k: int, w: sp.Expr) -> sp.Expr:
 class Dynamics:
     """One-step maps of an optimizer, with its values substituted, and its initial state.
 
-    ``rename`` renames the state symbols (so that two optimizers' states stay distinct).
+    ``suffix`` renames the state symbols (so that two optimizers' states stay distinct);
+    ``scheduled`` makes the learning rate follow the schedule multiplier (η → η s_t),
+    as a library's scheduler does, for optimizers that have no multiplier of their own.
     """
 
     optimizer: Optimizer
     suffix: str = ""
+    scheduled: bool = False
 
     @cached_property
     def states(self) -> tuple[sp.Symbol, ...]:
@@ -71,7 +74,12 @@ class Dynamics:
             first=first and self.optimizer.chain.has_first_step_rule
         )
         values = {**self.optimizer.symbols, **self._rename}
-        return {self._rename.get(k, k): v.xreplace(values) for k, v in program.one_step().items()}
+        eta = ROLES["lr"].symbol
+        schedule = {eta: eta * SCHEDULE} if self.scheduled else {}
+        return {
+            self._rename.get(k, k): v.xreplace(schedule).xreplace(values)
+            for k, v in program.one_step().items()
+        }
 
     @cached_property
     def initial(self) -> dict[sp.Symbol, sp.Expr]:
