@@ -1,8 +1,14 @@
 """The ``wdtheory`` command line.
 
-``wdtheory derive SPEC`` prints the derivations for a problem spec such as
-``"squared_error(l2=lam)"``; ``wdtheory report`` writes the reports folder. A user's mistake
-(bad spec, unknown name, bad option) is one line on stderr and exit status 2, never a traceback.
+* ``derive SPEC`` — the derivations for a problem (``"squared_error(l2=lam)"``) or the update rule
+  of an optimizer (``"torch.sgd(lr=0.1, momentum=mu)"``);
+* ``compare SPEC_A SPEC_B`` — identical, equivalent under a map, or different (first difference);
+* ``fixed-point SPEC`` — where the optimizer stops on regularised least squares;
+* ``convert SPEC --to FRAMEWORK`` — the equivalent spec in another framework, or why none exists;
+* ``verify`` — the claims catalogue; ``report`` — the reports folder.
+
+A user's mistake (bad spec, unknown name, bad option) is one line on stderr and exit status 2,
+never a traceback.
 """
 
 from __future__ import annotations
@@ -12,8 +18,13 @@ import sys
 from collections.abc import Sequence
 from importlib.metadata import version
 
+from wdtheory.claims import render_results, verify_all
+from wdtheory.compare import compare
+from wdtheory.convert import FRAMEWORKS, convert
 from wdtheory.derivation import FORMATS
 from wdtheory.errors import WdtheoryError, did_you_mean
+from wdtheory.explain import explain_comparison, explain_conversion, explain_fixed_point
+from wdtheory.fixed_points import fixed_point
 from wdtheory.losses import LOSSES
 from wdtheory.optimizers import OPTIMIZERS, Optimizer
 from wdtheory.problem_derivation import derive_problem
@@ -51,6 +62,38 @@ def _derive(args: argparse.Namespace) -> None:
     print(derivation.render(args.format), end="")
 
 
+def _optimizer(text: str) -> Optimizer:
+    spec = parse_spec(text)
+    if spec.name in LOSSES:
+        raise WdtheoryError(
+            f"{spec.name!r} is a loss; this command takes an optimizer spec, e.g. torch.adamw"
+        )
+    return Optimizer.from_spec(spec)
+
+
+def _compare(args: argparse.Namespace) -> None:
+    comparison = compare(_optimizer(args.a), _optimizer(args.b))
+    print(explain_comparison(comparison).render(args.format), end="")
+
+
+def _fixed_point(args: argparse.Namespace) -> None:
+    print(explain_fixed_point(fixed_point(_optimizer(args.spec))).render(args.format), end="")
+
+
+def _convert(args: argparse.Namespace) -> None:
+    print(explain_conversion(convert(_optimizer(args.spec), args.to)).render(args.format), end="")
+
+
+def _verify(args: argparse.Namespace) -> None:
+    results = verify_all()
+    print(render_results(results, "json" if args.json else "text"), end="")
+    failed = [r.claim.id for r in results if not r.agrees]
+    if failed:
+        raise WdtheoryError(
+            f"{len(failed)} claim(s) disagree with their expected verdict: {', '.join(failed)}"
+        )
+
+
 def _report(args: argparse.Namespace) -> None:
     written = write_report(args.out, quick=args.quick)
     print(f"wrote {len(written)} pages to {args.out}")
@@ -66,7 +109,7 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     derive = commands.add_parser(
         "derive",
-        help="print the derivations for a problem spec",
+        help="print the derivations for a problem or an optimizer spec",
         description='Print the derivations for a problem, e.g. "squared_error(l2=lam)". Losses: '
         + ", ".join(LOSSES)
         + ". Parameters: "
@@ -76,6 +119,32 @@ def _parser() -> argparse.ArgumentParser:
     derive.add_argument("spec", help='e.g. "logistic(l1=0.01, l2=lam)"')
     derive.add_argument("--format", choices=FORMATS, default="text")
     derive.set_defaults(run=_derive)
+    for name, run, helptext, positional in (
+        ("compare", _compare, "compare two optimizer specs", ("a", "b")),
+        (
+            "fixed-point",
+            _fixed_point,
+            "where an optimizer stops on regularised least squares",
+            ("spec",),
+        ),
+        ("convert", _convert, "the equivalent optimizer in another framework", ("spec",)),
+    ):
+        command = commands.add_parser(
+            name, help=helptext, description=helptext[0].upper() + helptext[1:] + "."
+        )
+        for argument in positional:
+            command.add_argument(argument, help='an optimizer spec, e.g. "torch.adamw(lr=0.001)"')
+        command.add_argument("--format", choices=FORMATS, default="text")
+        command.set_defaults(run=run)
+    commands.choices["convert"].add_argument("--to", required=True, choices=FRAMEWORKS)
+    verify = commands.add_parser(
+        "verify",
+        help="check the claims catalogue",
+        description="Derive every claim's verdict and compare it with the "
+        "expected one; exit 2 if any disagrees.",
+    )
+    verify.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    verify.set_defaults(run=_verify)
     report = commands.add_parser("report", help="write the reports folder")
     report.add_argument("--out", default="reports", help="folder to write (default: reports)")
     report.add_argument("--quick", action="store_true", help="fewer pages, for a fast check")

@@ -727,10 +727,10 @@ def _check_names(optimizer: Optimizer) -> None:
     taken |= {slot.symbol.name: "a state of the rule" for slot in chain.states}
     taken |= {symbol.name: "a temporary of the rule" for symbol in chain.program().temporaries}
     for key, value in optimizer.values.items():
-        others = {
+        others = {  # hyperparameters left out keep their canonical symbol in the rule
             ROLES[r].symbol.name: f"the {r} hyperparameter"
             for k, r in optimizer.definition.params.items()
-            if k != key
+            if k != key and optimizer.values[k] == ROLES[r].symbol
         }
         for symbol in value.free_symbols - set(
             ROLES[r].symbol for r in optimizer.definition.params.values()

@@ -162,10 +162,22 @@ class _PlanCode:
 
 
 def _numeric_values(optimizer: Optimizer) -> dict[sp.Symbol, float]:
-    """Canonical symbol → float for every hyperparameter, which must all be numbers."""
+    """Canonical symbol → float for every hyperparameter the rule uses, which must be numbers
+    (one the rule does not use, like the dampening of SGD without momentum, may stay symbolic)."""
+    chain = optimizer.chain
+    used = {
+        s
+        for first in (False, True)
+        for a in chain.program(first).assignments
+        for s in a.value.free_symbols
+    }
+    used |= {s for slot in chain.states for s in sp.sympify(slot.init).free_symbols}
     numbers = {}
     for key, role_name in optimizer.definition.params.items():
         value = optimizer.values[key]
+        if ROLES[role_name].symbol not in used:
+            numbers[ROLES[role_name].symbol] = 0.0
+            continue
         if not value.is_number:
             raise WdtheoryError(
                 f"{optimizer.name}: {key}={value} is symbolic; give values={{'{key}': ...}} "
