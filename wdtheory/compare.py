@@ -35,10 +35,12 @@ import random
 from dataclasses import dataclass, field
 from itertools import islice
 
+import numpy as np
 import sympy as sp
 
-from wdtheory.dynamics import Dynamics, free_gradients, quadratic_gradients
+from wdtheory.dynamics import START, Dynamics, free_gradients, quadratic_gradients
 from wdtheory.optimizers import ROLES, Optimizer
+from wdtheory.stepper import Stepper
 from wdtheory.transforms import GRAD, PARAM, SCHEDULE, STEP
 
 __all__ = ["Comparison", "compare"]
@@ -253,7 +255,7 @@ def _forced_values(
     condition = _conditions(da, db, dict(twins), {symbol: unknown})[0]
     variables = sorted(condition.free_symbols - {unknown}, key=lambda v: v.name)
     forced = []
-    for t in (2, 3):
+    for t in (2, 3):  # states matched by name
         point = {v: _random_value(v, rng) for v in variables} | {STEP: sp.Integer(t)}
         solutions = sp.solve(condition.xreplace(point), unknown)
         if len(solutions) != 1:
@@ -313,7 +315,8 @@ def compare(a: Optimizer, b: Optimizer, *, seed: int = 0) -> Comparison:
         if forced and forced[0][1] != forced[1][1]:
             (_, first), (_, second) = forced
             evidence.append(
-                f"with everything else equal, {symbol.name}' would have to be {sp.N(first, 6)} "
+                f"with the states matched by name and everything else equal, {symbol.name}' would have to be "
+                f"{sp.N(first, 6)} "
                 f"at one exact point with t = 2 and {sp.N(second, 6)} at another with t = 3 (exact "
                 "algebraic values, shown rounded): no constant value works"
             )
@@ -354,8 +357,14 @@ def _different(
                 next(islice(d.trajectory(quadratic_gradients), k - 1, None)) for d in (da, db)
             ]
             quadratic[1] = quadratic[1].xreplace(same)
+            example = _counterexample(difference, rng)
+            exact = float(example[sp.Symbol("difference")])
+            ran = _run_lowered(db, example, same, k) - _run_lowered(da, example, {}, k)
+            agrees = abs(ran - exact) <= 1e-9 * max(1.0, abs(exact))
             evidence.append(
-                f"w_{k} differs: the difference is nonzero at the rational counterexample"
+                f"w_{k} differs: at the rational counterexample the exact difference is {exact:.6g}; "
+                f"running both lowered optimizers (NumPy, float64) gives {ran:.6g}"
+                + ("" if agrees else " -- THE LOWERED CODE DISAGREES")
             )
             return Comparison(
                 a,
@@ -364,7 +373,7 @@ def _different(
                 first_difference=k,
                 difference=_tidy(difference),
                 quadratic_difference=_tidy(quadratic[1] - quadratic[0]),
-                counterexample=_counterexample(difference, rng),
+                counterexample=example,
                 evidence=tuple(evidence),
             )
     evidence.append(f"the trajectories agree for {MAX_STEPS} steps but no map was proved")
@@ -383,11 +392,41 @@ def _tidy(expr: sp.Expr) -> sp.Expr:
 
 
 def _counterexample(difference: sp.Expr, rng: random.Random) -> dict[sp.Symbol, sp.Expr]:
-    """Rational values of every symbol at which ``difference`` is not 0, and the difference."""
+    """Rational values of every symbol at which ``difference`` is not 0, and the difference;
+    hyperparameters get positive values (below 1), the start and the gradients any sign."""
     symbols = _free_symbols([difference])
     for _ in range(20):
-        point = {s: _random_value(s, rng) for s in symbols}
+        point = {
+            s: _random_value(s, rng)
+            if s == START or s.name.startswith("g_")
+            else abs(_random_value(s, rng))
+            for s in symbols
+        }
         value = sp.nsimplify(difference.xreplace(point))
         if value != 0:
             return {**point, sp.Symbol("difference"): value}
     raise AssertionError("no counterexample found for a nonzero difference")
+
+
+def _run_lowered(
+    dynamics: Dynamics, point: dict[sp.Symbol, sp.Expr], same: dict[sp.Symbol, sp.Expr], steps: int
+) -> float:
+    """The parameter after ``steps`` steps of the optimizer's lowered NumPy kernel, in float64,
+    at the counterexample's values (a symbol absent from the difference gets any valid value:
+    the library default, or 1/2; the start and gradients absent from it, 1 and 0)."""
+    optimizer = dynamics.optimizer
+    schedule = point.get(SCHEDULE, sp.S.One)
+    values = {}
+    for key, value in optimizer.values.items():
+        number = value.xreplace(same).xreplace(point)
+        if not number.is_number:
+            number = sp.sympify(optimizer.definition.defaults.get(key) or sp.Rational(1, 2))
+        scheduled = dynamics.scheduled and optimizer.definition.params[key] == "lr"
+        values[key] = number * schedule if scheduled else number
+    stepper = Stepper(Optimizer(optimizer.definition, values, optimizer.flags), "numpy")
+    w = np.array([float(point.get(START, 1))])
+    state = stepper.init(w)
+    for k in range(1, steps + 1):
+        gradient = float(point.get(sp.Symbol(f"g_{k}", real=True), 0))
+        w, state = stepper.step(w, np.array([gradient]), state, schedule=float(schedule))
+    return float(w[0])
