@@ -65,9 +65,10 @@ def run(
     return to_numpy(params), tuple(to_numpy(b) for b in state.buffers)
 
 
-def state_names(opt: Optimizer) -> tuple[str, ...]:
-    """The names of the stepper's buffers, in the order of ``OptState.buffers``."""
-    return tuple(slot.symbol.name for slot in opt.chain.states)
+def state_names(stepper: Stepper) -> tuple[str, ...]:
+    """The names of a stepper's buffers, in the order of ``OptState.buffers``: the states of its
+    optimizer's chain once ``values`` are bound (a momentum bound to 0 has no buffer)."""
+    return tuple(slot.symbol.name for slot in stepper.optimizer.chain.states)
 
 
 def with_buffers(step: int, buffers) -> OptState:
