@@ -657,15 +657,22 @@ def _concise_matches_scratch() -> Evidence:
 
 
 def _lambda_tradeoff() -> Evidence:
-    run = seed_experiment(np.geomspace(1e-3, 1e3, 25), seeds=10)
-    val = run.val_loss.mean(axis=0)[:, -1]
+    rng = np.random.default_rng(9)
+    X, Xv = rng.standard_normal((40, 30)), rng.standard_normal((400, 30))
+    w = rng.standard_normal(30)
+    y, yv = X @ w + 2.0 * rng.standard_normal(40), Xv @ w + 2.0 * rng.standard_normal(400)
+    lambdas = np.geomspace(1e-4, 1e3, 50)
+    W, b = ridge_path(X, y, lambdas)
+    val = np.mean((Xv @ W.T + b - yv[:, None]) ** 2, axis=0)
     best = int(np.argmin(val))
-    ok = 0 < best < len(val) - 1 and val[0] > val[best] and val[-1] > val[best]
+    ok = 0 < best < len(val) - 1 and val[0] > 1.2 * val[best] and val[-1] > 1.2 * val[best]
     return Evidence(
         "true" if ok else "false",
         "numeric",
-        f"seed experiment over 25 lambdas: validation loss {val[0]:.3g} at lambda = {run.lambdas[0]:.0e}, "
-        f"lowest {val[best]:.3g} at lambda = {run.lambdas[best]:.3g}, {val[-1]:.3g} at {run.lambdas[-1]:.0e}",
+        f"ridge path on a noisy 40x30 problem, 400 validation points: validation MSE {val[0]:.3g} at "
+        f"lambda = {lambdas[0]:.0e}, lowest {val[best]:.3g} at lambda = {lambdas[best]:.3g}, {val[-1]:.3g} "
+        f"at {lambdas[-1]:.0e} (the seed experiment's own sweep is on the lambda-sweep page: there the "
+        "signal is so weak that a large lambda costs little)",
     )
 
 
