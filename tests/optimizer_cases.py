@@ -54,12 +54,14 @@ def run(
     stepper: Stepper, p0, grads, schedules=None, xp=None
 ) -> tuple[np.ndarray, tuple[np.ndarray, ...]]:
     """Run ``stepper`` from ``p0`` (copied) over ``grads``; ``schedules[t-1]`` is step t's
-    multiplier. ``xp`` converts the inputs to another array namespace (``array_api_strict``)."""
+    multiplier, used only by rules that take one (``schedule=true``; the others refuse a
+    multiplier). ``xp`` converts the inputs to another array namespace (``array_api_strict``)."""
+    scheduled = stepper.optimizer.flags.get("schedule") is True
     convert = (lambda a: np.array(a)) if xp is None else (lambda a: xp.asarray(np.array(a)))
     params = convert(p0)
     state = stepper.init(params)
     for t, g in enumerate(grads, start=1):
-        schedule = 1.0 if schedules is None else schedules[t - 1]
+        schedule = 1.0 if schedules is None or not scheduled else schedules[t - 1]
         params, state = stepper.step(params, convert(g), state, schedule=schedule)
     assert state.step == len(grads)
     return to_numpy(params), tuple(to_numpy(b) for b in state.buffers)

@@ -428,5 +428,6 @@ def _run_lowered(
     state = stepper.init(w)
     for k in range(1, steps + 1):
         gradient = float(point.get(sp.Symbol(f"g_{k}", real=True), 0))
-        w, state = stepper.step(w, np.array([gradient]), state, schedule=float(schedule))
+        own = float(schedule) if optimizer.flags.get("schedule") else 1.0  # else folded into lr
+        w, state = stepper.step(w, np.array([gradient]), state, schedule=own)
     return float(w[0])

@@ -69,8 +69,13 @@ class KernelPlan:
     @property
     def names(self) -> dict[sp.Symbol, str]:
         """The printed name of every symbol the code uses."""
-        names = {a: _identifier("a_", a.name) for a in self.arrays}
-        names |= {s: _identifier("h_", s.name) for s in self.scalars}
+        names: dict[sp.Symbol, str] = {}
+        for prefix, symbols in (("a_", self.arrays), ("h_", self.scalars)):
+            for symbol in symbols:
+                name = _identifier(prefix, symbol.name)
+                while name in names.values():  # two names that print alike get distinct suffixes
+                    name += "_"
+                names[symbol] = name
         names |= {c: c.name for c, _ in self.prologue} | {t: t.name for t, _ in self.body}
         return names
 

@@ -19,6 +19,7 @@ schedule multiplier (``schedule=``, for rules that have one) are per-step inputs
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from functools import cached_property
@@ -91,13 +92,25 @@ class Stepper:
     ) -> tuple[Any, OptState]:
         """One step; NumPy/Numba/CuPy update ``params`` and the buffers in place and return them."""
         if self.validate:
-            _check_arrays(params, grads, state)
+            _check_arrays(params, grads, state, len(self.optimizer.chain.states))
+        if not (math.isfinite(schedule) and schedule >= 0) or (
+            schedule != 1 and not self._scheduled
+        ):
+            raise WdtheoryError(
+                f"schedule={schedule!r}: a schedule multiplier must be finite and >= 0, and "
+                f"{self.optimizer.name} takes one only with schedule=true in its spec"
+            )
         code = self.first_code if state.step == 0 else self.code
         t = state.step + 1
         constants = code.prologue(*self._hyper_values, float(t), float(schedule))
         run = getattr(self, f"_run_{self.backend}")
         params, buffers = run(code, params, grads, state.buffers, constants)
         return params, replace(state, step=t, buffers=buffers)
+
+    @cached_property
+    def _scheduled(self) -> bool:
+        """Whether the rule uses the schedule multiplier (else ``schedule=`` must stay 1)."""
+        return any(SCHEDULE in code.plan_symbols for code in (self.code, self.first_code))
 
     @cached_property
     def _hyper_values(self) -> tuple[float, ...]:
@@ -127,7 +140,10 @@ class Stepper:
     ) -> tuple:
         xp = _namespace(params)
         new_param, *new_buffers = code.array_api(xp, params, grads, *buffers, *constants)
-        return new_param, tuple(new_buffers)
+        dtype = params.dtype  # 0-d inputs come back as scalars: keep them arrays
+        return xp.asarray(new_param, dtype=dtype), tuple(
+            xp.asarray(b, dtype=dtype) for b in new_buffers
+        )
 
     def _run_cupy(
         self, code: _PlanCode, params: Any, grads: Any, buffers: tuple, constants: tuple
@@ -143,6 +159,7 @@ class _PlanCode:
     def __init__(self, plan: KernelPlan) -> None:
         self.plan = plan
         self.prologue = prologue_function(plan)
+        self.plan_symbols = {s for _, e in plan.prologue for s in e.free_symbols}
 
     @cached_property
     def array_api(self) -> Callable:
@@ -191,14 +208,14 @@ def _initial(init: sp.Expr, hyper: Mapping[sp.Symbol, float]) -> float:
     return float(init.xreplace(hyper))
 
 
-def _namespace(array: Any) -> Any:
+def _namespace(array: Any, name: str = "params") -> Any:
     """The array-API namespace of ``array`` (NumPy for NumPy arrays)."""
     if isinstance(array, np.ndarray):
         return np
     if hasattr(array, "__array_namespace__"):
         return array.__array_namespace__()
     raise WdtheoryError(
-        f"params must be an array (NumPy, CuPy or array-API), got {type(array).__name__}"
+        f"{name} must be an array (NumPy, CuPy or array-API), got {type(array).__name__}"
     )
 
 
@@ -211,11 +228,19 @@ def _flat(array: np.ndarray) -> np.ndarray:
     return array.reshape(-1)
 
 
-def _check_arrays(params: Any, grads: Any, state: OptState) -> None:
-    """Same shape and float dtype everywhere, finite gradients."""
+def _check_arrays(params: Any, grads: Any, state: OptState, states: int) -> None:
+    """Arrays of one namespace, the same shape and float dtype everywhere, one buffer per state
+    variable, finite gradients."""
+    xp = _namespace(params)
+    _namespace(grads, "grads")
     dtype = params.dtype
-    if str(dtype) not in ("float32", "float64"):
+    if dtype not in (xp.float32, xp.float64):
         raise WdtheoryError(f"params must be float32 or float64, got {dtype}")
+    if len(state.buffers) != states:
+        raise WdtheoryError(
+            f"the state has {len(state.buffers)} buffers, this optimizer keeps {states}; "
+            "make it with init()"
+        )
     for name, array in (
         ("grads", grads),
         *((f"state buffer {i}", b) for i, b in enumerate(state.buffers)),
@@ -226,6 +251,5 @@ def _check_arrays(params: Any, grads: Any, state: OptState) -> None:
             )
         if array.dtype != dtype:
             raise WdtheoryError(f"{name} has dtype {array.dtype}, params have {dtype}")
-    xp = _namespace(grads)
     if not bool(xp.all(xp.isfinite(grads))):
         raise WdtheoryError("grads contain NaN or infinity; refusing to step")

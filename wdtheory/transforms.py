@@ -380,6 +380,12 @@ class Chain:
             raise WdtheoryError(
                 f"two transformations in one chain keep the same state {duplicates[0]!r}"
             )
+        reserved = sorted(set(names) & {PARAM.name, GRAD.name, STEP.name, SCHEDULE.name})
+        if reserved:
+            raise WdtheoryError(
+                f"a state may not be called {reserved[0]!r}: that is the parameter, the "
+                "gradient, the step or the schedule"
+            )
         object.__setattr__(self, "states", tuple(slots))
 
     @property
