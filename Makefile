@@ -1,11 +1,12 @@
 # Two entry points, each creating its own virtual environment on first use:
-#   make report   set up, then write the whole reports/ folder
+#   make report   set up, then write the whole reports/ folder (the committed, quick version)
 #   make test     set up, then run ruff and the test suite
+#   make report-full   the same pages with larger experiments, into reports-full/
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: report test clean
+.PHONY: report report-full test clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -13,7 +14,10 @@ $(BIN)/.installed: pyproject.toml
 	touch $@
 
 report: $(BIN)/.installed
-	$(BIN)/wdtheory report --out reports
+	$(BIN)/wdtheory report --out reports --quick
+
+report-full: $(BIN)/.installed
+	$(BIN)/wdtheory report --out reports-full
 
 test: $(BIN)/.installed
 	$(BIN)/ruff check wdtheory tests benchmarks

@@ -1,16 +1,14 @@
-"""``write_report``: the pages it lists exist, hold derived content, are deterministic, and are
-written only inside the chosen folder and never over a user's file.
+"""``write_report``: the committed ``reports/`` is exactly what the code writes now; the pages
+hold derived and computed content; files are written only inside the chosen folder and never
+over a user's file.
 
-The quick report takes several seconds, so it is written once per module (``quick_report``) and
-the tests read it; only the determinism test runs it a second time, in a fresh process.
+The quick report takes about half a minute, so it is written once per module (``quick_report``)
+and the tests read it. File-handling tests stub the computation out (``compute_files``).
 """
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,18 +16,20 @@ from pathlib import Path
 import pytest
 
 import wdtheory.report
-from wdtheory.derivation import Derivation, Section, Step
+from wdtheory.claims import CLAIMS
 from wdtheory.errors import WdtheoryError
 from wdtheory.files import MANIFEST
-from wdtheory.losses import LOSSES
 from wdtheory.report import write_report
 
-QUICK_PAGES = [
-    "index.md",
-    "derivations/squared_error-l2.md",
-    "derivations/logistic-l2.md",
-    "derivations/softmax-l2.md",
-    "conventions.md",
+COMMITTED = Path(__file__).resolve().parent.parent / "reports"
+TOPICS = [
+    "seed-experiment",
+    "lambda-sweep",
+    "l1-vs-l2",
+    "classification",
+    "momentum-adam",
+    "early-stopping",
+    "modern-view",
 ]
 
 
@@ -67,190 +67,157 @@ def page(run: Run, name: str) -> str:
     return (run.out / name).read_text(encoding="utf-8")
 
 
+# --- the committed report is the current code's output ----------------------------------------
+
+
+def test_the_committed_reports_folder_is_what_the_code_writes_now(quick_report: Run) -> None:
+    """Regenerate with ``make report`` (``wdtheory report --quick``) when this fails."""
+    written, committed = snapshot(quick_report.out), snapshot(COMMITTED)
+    assert sorted(written) == sorted(committed), "the set of report files changed"
+    different = [name for name in written if written[name] != committed[name]]
+    assert not different, f"these report files differ from the code's output: {different}"
+
+
 # --- what is written --------------------------------------------------------------------------
 
 
-def test_quick_report_returns_the_index_then_the_l2_pages_and_conventions(
-    quick_report: Run,
-) -> None:
-    assert quick_report.returned == QUICK_PAGES
-    assert [f"derivations/{loss}-l2.md" for loss in LOSSES] == QUICK_PAGES[1:-1]
-
-
-def test_every_returned_page_exists_and_the_manifest_lists_exactly_them(quick_report: Run) -> None:
-    for name in quick_report.returned:
-        assert (quick_report.out / name).is_file(), name
-    files = {k for k, v in snapshot(quick_report.out).items() if v != "<dir>"}
-    assert files == {*QUICK_PAGES, MANIFEST}
-    manifest = (quick_report.out / MANIFEST).read_text().splitlines()
-    assert manifest == sorted(QUICK_PAGES)
-
-
-def test_every_link_in_the_index_points_to_a_written_page(quick_report: Run) -> None:
+def test_the_index_comes_first_and_lists_every_page(quick_report: Run) -> None:
+    assert quick_report.returned[0] == "index.md"
     index = page(quick_report, "index.md")
-    links = re.findall(r"\]\(([^)]+)\)", index)
-    assert links == QUICK_PAGES[1:]
-    for link in links:
-        assert (quick_report.out / link).is_file(), link
-    assert index.startswith("# wdtheory reports\n")
-    assert "`wdtheory report --quick`" in index
+    for name in quick_report.returned[1:]:
+        assert f"[{name}]({name})" in index
+        assert (quick_report.out / name).is_file()
 
 
-def test_progress_is_reported_through_the_callback(quick_report: Run) -> None:
-    assert quick_report.progress == [f"deriving {name}" for name in QUICK_PAGES[1:]]
+def test_every_topic_of_the_experiments_has_a_page_and_a_plot(quick_report: Run) -> None:
+    for topic in TOPICS:
+        assert f"{topic}.md" in quick_report.returned
+        text = page(quick_report, f"{topic}.md")
+        assert f"]({topic}.png)" in text
+        png = (quick_report.out / f"{topic}.png").read_bytes()
+        assert png.startswith(b"\x89PNG\r\n\x1a\n") and len(png) > 10_000
+
+
+def test_the_manifest_lists_exactly_the_files_written(quick_report: Run) -> None:
+    listed = set((quick_report.out / MANIFEST).read_text().split())
+    files = {name for name, value in snapshot(quick_report.out).items() if value != "<dir>"}
+    assert listed == files - {MANIFEST}
+
+
+def test_progress_is_reported_as_a_bar(quick_report: Run) -> None:
+    assert quick_report.progress
+    assert all(
+        re.fullmatch(r"report \[#+\.*\] \d+/\d+", message) for message in quick_report.progress
+    )
+    assert quick_report.progress[-1].endswith(
+        f"{len(quick_report.progress)}/{len(quick_report.progress)}"
+    )
 
 
 def test_nothing_is_written_outside_the_chosen_folder(quick_report: Run) -> None:
-    outside_after = {
-        k: v
-        for k, v in quick_report.sandbox_after.items()
-        if k != "out" and not k.startswith("out/")
-    }
-    assert outside_after == quick_report.sandbox_before
-    assert not list(quick_report.out.rglob("*.tmp"))
+    outside = {k: v for k, v in quick_report.sandbox_after.items() if not k.startswith("out")}
+    assert outside == quick_report.sandbox_before
 
 
-# --- what the pages say -----------------------------------------------------------------------
+def test_the_claims_page_agrees_with_every_claim(quick_report: Run) -> None:
+    claims = page(quick_report, "claims.md")
+    assert f"{len(CLAIMS)} of {len(CLAIMS)} agree" in claims
+    assert "(expected" not in claims
+    for claim in CLAIMS:
+        assert claim.statement.replace("|", "\\|") in claims
+
+
+def test_the_audit_covers_every_seed_claim(quick_report: Run) -> None:
+    audit = page(quick_report, "audit.md")
+    seed_claims = [c for c in CLAIMS if "seed" in c.source]
+    assert len(seed_claims) >= 20
+    for claim in seed_claims:
+        assert claim.statement.replace("|", "\\|") in audit
+    for verdict in ("**true**", "**false**", "**conditional**", "**not checkable**"):
+        assert verdict in audit
 
 
 @pytest.mark.parametrize(
-    ("name", "pieces"),
+    ("name", "derived"),
     [
         (
             "derivations/squared_error-l2.md",
-            [
-                "# squared_error(l2=lambda): squared error + L2 penalty (bias unpenalised)",
-                "## Closed form (ridge regression)",
-                r"\mathbf{X}_{c}",
-                r"\mathbf{w}^* = \left(\lambda n \mathbf{I} + \mathbf{X}_{c}^{T} \mathbf{X}_{c}\right)"
-                r"^{-1} \mathbf{X}_{c}^{T} \mathbf{y}_{c}",
-                r"\mathbf{w} \leftarrow \left(1 - \lambda \eta\right) \mathbf{w}",
-                "## Shrinkage along singular directions",
-            ],
+            r"\left(\lambda n \mathbf{I} + \mathbf{X}_{c}^{T} \mathbf{X}_{c}\right)^{-1}",
         ),
-        (
-            "derivations/logistic-l2.md",
-            [
-                "## Minibatch SGD step",
-                r"\mathbf{w} \leftarrow \left(1 - \lambda \eta\right) \mathbf{w}",
-                r"\sigma",
-            ],
-        ),
-        (
-            "derivations/softmax-l2.md",
-            [r"\mathbf{W} \leftarrow \left(1 - \lambda \eta\right) \mathbf{W}"],
-        ),
+        ("derivations/logistic-l1.md", r"\operatorname{sign}"),
+        ("seed-experiment.md", "they coincide"),
+        ("conventions.md", r"$\alpha = \lambda n$"),
+        ("conventions.md", "`paper.adamw(alpha=0.001, weight_decay=0.00001)`"),
+        ("optimizers.md", r"\mathrm{add\_decayed\_weights}"),
+        ("modern-view.md", r"\sqrt{2}"),
     ],
-    ids=["squared_error", "logistic", "softmax"],
 )
-def test_derivation_pages_hold_the_derived_formulas(
-    quick_report: Run, name: str, pieces: list[str]
-) -> None:
-    text = page(quick_report, name)
-    assert text.count("$$") % 2 == 0 and text.count("$$") >= 8
-    for piece in pieces:
-        assert piece in text, piece
+def test_pages_hold_derived_content(quick_report: Run, name: str, derived: str) -> None:
+    assert derived in page(quick_report, name)
 
 
-def test_only_the_squared_error_page_has_a_closed_form(quick_report: Run) -> None:
-    for loss in ("logistic", "softmax"):
-        assert "Closed form" not in page(quick_report, f"derivations/{loss}-l2.md")
+# --- a user's file in the way (the computation is stubbed: only files are under test) ---------
 
 
-@pytest.mark.parametrize(
-    "row",
-    [
-        # sklearn Ridge minimises ||r||^2 + alpha ||w||^2 = 2n (mean(r^2/2) + lambda/2 ||w||^2)
-        r"| ‖r‖² + α‖w‖² (Ridge(alpha)) | $\alpha = \lambda n$ | $2 n$ |",
-        r"(nn.MSELoss with weight_decay=λ) | $\lambda' = 2 \lambda$ | $2$ |",
-        r"(MeanSquaredError with kernel_regularizer=l2(c)) | $c = \lambda$ | $2$ |",
-        r"| $\lambda = 2 c$ | $1$ |",
-        r"(Lasso(alpha)) | $\alpha = \lambda_{1}$ | $1$ |",
-        r"$\alpha = \lambda_{1} + \lambda_{2}$, "
-        r"$\rho = \frac{\lambda_{1}}{\lambda_{1} + \lambda_{2}}$ | $1$ |",
-    ],
-    ids=["ridge", "torch-mse", "keras", "keras-to-torch", "lasso", "elastic-net"],
-)
-def test_conventions_page_has_the_derived_rows(quick_report: Run, row: str) -> None:
-    text = page(quick_report, "conventions.md")
-    assert text.startswith("# Regularisation conventions across libraries\n")
-    assert row in text
-
-
-# --- determinism ------------------------------------------------------------------------------
-
-
-def test_a_second_run_in_another_process_rewrites_its_own_folder_byte_identically(
-    quick_report: Run,
-) -> None:
-    """Same folder, a new process with another hash seed: same bytes, manifest unchanged."""
-    before = snapshot(quick_report.out)
-    env = {**os.environ, "PYTHONHASHSEED": "12345"}
-    result = subprocess.run(
-        [sys.executable, "-m", "wdtheory.cli", "report", "--quick", "--out", str(quick_report.out)],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=240,
-    )
-    assert result.returncode == 0, result.stderr
-    assert result.stdout == f"wrote 5 pages to {quick_report.out}\n"
-    after = snapshot(quick_report.out)
-    assert sorted(after) == sorted(before)
-    for name in before:
-        assert after[name] == before[name], f"{name} differs between runs"
-
-
-# --- a user's file in the way -----------------------------------------------------------------
-
-
-def test_a_users_clashing_file_stops_the_report_and_is_not_modified(tmp_path: Path) -> None:
-    user_file = tmp_path / "derivations" / "squared_error-l2.md"
-    user_file.parent.mkdir()
-    user_file.write_text("my own notes on ridge\n")
-    before = snapshot(tmp_path)
-    with pytest.raises(WdtheoryError) as error:
-        write_report(tmp_path, quick=True, progress=lambda message: None)
-    assert "\n" not in str(error.value)
-    assert str(error.value).startswith(f"refusing to overwrite {user_file}")
-    assert user_file.read_text() == "my own notes on ridge\n"
-    assert snapshot(tmp_path) == before
-
-
-def stub_derivation(problem: object) -> Derivation:
-    """A cheap stand-in for derive_problem, for tests about files rather than formulas."""
-    return Derivation(f"stub {problem.text}", (Section("S", (Step(1, 1),)),))  # type: ignore[attr-defined]
+STUB = {
+    "a.md": "# a\n",
+    "derivations/b.md": "# b\n",
+    "claims.md": "# claims\n",
+    "audit.md": "# audit\n",
+    "plot.png": b"\x89PNG stub",
+}
 
 
 @pytest.fixture
-def stubbed(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Replace the (slow) derivations and conventions by stubs: only the files are under test."""
-    monkeypatch.setattr(wdtheory.report, "derive_problem", stub_derivation)
-    monkeypatch.setattr(wdtheory.report, "_conventions_page", lambda: "# stub conventions\n")
+def stubbed(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    calls: list[int] = []
+
+    def compute(settings: object, workers: int, say: object) -> dict[str, str | bytes]:
+        calls.append(1)
+        return dict(STUB)
+
+    monkeypatch.setattr(wdtheory.report, "compute_files", compute)
+    return calls
 
 
-@pytest.mark.parametrize("clash", ["index.md", "conventions.md"])
-def test_a_users_file_clashing_late_is_not_modified(
-    tmp_path: Path, stubbed: None, clash: str
+def test_a_stubbed_report_writes_the_computed_files_and_the_index(
+    tmp_path: Path, stubbed: list[int]
+) -> None:
+    returned = write_report(tmp_path, quick=True)
+    assert returned == ["index.md", "a.md", "audit.md", "claims.md", "derivations/b.md"]
+    assert (tmp_path / "plot.png").read_bytes() == b"\x89PNG stub"
+
+
+@pytest.mark.parametrize("clash", ["index.md", "claims.md"])
+def test_a_users_file_in_the_way_stops_the_run_before_any_work(
+    tmp_path: Path, stubbed: list[int], clash: str
 ) -> None:
     (tmp_path / clash).write_text("mine\n")
-    with pytest.raises(WdtheoryError, match="refusing to overwrite"):
-        write_report(tmp_path, quick=True, progress=lambda message: None)
-    assert (tmp_path / clash).read_text() == "mine\n"
+    before = snapshot(tmp_path)
+    with pytest.raises(WdtheoryError, match="refusing to overwrite") as error:
+        write_report(tmp_path, quick=True)
+    assert "\n" not in str(error.value)
+    assert stubbed == []  # nothing computed
+    assert snapshot(tmp_path) == before
 
 
-def test_after_a_clash_is_resolved_the_report_can_be_written(tmp_path: Path, stubbed: None) -> None:
-    (tmp_path / "index.md").write_text("mine\n")
-    with pytest.raises(WdtheoryError):
-        write_report(tmp_path, quick=True, progress=lambda message: None)
-    (tmp_path / "index.md").rename(tmp_path / "my-index.md")
-    assert write_report(tmp_path, quick=True, progress=lambda message: None) == QUICK_PAGES
-
-
-def test_the_default_progress_goes_to_stderr(
-    tmp_path: Path, stubbed: None, capsys: pytest.CaptureFixture[str]
+def test_a_users_file_clashing_with_a_computed_page_stops_the_run_before_any_write(
+    tmp_path: Path, stubbed: list[int]
 ) -> None:
-    write_report(tmp_path / "out", quick=True)
-    captured = capsys.readouterr()
-    assert captured.out == ""
-    assert captured.err.splitlines() == [f"deriving {name}" for name in QUICK_PAGES[1:]]
+    (tmp_path / "derivations").mkdir()
+    (tmp_path / "derivations" / "b.md").write_text("mine\n")
+    before = snapshot(tmp_path)
+    with pytest.raises(WdtheoryError, match="refusing to overwrite"):
+        write_report(tmp_path, quick=True)
+    assert snapshot(tmp_path) == before
+
+
+def test_after_a_clash_is_resolved_the_report_is_written(
+    tmp_path: Path, stubbed: list[int]
+) -> None:
+    (tmp_path / "a.md").write_text("mine\n")
+    with pytest.raises(WdtheoryError):
+        write_report(tmp_path, quick=True)
+    (tmp_path / "a.md").rename(tmp_path / "my-a.md")
+    assert write_report(tmp_path, quick=True)[0] == "index.md"
+    assert (tmp_path / "my-a.md").read_text() == "mine\n"

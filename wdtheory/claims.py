@@ -701,7 +701,7 @@ CLAIMS: tuple[Claim, ...] = (
         "sgd-l2-equals-weight-decay",
         "For plain SGD, L2 regularisation and (decoupled) weight decay are the "
         "same update, with or without a learning-rate schedule.",
-        "design notes; seeds 001, 002",
+        "design notes; seed 001; seed 002",
         "true",
         _sgd_equivalence,
     ),
@@ -1000,11 +1000,14 @@ def render_results(results: list[Result], fmt: str = "text") -> str:
             + "\n"
         )
     if fmt == "markdown":
+        def cell(text: str) -> str:
+            return text.replace("|", "\\|")  # a pipe inside a cell would end it
+
         lines = ["| claim | source | verdict | evidence |", "|---|---|---|---|"]
         lines += [
-            f"| {r.claim.statement} | {r.claim.source} | **{r.evidence.verdict}**"
+            f"| {cell(r.claim.statement)} | {r.claim.source} | **{r.evidence.verdict}**"
             f"{'' if r.agrees else ' (expected ' + r.claim.expected + ')'} | {r.evidence.kind}: "
-            f"{r.evidence.details.replace('|', '/')} |"
+            f"{cell(r.evidence.details)} |"
             for r in results
         ]
         return "\n".join(lines) + "\n"

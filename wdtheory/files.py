@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
 
 from wdtheory.errors import WdtheoryError
@@ -66,13 +67,19 @@ class ReportFolder:
             raise WdtheoryError(f"refusing to write {path}: it is a link")
         return name, path
 
+    def check(self, relatives: Iterable[str]) -> None:
+        """Raise, before anything is written, if any of these files could not be written."""
+        for relative in relatives:
+            name, target = self._target(relative)
+            if target.exists() and name not in self.owned:
+                raise WdtheoryError(
+                    f"refusing to overwrite {target}: it was not written by wdtheory (not in {MANIFEST})"
+                )
+
     def write(self, relative: str, data: str | bytes) -> Path:
         """Write ``data`` to ``root/relative`` atomically; refuse a file the tool did not write."""
+        self.check([relative])
         name, target = self._target(relative)
-        if target.exists() and name not in self.owned:
-            raise WdtheoryError(
-                f"refusing to overwrite {target}: it was not written by wdtheory (not in {MANIFEST})"
-            )
         target.parent.mkdir(parents=True, exist_ok=True)
         if name not in self.owned:  # record ownership before the file exists
             self.owned.add(name)

@@ -530,18 +530,8 @@ def _rules_page(settings: Settings) -> Files:
     return {"optimizers.md": "\n".join(parts)}
 
 
-def write_report(
-    out: str | Path,
-    *,
-    quick: bool = False,
-    workers: int = 2,
-    progress: Callable[[str], None] | None = None,
-) -> list[str]:
-    """Write every page into ``out`` (computed by ``workers`` processes, written in a fixed order
-    by this one); return the relative paths of the markdown pages, in order."""
-    settings = Settings.make(quick)
-    say = progress or (lambda message: print(message, file=sys.stderr, flush=True))
-    folder = ReportFolder(out)
+def compute_files(settings: Settings, workers: int, say: Callable[[str], None]) -> Files:
+    """Every page and plot, computed by ``workers`` processes; returned by name."""
     jobs: list[Callable[[], Any]] = [partial(_claims, 0, settings), partial(_claims, 1, settings)]
     jobs += [
         partial(page, settings)
@@ -575,9 +565,25 @@ def write_report(
     files: Files = {}
     for page in (*results[2:], _claims_pages(claims)):
         files.update(page)
+    return files
+
+
+def write_report(
+    out: str | Path,
+    *,
+    quick: bool = False,
+    workers: int = 2,
+    progress: Callable[[str], None] | None = None,
+) -> list[str]:
+    """Compute every page, then write them all into ``out`` in a fixed order; return the markdown
+    pages written, the index first. A file in the way (one wdtheory did not write) stops the run
+    before anything is computed or written."""
+    settings = Settings.make(quick)
+    say = progress or (lambda message: print(message, file=sys.stderr, flush=True))
+    folder = ReportFolder(out)
+    folder.check(["index.md", "claims.md", "audit.md"])
+    files = compute_files(settings, workers, say)
     pages = sorted(name for name in files if name.endswith(".md"))
-    for name in sorted(files):
-        folder.write(name, files[name])
     index = [
         "# wdtheory reports",
         "",
@@ -587,6 +593,8 @@ def write_report(
         "here is derived or computed by the code in the run that wrote it.",
         "",
     ]
-    index += [f"- [{page}]({page})" for page in pages]
-    folder.write("index.md", "\n".join(index) + "\n")
+    files["index.md"] = "\n".join([*index, *(f"- [{page}]({page})" for page in pages)]) + "\n"
+    folder.check(files)
+    for name in sorted(files):
+        folder.write(name, files[name])
     return ["index.md", *pages]
