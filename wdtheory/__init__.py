@@ -1,6 +1,7 @@
 """wdtheory: the theory of weight decay as derivations, proofs, fast code and reports.
 
-The public API, re-exported explicitly:
+The public API, re-exported explicitly (each name is imported on first use, so that
+``import wdtheory`` stays quick):
 
 * problems and their derivations — :class:`Problem`, :class:`Penalty`, :func:`derive_problem`,
   :func:`derive_gradients`, :func:`derive_ridge`, :func:`derive_prox`;
@@ -8,49 +9,61 @@ The public API, re-exported explicitly:
 * numerics — :func:`objective`, :func:`gradients`, :func:`sgd_step` for a problem, and the closed
   forms and solvers :func:`ridge_fit`, :func:`ridge_path`, :func:`effective_dof`,
   :func:`shrinkage_factors`, :func:`soft_threshold`, :func:`proximal_fit`, :func:`kkt_violation`;
+* optimizers — :class:`Optimizer` (specs and presets), :func:`derive_optimizer`, :class:`Stepper`
+  (lowered, fused update functions);
+* the claims engine — :func:`compare`, :func:`fixed_point`, :func:`convert`, :data:`CLAIMS`,
+  :func:`verify_all`; reports — :func:`write_report`;
 * the safe spec parser :func:`parse_spec` and the user error :class:`WdtheoryError`.
 """
 
-from wdtheory.conventions import match as match_convention
-from wdtheory.errors import SpecError, WdtheoryError
-from wdtheory.gradients import derive_gradients
-from wdtheory.numeric import gradients, objective, sgd_step
-from wdtheory.penalties import Penalty
-from wdtheory.problem_derivation import derive_problem
-from wdtheory.problems import Problem
-from wdtheory.proximal import derive_prox
-from wdtheory.ridge import derive_ridge
-from wdtheory.solvers import (
-    effective_dof,
-    kkt_violation,
-    proximal_fit,
-    ridge_fit,
-    ridge_path,
-    shrinkage_factors,
-    soft_threshold,
-)
-from wdtheory.spec import Spec, parse_spec
+from importlib import import_module
+from typing import Any
 
-__all__ = [
-    "Penalty",
-    "Problem",
-    "Spec",
-    "SpecError",
-    "WdtheoryError",
-    "derive_gradients",
-    "derive_problem",
-    "derive_prox",
-    "derive_ridge",
-    "effective_dof",
-    "gradients",
-    "kkt_violation",
-    "match_convention",
-    "objective",
-    "parse_spec",
-    "proximal_fit",
-    "ridge_fit",
-    "ridge_path",
-    "sgd_step",
-    "shrinkage_factors",
-    "soft_threshold",
-]
+#: public name -> (module, attribute)
+_EXPORTS = {
+    "CLAIMS": ("claims", "CLAIMS"),
+    "Optimizer": ("optimizers", "Optimizer"),
+    "Penalty": ("penalties", "Penalty"),
+    "Problem": ("problems", "Problem"),
+    "Spec": ("spec", "Spec"),
+    "SpecError": ("errors", "SpecError"),
+    "Stepper": ("stepper", "Stepper"),
+    "WdtheoryError": ("errors", "WdtheoryError"),
+    "compare": ("compare", "compare"),
+    "convert": ("convert", "convert"),
+    "derive_gradients": ("gradients", "derive_gradients"),
+    "derive_optimizer": ("rules", "derive_optimizer"),
+    "derive_problem": ("problem_derivation", "derive_problem"),
+    "derive_prox": ("proximal", "derive_prox"),
+    "derive_ridge": ("ridge", "derive_ridge"),
+    "effective_dof": ("solvers", "effective_dof"),
+    "fixed_point": ("fixed_points", "fixed_point"),
+    "gradients": ("numeric", "gradients"),
+    "kkt_violation": ("solvers", "kkt_violation"),
+    "match_convention": ("conventions", "match"),
+    "objective": ("numeric", "objective"),
+    "parse_spec": ("spec", "parse_spec"),
+    "proximal_fit": ("solvers", "proximal_fit"),
+    "ridge_fit": ("solvers", "ridge_fit"),
+    "ridge_path": ("solvers", "ridge_path"),
+    "sgd_step": ("numeric", "sgd_step"),
+    "shrinkage_factors": ("solvers", "shrinkage_factors"),
+    "soft_threshold": ("solvers", "soft_threshold"),
+    "verify_all": ("claims", "verify_all"),
+    "write_report": ("report", "write_report"),
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'wdtheory' has no attribute {name!r}")
+    module, attribute = _EXPORTS[name]
+    value = getattr(import_module(f"wdtheory.{module}"), attribute)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_EXPORTS])

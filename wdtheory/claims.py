@@ -1000,6 +1000,7 @@ def render_results(results: list[Result], fmt: str = "text") -> str:
             + "\n"
         )
     if fmt == "markdown":
+
         def cell(text: str) -> str:
             return text.replace("|", "\\|")  # a pipe inside a cell would end it
 

@@ -18,7 +18,6 @@ import sys
 from collections.abc import Sequence
 from importlib.metadata import version
 
-from wdtheory.claims import render_results, verify_all
 from wdtheory.compare import compare
 from wdtheory.convert import FRAMEWORKS, convert
 from wdtheory.derivation import FORMATS
@@ -29,7 +28,6 @@ from wdtheory.losses import LOSSES
 from wdtheory.optimizers import OPTIMIZERS, Optimizer
 from wdtheory.problem_derivation import derive_problem
 from wdtheory.problems import PROBLEM_PARAMETERS, Problem
-from wdtheory.report import write_report
 from wdtheory.rules import derive_optimizer
 from wdtheory.spec import parse_spec
 
@@ -85,6 +83,8 @@ def _convert(args: argparse.Namespace) -> None:
 
 
 def _verify(args: argparse.Namespace) -> None:
+    from wdtheory.claims import render_results, verify_all  # heavy: imported when it runs
+
     results = verify_all()
     print(render_results(results, "json" if args.json else "text"), end="")
     failed = [r.claim.id for r in results if not r.agrees]
@@ -95,6 +95,8 @@ def _verify(args: argparse.Namespace) -> None:
 
 
 def _report(args: argparse.Namespace) -> None:
+    from wdtheory.report import write_report  # matplotlib: imported when it runs
+
     written = write_report(args.out, quick=args.quick)
     print(f"wrote {len(written)} pages to {args.out}")
 
