@@ -20,7 +20,7 @@ schedule multiplier (``schedule=``, for rules that have one) are per-step inputs
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from functools import cached_property
 from typing import Any
@@ -35,7 +35,7 @@ from wdtheory.lower import KernelPlan, plan_kernel
 from wdtheory.optimizers import ROLES, Optimizer
 from wdtheory.transforms import SCHEDULE, STEP
 
-__all__ = ["BACKENDS", "OptState", "Stepper"]
+__all__ = ["BACKENDS", "OptState", "ParamGroup", "Stepper"]
 
 BACKENDS = ("numba", "numpy", "array_api", "cupy")
 
@@ -80,6 +80,7 @@ class Stepper:
             else self.code
         )
         self.initial = tuple(_initial(slot.init, self.hyper) for slot in chain.states)
+        self._run = getattr(self, f"_run_{self.backend}")
 
     def init(self, params: Any) -> OptState:
         """Fresh state for ``params``: step 0 and buffers at their initial values."""
@@ -93,6 +94,40 @@ class Stepper:
         """One step; NumPy/Numba/CuPy update ``params`` and the buffers in place and return them."""
         if self.validate:
             _check_arrays(params, grads, state, len(self.optimizer.chain.states))
+        self._check_schedule(schedule)
+        code = self.first_code if state.step == 0 else self.code
+        t = state.step + 1
+        constants = code.prologue(*self._hyper_values, float(t), float(schedule))
+        params, buffers = self._run(code, params, grads, state.buffers, constants)
+        return params, OptState(t, buffers)
+
+    def step_group(self, group: ParamGroup, state: OptState, *, schedule: float = 1.0) -> OptState:
+        """One step of every tensor of ``group`` (state from ``init(group.params)``): one kernel
+        call over the decayed tensors and one, with weight decay 0, over the others."""
+        if self.backend not in ("numba", "numpy", "cupy"):
+            raise WdtheoryError(f"step_group updates in place; the {self.backend} backend does not")
+        if self.validate:
+            _check_arrays(group.params, group.grads, state, len(self.optimizer.chain.states))
+        self._check_schedule(schedule)
+        code = self.first_code if state.step == 0 else self.code
+        t = state.step + 1
+        run = self._run
+        for part, hyper in (
+            (slice(0, group.split), self._hyper_values),
+            (slice(group.split, None), self._hyper_without_decay),
+        ):
+            if group.params[part].size:
+                constants = code.prologue(*hyper, float(t), float(schedule))
+                run(
+                    code,
+                    group.params[part],
+                    group.grads[part],
+                    tuple(b[part] for b in state.buffers),
+                    constants,
+                )
+        return replace(state, step=t)
+
+    def _check_schedule(self, schedule: float) -> None:
         if not (math.isfinite(schedule) and schedule >= 0) or (
             schedule != 1 and not self._scheduled
         ):
@@ -100,12 +135,6 @@ class Stepper:
                 f"schedule={schedule!r}: a schedule multiplier must be finite and >= 0, and "
                 f"{self.optimizer.name} takes one only with schedule=true in its spec"
             )
-        code = self.first_code if state.step == 0 else self.code
-        t = state.step + 1
-        constants = code.prologue(*self._hyper_values, float(t), float(schedule))
-        run = getattr(self, f"_run_{self.backend}")
-        params, buffers = run(code, params, grads, state.buffers, constants)
-        return params, replace(state, step=t, buffers=buffers)
 
     @cached_property
     def _scheduled(self) -> bool:
@@ -116,12 +145,18 @@ class Stepper:
     def _hyper_values(self) -> tuple[float, ...]:
         return tuple(self.hyper[s] for s in self.scalars[:-2])
 
+    @cached_property
+    def _hyper_without_decay(self) -> tuple[float, ...]:
+        decay = ROLES["weight_decay"].symbol
+        return tuple(0.0 if s == decay else self.hyper[s] for s in self.scalars[:-2])
+
     def _run_numba(
         self, code: _PlanCode, params: Any, grads: Any, buffers: tuple, constants: tuple
     ) -> tuple:
         kernel = code.numba_parallel if params.size >= PARALLEL_THRESHOLD else code.numba_serial
-        cast = params.dtype.type
-        kernel(*(_flat(a) for a in (params, grads, *buffers)), *(cast(c) for c in constants))
+        kernel(
+            *(_flat(a) for a in (params, grads, *buffers)), np.array(constants, dtype=params.dtype)
+        )
         return params, buffers
 
     def _run_numpy(
@@ -221,6 +256,8 @@ def _namespace(array: Any, name: str = "params") -> Any:
 
 def _flat(array: np.ndarray) -> np.ndarray:
     """A 1-D view of a C-contiguous array (the Numba kernel loops over elements)."""
+    if array.ndim == 1 and array.strides[0] == array.itemsize:
+        return array
     if not array.flags.c_contiguous:
         raise WdtheoryError(
             "the numba backend needs C-contiguous arrays; pass np.ascontiguousarray(x)"
@@ -253,3 +290,51 @@ def _check_arrays(params: Any, grads: Any, state: OptState, states: int) -> None
             raise WdtheoryError(f"{name} has dtype {array.dtype}, params have {dtype}")
     if not bool(xp.all(xp.isfinite(grads))):
         raise WdtheoryError("grads contain NaN or infinity; refusing to step")
+
+
+@dataclass(frozen=True)
+class ParamGroup:
+    """Many tensors in two flat buffers, for stepping them all at once.
+
+    ``params`` and ``grads`` are contiguous 1-D buffers; ``param_views`` and ``grad_views`` are
+    arrays of the requested shapes (in the requested order) that live inside them — write
+    gradients into ``grad_views`` and read parameters from ``param_views``. The tensors marked for
+    decay come first (``params[:split]``), the others after, so that a step is two kernel calls
+    whatever the number of tensors (no decay on biases and norms is a mask, not a loop).
+    """
+
+    params: np.ndarray
+    grads: np.ndarray
+    param_views: tuple[np.ndarray, ...]
+    grad_views: tuple[np.ndarray, ...]
+    split: int
+
+    @classmethod
+    def allocate(
+        cls,
+        shapes: Sequence[tuple[int, ...]],
+        decay: Sequence[bool],
+        dtype: Any = np.float32,
+        xp: Any = np,
+    ) -> ParamGroup:
+        """Zero-filled buffers for tensors of ``shapes``; ``decay[i]`` says whether tensor i decays."""
+        if len(shapes) != len(decay):
+            raise WdtheoryError(
+                f"{len(shapes)} shapes but {len(decay)} decay flags; give one per tensor"
+            )
+        sizes = [math.prod(shape) for shape in shapes]
+        order = sorted(range(len(shapes)), key=lambda i: not decay[i])  # decayed first, stable
+        offsets, position = {}, 0
+        for i in order:
+            offsets[i] = position
+            position += sizes[i]
+        params, grads = xp.zeros(position, dtype=dtype), xp.zeros(position, dtype=dtype)
+        views = [
+            tuple(
+                buffer[offsets[i] : offsets[i] + sizes[i]].reshape(shapes[i])
+                for i in range(len(shapes))
+            )
+            for buffer in (params, grads)
+        ]
+        split = sum(sizes[i] for i in range(len(shapes)) if decay[i])
+        return cls(params, grads, views[0], views[1], split)
