@@ -16,7 +16,7 @@ from optimizer_cases import CPU_BACKENDS, DTYPES, optimizer, problem, run, state
 
 from wdtheory.errors import WdtheoryError
 from wdtheory.optimizers import Optimizer
-from wdtheory.stepper import OptState, Stepper
+from wdtheory.stepper import OptState, ParamGroup, Stepper
 
 SHAPES = [(), (1,), (5,), (2, 3, 4)]
 ADAM = "torch.adam(lr=0.01, weight_decay=0.1, amsgrad=true)"
@@ -415,3 +415,67 @@ def test_bad_schedule_multiplier(schedule):
     with pytest.raises(WdtheoryError) as error:
         stepper.step(params, np.ones(3), stepper.init(params), schedule=schedule)
     one_line_error(error, "schedule")
+
+
+# ----------------------------------------------------------------------- many tensors at once
+
+
+@pytest.mark.parametrize("backend", ["numba", "numpy"])
+@pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: d.__name__)
+def test_a_param_group_steps_like_two_torch_param_groups(backend, dtype):
+    """Decayed tensors get weight decay, the others none: as torch.optim.AdamW with two groups."""
+    import torch
+
+    shapes, decay = [(3, 4), (4,), (5,), (2, 2), (6,)], [True, False, False, True, True]
+    group = ParamGroup.allocate(shapes, decay, dtype)
+    rng = np.random.default_rng(0)
+    for view in group.param_views:
+        view[...] = rng.normal(size=view.shape)
+    stepper = Stepper(optimizer("torch.adamw(lr=0.01, weight_decay=0.1)"), backend)
+    state = stepper.init(group.params)
+    tensors = [torch.tensor(v.copy(), requires_grad=True) for v in group.param_views]
+    reference = torch.optim.AdamW(
+        [
+            {"params": [t for t, d in zip(tensors, decay, strict=True) if d], "weight_decay": 0.1},
+            {
+                "params": [t for t, d in zip(tensors, decay, strict=True) if not d],
+                "weight_decay": 0.0,
+            },
+        ],
+        lr=0.01,
+    )
+    for _ in range(10):
+        for view, tensor in zip(group.grad_views, tensors, strict=True):
+            view[...] = rng.normal(size=view.shape)
+            tensor.grad = torch.tensor(view.copy())
+        state = stepper.step_group(group, state)
+        reference.step()
+    tolerance = 1e-12 if dtype == np.float64 else 1e-5
+    for view, tensor in zip(group.param_views, tensors, strict=True):
+        np.testing.assert_allclose(view, tensor.detach().numpy(), rtol=tolerance, atol=tolerance)
+    assert state.step == 10
+
+
+def test_param_group_views_share_the_flat_buffers():
+    group = ParamGroup.allocate([(2, 3), (4,)], [False, True], np.float64)
+    group.param_views[0][...] = 7.0
+    group.grad_views[1][...] = 3.0
+    assert group.split == 4  # the decayed tensor comes first
+    assert (group.params[4:] == 7.0).all() and (group.grads[:4] == 3.0).all()
+    assert (
+        group.param_views[0].base is group.params or group.param_views[0].base.base is group.params
+    )
+
+
+def test_param_group_needs_one_decay_flag_per_tensor():
+    with pytest.raises(WdtheoryError) as error:
+        ParamGroup.allocate([(2,), (3,)], [True], np.float32)
+    one_line_error(error, "decay")
+
+
+def test_step_group_refuses_the_functional_backend():
+    group = ParamGroup.allocate([(2,)], [True], np.float64)
+    stepper = Stepper(optimizer("torch.adamw(lr=0.01)"), "array_api")
+    with pytest.raises(WdtheoryError) as error:
+        stepper.step_group(group, stepper.init(group.params))
+    one_line_error(error, "array_api")
