@@ -581,6 +581,14 @@ def test_text_of_defaults_round_trips(name):
 
 
 def test_text_shows_given_values_and_omits_left_out_ones():
-    text = build("torch.sgd(lr=0.1, momentum=mu)").text
-    assert text.startswith("torch.sgd(") and "lr=0.1" in text and "momentum=mu" in text
+    text = build("torch.sgd(lr=0.1, momentum=mom)").text
+    assert text.startswith("torch.sgd(") and "lr=0.1" in text and "momentum=mom" in text
     assert "dampening" not in text and "weight_decay" not in text
+
+
+def test_a_name_that_is_one_of_the_rules_symbols_is_that_symbol():
+    """momentum=mu is the momentum symbol itself (so the spec equals the one that leaves it
+    out), and dampening=mu ties the dampening to it (the EMA form)."""
+    tied = build("torch.sgd(momentum=mu, dampening=mu)")
+    assert tied.values["momentum"] == tied.values["dampening"] == ROLES["momentum"].symbol
+    assert build("torch.sgd(momentum=mu)") == build("torch.sgd")

@@ -38,7 +38,7 @@ from itertools import islice
 import numpy as np
 import sympy as sp
 
-from wdtheory.dynamics import START, Dynamics, free_gradients, quadratic_gradients
+from wdtheory.dynamics import START, Dynamics, free_gradients, quadratic_gradients, schedule_at
 from wdtheory.optimizers import ROLES, Optimizer
 from wdtheory.stepper import Stepper
 from wdtheory.transforms import GRAD, PARAM, SCHEDULE, STEP
@@ -47,6 +47,10 @@ __all__ = ["Comparison", "compare"]
 
 #: how far trajectories are unrolled to find the first difference
 MAX_STEPS = 4
+#: the schedule multiplier of the step before (a state map may not depend on the schedule)
+PREVIOUS_SCHEDULE = sp.Symbol("s_prev", positive=True)
+#: at most this many solution branches are followed when solving for a map
+MAX_BRANCHES = 4
 #: the roles whose values :func:`compare` may re-map ("convert") between two optimizers
 MAPPABLE_ROLES = ("lr", "weight_decay", "eps")
 
@@ -107,8 +111,8 @@ def _conditions(
             start = {**da.initial}
             phi_here = {s: e.xreplace(start) for s, e in phi.items()}
             fa = {k: v.xreplace(start) for k, v in fa.items()}
-        else:
-            phi_here = phi
+        else:  # the old states were mapped with the previous step's schedule value
+            phi_here = {s: e.xreplace({SCHEDULE: PREVIOUS_SCHEDULE}) for s, e in phi.items()}
         b_at_a = {k: v.xreplace(phi_here) for k, v in fb.items()}
         conditions.append(b_at_a[PARAM] - fa[PARAM])
         after = {**{s: fa[s] for s in da.states}, PARAM: fa[PARAM]}
@@ -119,14 +123,22 @@ def _conditions(
 
 
 def _is_zero(expr: sp.Expr, rng: random.Random) -> bool:
-    """Exact zero test: quick numeric screens at random rationals, then ``simplify``."""
+    """Exact zero test: quick numeric screens at random rationals, then ``expand`` (which puts
+    the arguments of ``Abs``, ``sign`` and ``Max`` in one canonical form), then ``simplify``."""
+    if _nonzero_somewhere(expr, rng):
+        return False
+    return sp.expand(expr) == 0 or sp.simplify(expr) == 0
+
+
+def _nonzero_somewhere(expr: sp.Expr, rng: random.Random) -> bool:
+    """Whether ``expr`` is clearly not 0 (beyond 30-digit round-off) at one of three random
+    exact points: a proof that it is not identically 0."""
     symbols = _free_symbols([expr])
     for _ in range(3):
-        point = {s: _random_value(s, rng) for s in symbols}
-        value = expr.xreplace(point)
+        value = expr.xreplace({s: _random_value(s, rng) for s in symbols})
         if value.is_number and abs(sp.N(value, 30)) > sp.Float("1e-20"):
-            return False
-    return sp.simplify(expr) == 0
+            return True
+    return False
 
 
 def _random_value(symbol: sp.Symbol, rng: random.Random) -> sp.Rational:
@@ -169,17 +181,18 @@ def _solve_maps(
     db: Dynamics,
     free: dict[sp.Symbol, tuple[sp.Symbol, sp.Expr]],
     rng: random.Random,
-) -> tuple[dict, dict] | None:
-    """Solve for B's state map and free hyperparameters (symbol -> (unknown, value if left free));
-    None when the sampled (necessary) conditions have no solution."""
+) -> list[tuple[dict, dict]]:
+    """Candidate maps (B's state map, B's free hyperparameters) solved from the conditions at
+    sampled points (``free``: symbol -> (unknown, value if left free)); none when the sampled
+    (necessary) conditions have no solution."""
     candidate = _unknown_state_map(da, db)
     if candidate is None:
-        return None
+        return []
     phi, coefficients = candidate
     unknown_hyper = {k: unknown for k, (unknown, _) in free.items()}
     unknowns = coefficients + list(unknown_hyper.values())
     conditions = _conditions(da, db, phi, unknown_hyper)
-    variables = [PARAM, GRAD, STEP, SCHEDULE, *da.states]
+    variables = [PARAM, GRAD, STEP, SCHEDULE, PREVIOUS_SCHEDULE, *da.states]
     dense = len(unknowns) + 2 if da.linear_in_states and db.linear_in_states else 0
     equations = [
         e
@@ -188,55 +201,98 @@ def _solve_maps(
         )
         if e != 0
     ]
-    if not equations:
-        return phi, dict(unknown_hyper)
     defaults = {**{k: sp.S.Zero for k in coefficients}, **dict(free.values())}
-    solution = _solve_simplest(equations, unknowns, defaults)
-    if solution is None:
-        return None
-    return (
-        {s: e.xreplace(solution) for s, e in phi.items()},
-        {k: v.xreplace(solution) for k, v in unknown_hyper.items()},
-    )
+    return [
+        (
+            {s: e.xreplace(solution) for s, e in phi.items()},
+            {k: v.xreplace(solution) for k, v in unknown_hyper.items()},
+        )
+        for solution in _eliminate(equations, unknowns, defaults, rng)
+    ]
 
 
 def _points(
     variables: list[sp.Symbol], count: int, rng: random.Random
 ) -> list[dict[sp.Symbol, sp.Expr]]:
     """Exact sample points: two sparse ones (gradient and states 0, which keep the equations
-    rational and short even for Adam's roots), then ``count`` dense random ones (used when both
-    rules are linear in their states, so that their equations stay rational too)."""
+    rational and short even for Adam's roots), two with a zero gradient but nonzero states
+    (they reach the preconditioned part of an update), then ``count`` dense random ones (used
+    when both rules are linear in their states, so that their equations stay rational too)."""
+    scalars = (PARAM, STEP, SCHEDULE, PREVIOUS_SCHEDULE)
     sparse = [
-        {
-            v: (_random_value(v, rng) if v in (PARAM, STEP, SCHEDULE) else sp.S.Zero)
-            for v in variables
-        }
+        {v: (_random_value(v, rng) if v in scalars else sp.S.Zero) for v in variables}
         for _ in range(2)
     ]
-    return sparse + [{v: _random_value(v, rng) for v in variables} for _ in range(count)]
+    resting = [
+        {v: (sp.S.Zero if v == GRAD else _random_value(v, rng)) for v in variables}
+        for _ in range(2)
+    ]
+    return sparse + resting + [{v: _random_value(v, rng) for v in variables} for _ in range(count)]
 
 
-def _solve_simplest(
-    equations: list[sp.Expr], unknowns: list[sp.Symbol], defaults: dict[sp.Symbol, sp.Expr]
-) -> dict | None:
-    """Solve the shortest equations, adding longer ones while the solution is not unique.
+def _eliminate(
+    equations: list[sp.Expr],
+    unknowns: list[sp.Symbol],
+    defaults: dict[sp.Symbol, sp.Expr],
+    rng: random.Random,
+) -> list[dict[sp.Symbol, sp.Expr]]:
+    """Candidate values of the unknowns, by elimination: the equations are taken shortest first,
+    each (with the values found so far put in) solved for an unknown still open, and its
+    solution put back into the values found before. One equation and one unknown at a time stays
+    fast where solving the whole system at once does not (Adam's roots with a symbolic
+    ``eps_root``).
 
-    An equation free of the unknowns that is not 0 is a contradiction (for generic
-    hyperparameters). Unknowns the equations leave free take their ``defaults`` (a hyperparameter
-    unchanged, a state coefficient 0); the caller proves the result against every condition.
+    Every solution of an equation opens a branch (at most :data:`MAX_BRANCHES` are followed). A
+    branch is refuted when a value becomes infinite, when an equation left without open unknowns
+    is not 0 at a random point (a contradiction, for generic hyperparameters), or when an
+    equation has no solution for any open unknown. Open unknowns take their ``defaults`` (a
+    hyperparameter unchanged, a state coefficient 0), also when SymPy cannot solve an equation
+    (e.g. ``Max`` of an unknown); the caller proves each candidate against every condition.
     """
-    if any(not (e.free_symbols & set(unknowns)) for e in equations):
-        return None
-    ranked = sorted(equations, key=sp.count_ops)
+    branches: list[dict[sp.Symbol, sp.Expr]] = [{}]
+    for equation in sorted(equations, key=sp.count_ops):
+        grown = []
+        for solved in branches:
+            remaining = equation.xreplace(solved)
+            open_unknowns = [u for u in unknowns if u not in solved and remaining.has(u)]
+            if not open_unknowns:
+                if not _nonzero_somewhere(remaining, rng):
+                    grown.append(solved)
+                continue
+            solutions = _solve_for_one(remaining, open_unknowns)
+            if solutions is None:  # SymPy could not tell: leave the unknowns open
+                grown.append(solved)
+            for new in solutions or ():
+                merged = {u: v.xreplace(new) for u, v in solved.items()} | new
+                if not any(v.has(sp.zoo, sp.oo, -sp.oo, sp.nan) for v in merged.values()):
+                    grown.append(merged)
+        branches = grown[:MAX_BRANCHES]
+    return [
+        {u: sp.sympify(solved.get(u, defaults[u])).xreplace(defaults) for u in unknowns}
+        for solved in branches
+    ]
+
+
+def _solve_for_one(equation: sp.Expr, unknowns: list[sp.Symbol]) -> list[dict] | None:
+    """The solutions of ``equation``: each factor that holds an unknown (``eta'*lambda' = 0``
+    has two branches) solved for the first of its unknowns it can be solved for (the others stay
+    in the values); ``[]`` when there are none, None when SymPy cannot solve it (``Max`` of an
+    unknown, or a TypeError inside ``solve_undetermined_coeffs``)."""
     solutions: list[dict] = []
-    for size in range(min(len(unknowns), len(ranked)), len(ranked) + 1):
-        solutions = sp.solve(ranked[:size], unknowns, dict=True)
-        if not solutions:
-            return None
-        if len(solutions) == 1 and set(solutions[0]) == set(unknowns):
-            break
-    chosen = {u: solutions[0].get(u, defaults[u]) for u in unknowns}
-    return {u: sp.sympify(v).xreplace(chosen) for u, v in chosen.items()}
+    failed = False
+    for factor in sp.Mul.make_args(sp.factor_terms(equation)):
+        if factor.is_Pow and factor.exp.is_negative:
+            continue  # a denominator: never 0
+        for unknown in (u for u in unknowns if factor.has(u)):
+            try:
+                found = sp.solve(factor, unknown, dict=True, check=False)
+            except (NotImplementedError, TypeError):
+                failed = True
+                continue
+            if found:
+                solutions += found
+                break
+    return None if failed and not solutions else solutions
 
 
 def _forced_values(
@@ -257,7 +313,10 @@ def _forced_values(
     forced = []
     for t in (2, 3):  # states matched by name
         point = {v: _random_value(v, rng) for v in variables} | {STEP: sp.Integer(t)}
-        solutions = sp.solve(condition.xreplace(point), unknown)
+        try:
+            solutions = sp.solve(condition.xreplace(point), unknown)
+        except NotImplementedError:  # e.g. Max(...) of the unknown: nothing forced this way
+            return []
         if len(solutions) != 1:
             return []
         forced.append((point, solutions[0]))
@@ -295,11 +354,12 @@ def compare(a: Optimizer, b: Optimizer, *, seed: int = 0) -> Comparison:
             return Comparison(a, b, "identical", state_map=dict(twins), evidence=tuple(evidence))
     free = _free_hyperparameters(a, b)
     for unknown in ({}, free) if free else ({},):
-        solved = _solve_maps(da, db, unknown, rng)
-        if solved is None:
-            continue
-        phi, hyper = solved
-        if all(_is_zero(c, rng) for c in _conditions(da, db, phi, hyper)):
+        for phi, hyper in _solve_maps(da, db, unknown, rng):
+            if not all(_is_zero(c, rng) for c in _conditions(da, db, phi, hyper)):
+                continue
+            # solved one equation at a time, e.g. (a + b√c)/(d + e√c) for 1/10: written simply
+            phi = {s: sp.simplify(e) for s, e in phi.items()}
+            hyper = {k: sp.simplify(v) for k, v in hyper.items()}
             evidence.append(
                 "a map was found by solving the step conditions at exact random points, "
                 "then each condition was simplified to 0 for all values"
@@ -359,7 +419,8 @@ def _different(
             quadratic[1] = quadratic[1].xreplace(same)
             example = _counterexample(difference, rng)
             exact = float(example[sp.Symbol("difference")])
-            ran = _run_lowered(db, example, same, k) - _run_lowered(da, example, {}, k)
+            point = _completed(example, [da, db], same)
+            ran = _run_lowered(db, point, same, k) - _run_lowered(da, point, {}, k)
             agrees = abs(ran - exact) <= 1e-9 * max(1.0, abs(exact))
             evidence.append(
                 f"w_{k} differs: at the rational counterexample the exact difference is {exact:.6g}; "
@@ -412,22 +473,40 @@ def _run_lowered(
     dynamics: Dynamics, point: dict[sp.Symbol, sp.Expr], same: dict[sp.Symbol, sp.Expr], steps: int
 ) -> float:
     """The parameter after ``steps`` steps of the optimizer's lowered NumPy kernel, in float64,
-    at the counterexample's values (a symbol absent from the difference gets any valid value:
-    the library default, or 1/2; the start and gradients absent from it, 1 and 0)."""
+    at the counterexample's values (``point`` holds a value for every symbol; the start and
+    gradients absent from the difference are 1 and 0). A learning rate that follows the schedule
+    (``dynamics.scheduled``) is set to lr·s_k at step k; a rule with its own multiplier gets s_k."""
     optimizer = dynamics.optimizer
-    schedule = point.get(SCHEDULE, sp.S.One)
-    values = {}
-    for key, value in optimizer.values.items():
-        number = value.xreplace(same).xreplace(point)
-        if not number.is_number:
-            number = sp.sympify(optimizer.definition.defaults.get(key) or sp.Rational(1, 2))
-        scheduled = dynamics.scheduled and optimizer.definition.params[key] == "lr"
-        values[key] = number * schedule if scheduled else number
-    stepper = Stepper(Optimizer(optimizer.definition, values, optimizer.flags), "numpy")
+    values = {key: value.xreplace(same).xreplace(point) for key, value in optimizer.values.items()}
+    own_schedule = optimizer.flags.get("schedule") is True
     w = np.array([float(point.get(START, 1))])
-    state = stepper.init(w)
+    state = None
     for k in range(1, steps + 1):
+        multiplier = point.get(schedule_at(k), sp.S.One)
+        step_values = dict(values)
+        if dynamics.scheduled:
+            lr_key = next(key for key, role in optimizer.definition.params.items() if role == "lr")
+            step_values[lr_key] = values[lr_key] * multiplier
+        stepper = Stepper(Optimizer(optimizer.definition, step_values, optimizer.flags), "numpy")
+        state = state or stepper.init(w)
         gradient = float(point.get(sp.Symbol(f"g_{k}", real=True), 0))
-        own = float(schedule) if optimizer.flags.get("schedule") else 1.0  # else folded into lr
-        w, state = stepper.step(w, np.array([gradient]), state, schedule=own)
+        w, state = stepper.step(
+            w, np.array([gradient]), state, schedule=float(multiplier) if own_schedule else 1.0
+        )
     return float(w[0])
+
+
+def _completed(
+    point: dict[sp.Symbol, sp.Expr], dynamics: list[Dynamics], same: dict[sp.Symbol, sp.Expr]
+) -> dict[sp.Symbol, sp.Expr]:
+    """The counterexample with one shared value for every hyperparameter symbol it lacks (those
+    the difference does not depend on): the first library default met, or 1/2."""
+    completed = dict(point)
+    for d in dynamics:
+        for key, value in d.optimizer.values.items():
+            for symbol in value.xreplace(same).free_symbols - set(completed):
+                default = d.optimizer.definition.defaults.get(key)
+                completed[symbol] = sp.sympify(
+                    default if default is not None and value == symbol else sp.Rational(1, 2)
+                )
+    return completed

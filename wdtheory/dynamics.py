@@ -33,6 +33,11 @@ START = sp.Symbol("w_0", real=True)
 Gradients = Callable[[int, sp.Expr], sp.Expr]
 
 
+def schedule_at(k: int) -> sp.Symbol:
+    """The schedule multiplier of step ``k``, a symbol of its own: schedules may vary."""
+    return sp.Symbol(f"s_{k}", positive=True)
+
+
 def free_gradients(k: int, w: sp.Expr) -> sp.Expr:
     """The gradient of step ``k`` as a free symbol ``g_k``."""
     return sp.Symbol(f"g_{k}", real=True)
@@ -97,7 +102,13 @@ class Dynamics:
         general, first = self.step_map(False), self.step_map(True)
         for k in count(1):
             rule = first if k == 1 else general
-            values = {PARAM: w, GRAD: gradients(k, w), STEP: sp.Integer(k), **state}
+            values = {
+                PARAM: w,
+                GRAD: gradients(k, w),
+                STEP: sp.Integer(k),
+                SCHEDULE: schedule_at(k),
+                **state,
+            }
             new = {target: expr.xreplace(values) for target, expr in rule.items()}
             w = new[PARAM]
             state = {s: new[s] for s in self.states}

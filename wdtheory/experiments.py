@@ -98,12 +98,18 @@ def seed_experiment(
     """Run the seed experiment for every λ and seed at once (see the module doc); with
     ``concise=False`` only the scratch form runs (``forms_gap`` is then NaN)."""
     lambdas = np.asarray(lambdas, dtype=np.float64)
-    if lambdas.ndim != 1 or (lambdas < 0).any() or not np.isfinite(lambdas).all():
-        raise WdtheoryError(f"lambdas must be a 1-D list of finite values >= 0, got {lambdas!r}")
-    if seeds < 1 or epochs < 0:
+    if (
+        lambdas.ndim != 1
+        or not lambdas.size
+        or (lambdas < 0).any()
+        or not np.isfinite(lambdas).all()
+    ):
         raise WdtheoryError(
-            f"seeds must be >= 1 and epochs >= 0, got seeds={seeds}, epochs={epochs}"
+            f"lambdas must be a non-empty 1-D list of finite values >= 0, got {lambdas!r}"
         )
+    for name, value, low in (("seeds", seeds, 1), ("epochs", epochs, 0)):
+        if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < low:
+            raise WdtheoryError(f"{name} must be an integer >= {low}, got {value!r}")
     data = make_seed_data(seeds, n_features=n_features, seed=seed, xp=xp)
     lam = xp.asarray(lambdas)[None, :, None]
     shape = (seeds, len(lambdas))

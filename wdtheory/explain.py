@@ -12,7 +12,10 @@ import sympy as sp
 from wdtheory.compare import Comparison
 from wdtheory.convert import Conversion
 from wdtheory.derivation import Derivation, Notation, Section, Step
+from wdtheory.errors import WdtheoryError
 from wdtheory.fixed_points import FixedPoint
+from wdtheory.hyperparams import show
+from wdtheory.optimizers import ROLES, Optimizer
 from wdtheory.transforms import PARAM
 
 __all__ = ["explain_comparison", "explain_conversion", "explain_fixed_point"]
@@ -126,8 +129,20 @@ def explain_fixed_point(fixed: FixedPoint) -> Derivation:
 def explain_conversion(conversion: Conversion) -> Derivation:
     """A conversion as a derivation: the equivalent spec, or the evidence against each candidate."""
     source = conversion.source
-    if conversion.target is not None:
-        intro = f"{source.text} is, in {conversion.framework}: {conversion.target.text}"
+    target = conversion.target
+    if target is not None and _is_spec(target):
+        intro = f"{source.text} is, in {conversion.framework}: {target.text}"
+    elif target is not None:
+        formulas = ", ".join(
+            f"{key} = {show(value)}"
+            for key, value in target.values.items()
+            if value != ROLES[target.definition.params[key]].symbol
+        )
+        intro = (
+            f"{source.text} is, in {conversion.framework}: {target.name} with {formulas} "
+            f"(formulas in {source.name}'s hyperparameters; a spec holds only numbers and names, "
+            "so give numbers to write it as one)"
+        )
     else:
         intro = f"no {conversion.framework} optimizer is equivalent to {source.text}; the evidence for each candidate follows"
     sections = [Section("Conversion", (), intro=intro)]
@@ -138,3 +153,12 @@ def explain_conversion(conversion: Conversion) -> Derivation:
             for s in explained.sections
         ]
     return Derivation(f"convert {source.text} to {conversion.framework}", tuple(sections))
+
+
+def _is_spec(optimizer: Optimizer) -> bool:
+    """Whether ``optimizer.text`` is spec text that parses back to this very optimizer."""
+    try:
+        parsed = Optimizer.from_spec(optimizer.text)
+    except WdtheoryError:
+        return False
+    return parsed.values == optimizer.values and parsed.flags == optimizer.flags

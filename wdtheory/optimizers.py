@@ -616,16 +616,19 @@ class Optimizer:
             name: _flag(spec.name, name, given.get(name, allowed[0]), allowed)
             for name, allowed in definition.flags.items()
         }
+        # a name written in the spec that is one of the rule's own hyperparameter symbols *is*
+        # that symbol: momentum=mu is the momentum symbol, dampening=mu ties dampening to it
+        canonical = {
+            sp.Symbol(ROLES[r].symbol.name, real=True): ROLES[r].symbol
+            for r in definition.params.values()
+        }
         values = {}
         for key, role_name in definition.params.items():
             role = ROLES[role_name]
             if key in given:
+                value = as_hyper(key, given[key]).xreplace(canonical)
                 values[key] = check_interval(
-                    key,
-                    as_hyper(key, given[key]),
-                    role.low,
-                    role.high,
-                    closed_high=role.closed_high,
+                    key, value, role.low, role.high, closed_high=role.closed_high
                 )
             elif role_name == "dampening" and flags.get("nesterov"):
                 values[key] = sp.S.Zero  # the only dampening Nesterov momentum allows
