@@ -60,22 +60,26 @@ def _median_times(runners: dict[str, Step], batch: int, repeats: int) -> dict[st
 # --------------------------------------------------------------------------- hand-written kernels
 
 
+# Every scalar is passed in the arrays' dtype, and 1 - beta and friends are computed outside:
+# a Python literal such as ``1 - b1`` would promote a float32 kernel to float64 arithmetic.
+
+
 @numba.njit(parallel=True, error_model="numpy", nogil=True)
-def _adamw_kernel(w, g, m, v, lr, wd, b1, b2, eps, c1, c2):
+def _adamw_kernel(w, g, m, v, lr, keep, b1, ob1, b2, ob2, eps, c1, c2):
     for i in numba.prange(w.shape[0]):
-        mi = b1 * m[i] + (1 - b1) * g[i]
-        vi = b2 * v[i] + (1 - b2) * g[i] * g[i]
+        mi = b1 * m[i] + ob1 * g[i]
+        vi = b2 * v[i] + ob2 * g[i] * g[i]
         m[i] = mi
         v[i] = vi
-        w[i] = w[i] * (1 - lr * wd) - lr * (mi / c1) / (math.sqrt(vi / c2) + eps)
+        w[i] = w[i] * keep - lr * (mi / c1) / (math.sqrt(vi / c2) + eps)
 
 
 @numba.njit(parallel=True, error_model="numpy", nogil=True)
-def _adam_l2_kernel(w, g, m, v, lr, wd, b1, b2, eps, c1, c2):
+def _adam_l2_kernel(w, g, m, v, lr, wd, b1, ob1, b2, ob2, eps, c1, c2):
     for i in numba.prange(w.shape[0]):
         gi = g[i] + wd * w[i]
-        mi = b1 * m[i] + (1 - b1) * gi
-        vi = b2 * v[i] + (1 - b2) * gi * gi
+        mi = b1 * m[i] + ob1 * gi
+        vi = b2 * v[i] + ob2 * gi * gi
         m[i] = mi
         v[i] = vi
         w[i] = w[i] - lr * (mi / c1) / (math.sqrt(vi / c2) + eps)
@@ -91,11 +95,11 @@ def _sgd_kernel(w, g, b, lr, wd, mu, coupled):
 
 
 @numba.njit(parallel=True, error_model="numpy", nogil=True)
-def _lion_kernel(w, g, m, lr, wd, b1, b2):
+def _lion_kernel(w, g, m, lr, wd, b1, ob1, b2, ob2, one, zero):
     for i in numba.prange(w.shape[0]):
-        c = b1 * m[i] + (1 - b1) * g[i]
-        m[i] = b2 * m[i] + (1 - b2) * g[i]
-        w[i] = w[i] - lr * ((1.0 if c > 0 else (-1.0 if c < 0 else 0.0)) + wd * w[i])
+        c = b1 * m[i] + ob1 * g[i]
+        m[i] = b2 * m[i] + ob2 * g[i]
+        w[i] = w[i] - lr * ((one if c > zero else (-one if c < zero else zero)) + wd * w[i])
 
 
 @numba.njit(parallel=True, error_model="numpy", nogil=True)
@@ -110,7 +114,7 @@ def _hand(kind: str, w: np.ndarray, g: np.ndarray) -> Step:
     state = [np.zeros_like(w), np.zeros_like(w)]
     count = [0]
 
-    def adam_like(kernel: Callable) -> Step:
+    def adam_like(kernel: Callable, decay: float) -> Step:
         def step() -> None:
             count[0] += 1
             t = count[0]
@@ -120,9 +124,11 @@ def _hand(kind: str, w: np.ndarray, g: np.ndarray) -> Step:
                 state[0],
                 state[1],
                 dt(LR),
-                dt(WD),
+                dt(decay),
                 dt(BETA1),
+                dt(1 - BETA1),
                 dt(BETA2),
+                dt(1 - BETA2),
                 dt(EPS),
                 dt(1 - BETA1**t),
                 dt(1 - BETA2**t),
@@ -131,13 +137,14 @@ def _hand(kind: str, w: np.ndarray, g: np.ndarray) -> Step:
         return step
 
     if kind == "adamw":
-        return adam_like(_adamw_kernel)
+        return adam_like(_adamw_kernel, 1 - LR * WD)
     if kind == "adam+l2":
-        return adam_like(_adam_l2_kernel)
+        return adam_like(_adam_l2_kernel, WD)
     if kind in ("sgd+momentum", "sgdw+momentum"):
         coupled = kind == "sgd+momentum"
         return lambda: _sgd_kernel(w, g, state[0], dt(LR), dt(WD), dt(MOMENTUM), coupled)
-    return lambda: _lion_kernel(w, g, state[0], dt(LR), dt(WD), dt(BETA1), dt(0.99))
+    lion = (dt(LR), dt(WD), dt(BETA1), dt(1 - BETA1), dt(0.99), dt(1 - 0.99), dt(1), dt(0))
+    return lambda: _lion_kernel(w, g, state[0], *lion)
 
 
 def _torch(kind: str, variant: str, w: np.ndarray, g: np.ndarray) -> Step:
