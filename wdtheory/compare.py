@@ -16,8 +16,10 @@ The unknowns are found by solving the conditions
           F_B^s(w, g, \phi(s_A, w)) = \phi(F_A^s(\dots), F_A^w(\dots)), \qquad \phi(s_A^0, w) = s_B^0
 
 at exact random rational points (each point gives equations that any map must satisfy), then
-proved for all points symbolically. If the sampled equations have no solution, **no constant map
-exists** — a proof, since they are necessary conditions.
+proved for all points symbolically. The equations are solved by elimination, following at most
+:data:`MAX_BRANCHES` solution branches, so "no map found" is the outcome of that search; where
+the value B's hyperparameter would need differs between two points with different step counts,
+**no constant value exists** — a proof, since the sampled equations are necessary conditions.
 
 **different** — otherwise: the trajectories are unrolled from the initial states, for free
 gradients :math:`g_1, g_2, \dots` and for the gradients of a quadratic; the first step at which
@@ -315,7 +317,7 @@ def _forced_values(
         point = {v: _random_value(v, rng) for v in variables} | {STEP: sp.Integer(t)}
         try:
             solutions = sp.solve(condition.xreplace(point), unknown)
-        except NotImplementedError:  # e.g. Max(...) of the unknown: nothing forced this way
+        except (NotImplementedError, TypeError):  # as in _solve_for_one: nothing forced this way
             return []
         if len(solutions) != 1:
             return []
