@@ -38,6 +38,7 @@ from wdtheory.experiments import (
 )
 from wdtheory.files import ReportFolder
 from wdtheory.fixed_points import fixed_point
+from wdtheory.hyperparams import show
 from wdtheory.losses import LOSSES
 from wdtheory.modern import ETA, LAMBDA, G, U, derive_equilibrium
 from wdtheory.optimizers import Optimizer
@@ -323,10 +324,12 @@ def _momentum_page(settings: Settings) -> Files:
             ("SGD with momentum: L2 vs decoupled", "Adam vs AdamW"), pairs, strict=True
         )
     ]
-    rows = []
+    rows, effective = [], {}
     for (a, b), run in zip(pairs, runs, strict=True):
         for spec, final in ((a, run.final_l2), (b, run.final_decoupled)):
             fixed = fixed_point(Optimizer.from_spec(spec.split("(")[0]))
+            if fixed.is_ridge:  # lambda_eff at this spec's numbers
+                effective[spec] = fixed.ridge_strength.xreplace(Optimizer.from_spec(spec).symbols)
             rows.append(
                 [
                     f"`{spec}`",
@@ -334,12 +337,15 @@ def _momentum_page(settings: Settings) -> Files:
                     f"{np.abs(final - run.ridge).max():.2e}",
                 ]
             )
+    first = [int(np.argmax(run.distance > 0)) + 1 for run in runs]
     lines = [
         "# Momentum and Adam: where L2 and decoupled weight decay part",
         "",
         "Each pair runs on the same full-batch least-squares problem (40 × 6) from w = 1, with the lowered "
-        "kernels. The distance between the two iterates grows from the step at which `wdtheory compare` finds "
-        "the first difference (step 2 for heavy-ball momentum, step 1 for Adam).",
+        "kernels. The distance between the two iterates is first nonzero at step "
+        f"{first[0]} for heavy-ball momentum and at step {first[1]} for Adam (measured in this run), the "
+        "steps at which `wdtheory compare` finds the first difference (see the claims page), and grows "
+        "from there.",
         "",
         "![distance between the iterates](momentum-adam.png)",
         "",
@@ -353,7 +359,8 @@ def _momentum_page(settings: Settings) -> Files:
         ),
         "",
         "With momentum the decoupled version stops at a ridge solution with λ(1 − μ)/(1 − τ) instead of λ (here "
-        "λ_eff = 0.01), so it is ridge with a rescaled λ; AdamW stops at a point that is no ridge solution at all.",
+        f"λ_eff = {show(effective[pairs[0][1]])} against λ = {show(effective[pairs[0][0]])}), so it is ridge with "
+        "a rescaled λ; AdamW stops at a point that is no ridge solution at all.",
     ]
     return {
         "momentum-adam.md": "\n".join(lines) + "\n",
