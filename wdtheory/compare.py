@@ -481,16 +481,17 @@ def _run_lowered(
     optimizer = dynamics.optimizer
     values = {key: value.xreplace(same).xreplace(point) for key, value in optimizer.values.items()}
     own_schedule = optimizer.flags.get("schedule") is True
+    lr_key = next(key for key, role in optimizer.definition.params.items() if role == "lr")
     w = np.array([float(point.get(START, 1))])
     state = None
     for k in range(1, steps + 1):
         multiplier = point.get(schedule_at(k), sp.S.One)
         step_values = dict(values)
         if dynamics.scheduled:
-            lr_key = next(key for key, role in optimizer.definition.params.items() if role == "lr")
             step_values[lr_key] = values[lr_key] * multiplier
         stepper = Stepper(Optimizer(optimizer.definition, step_values, optimizer.flags), "numpy")
-        state = state or stepper.init(w)
+        if state is None:
+            state = stepper.init(w)
         gradient = float(point.get(sp.Symbol(f"g_{k}", real=True), 0))
         w, state = stepper.step(
             w, np.array([gradient]), state, schedule=float(multiplier) if own_schedule else 1.0

@@ -15,7 +15,7 @@ from wdtheory.derivation import Derivation, Notation, Section, Step
 from wdtheory.errors import WdtheoryError
 from wdtheory.fixed_points import FixedPoint
 from wdtheory.hyperparams import show
-from wdtheory.optimizers import ROLES, Optimizer
+from wdtheory.optimizers import Optimizer
 from wdtheory.transforms import PARAM
 
 __all__ = ["explain_comparison", "explain_conversion", "explain_fixed_point"]
@@ -133,11 +133,7 @@ def explain_conversion(conversion: Conversion) -> Derivation:
     if target is not None and _is_spec(target):
         intro = f"{source.text} is, in {conversion.framework}: {target.text}"
     elif target is not None:
-        formulas = ", ".join(
-            f"{key} = {show(value)}"
-            for key, value in target.values.items()
-            if value != ROLES[target.definition.params[key]].symbol
-        )
+        formulas = ", ".join(f"{key} = {show(value)}" for key, value in target.given_values.items())
         intro = (
             f"{source.text} is, in {conversion.framework}: {target.name} with {formulas} "
             f"(formulas in {source.name}'s hyperparameters; a spec holds only numbers and names, "

@@ -689,13 +689,16 @@ class Optimizer:
         return Optimizer(self.definition, values, self.flags)
 
     @property
+    def given_values(self) -> dict[str, sp.Expr]:
+        """The hyperparameters not left at their rule's own symbol (spec key -> value)."""
+        return {
+            k: v for k, v in self.values.items() if v != ROLES[self.definition.params[k]].symbol
+        }
+
+    @property
     def text(self) -> str:
         """The optimizer in spec notation: values given, and switches not at their default."""
-        params = [
-            f"{k}={show(v)}"
-            for k, v in self.values.items()
-            if v != ROLES[self.definition.params[k]].symbol
-        ]
+        params = [f"{k}={show(v)}" for k, v in self.given_values.items()]
         params += [
             f"{k}={show(v) if isinstance(v, bool) else v}"
             for k, v in self.flags.items()
