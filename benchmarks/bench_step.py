@@ -334,17 +334,22 @@ def many_table(repeats: int) -> None:
         )
 
 
+def machine() -> str:
+    """One line naming the machine and the versions measured."""
+    return (
+        f"machine: {platform.machine()}, {torch.get_num_threads()} torch threads, numba {numba.__version__} "
+        f"({numba.config.NUMBA_NUM_THREADS} threads), numpy {np.__version__}, torch {torch.__version__}, "
+        f"python {platform.python_version()}"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true")
     args = parser.parse_args()
     sizes = [10**4, 10**6] if args.quick else [10**4, 10**6, 10**7]
     repeats = 3 if args.quick else 7
-    print(
-        f"machine: {platform.machine()}, {torch.get_num_threads()} torch threads, numba {numba.__version__} "
-        f"({numba.config.NUMBA_NUM_THREADS} threads), numpy {np.__version__}, torch {torch.__version__}, "
-        f"python {platform.python_version()}"
-    )
+    print(machine())
     kernels_table(sizes, repeats)
     small_table(repeats)
     many_table(repeats)

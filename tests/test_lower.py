@@ -37,7 +37,7 @@ from wdtheory.lower import (
     plan_kernel,
     prologue_source,
 )
-from wdtheory.stepper import PARALLEL_THRESHOLD, Stepper
+from wdtheory.stepper import Stepper
 from wdtheory.transforms import GRAD, PARAM, SCHEDULE, STEP, Scale, Trace, chain
 
 #: optimizers whose rules use every construct the printers know: powers, sqrt, Max (AMSGrad,
@@ -154,11 +154,12 @@ def test_array_api_validation_of_array_api_strict_arrays_still_names_bad_dtypes(
 
 @pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: d.__name__)
 def test_parallel_numba_kernel_agrees_with_numpy(dtype):
-    """Arrays from ``PARALLEL_THRESHOLD`` elements on run the ``prange`` kernel."""
+    """Arrays from the stepper's ``parallel_from`` elements on run the ``prange`` kernel."""
     opt = optimizer("torch.adamw(lr=0.01, amsgrad=true)")
-    p0, grads = problem(3, (PARALLEL_THRESHOLD + 5,), dtype, 3)
+    stepper = Stepper(opt, "numba")
+    p0, grads = problem(3, (stepper.code.parallel_from + 5,), dtype, 3)
     expected, expected_s = run(Stepper(opt, "numpy"), p0, grads)
-    actual, actual_s = run(Stepper(opt, "numba"), p0, grads)
+    actual, actual_s = run(stepper, p0, grads)
     np.testing.assert_array_equal(actual, expected)
     for a, e in zip(actual_s, expected_s, strict=True):
         np.testing.assert_array_equal(a, e)
@@ -258,8 +259,20 @@ def test_prologue_runs_in_float64_and_matches_sympy():
 # ---------------------------------------------------------------------------------------------
 
 GENERATED = re.compile(r"^(?:[ah]_[A-Za-z0-9_]+|e_a_[A-Za-z0-9_]+|c\d+|x\d+|new_a_[A-Za-z0-9_]+)$")
-PYTHON_FIXED = {"xp", "np", "numba", "math", "i", "step", "prologue", "range", "max"}
-ATTRIBUTES = {"sqrt", "sign", "abs", "maximum", "njit", "prange", "shape"}
+PYTHON_FIXED = {
+    "xp",
+    "np",
+    "numba",
+    "math",
+    "i",
+    "step",
+    "prologue",
+    "range",
+    "max",
+    "hyper",
+    "cast",
+}
+ATTRIBUTES = {"sqrt", "sign", "abs", "maximum", "njit", "prange", "shape", "dtype", "type"}
 C_FIXED = {"T", "sqrt", "fmax", "fmin", "fabs"}
 
 

@@ -324,6 +324,34 @@ def test_numba_needs_c_contiguous_arrays(which):
     one_line_error(error, "contiguous")
 
 
+@pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: d.__name__)
+def test_numba_steps_strided_1d_views_in_place(dtype):
+    """A strided 1-D view is indexed with its strides: the elements in between stay as they
+    were and the view's elements get the numbers of a contiguous copy."""
+    p0, grads = problem(5, (12,), dtype, 3)
+    contiguous = [g[::2].copy() for g in grads]
+    expected, expected_s = run(Stepper(optimizer(ADAM), "numpy"), p0[::2].copy(), contiguous)
+    stepper = Stepper(optimizer(ADAM), "numba")
+    storage = np.array(p0)
+    view = storage[::2]
+    state = stepper.init(view)
+    for g in grads:
+        params, state = stepper.step(view, g[::2], state)
+        assert params is view
+    np.testing.assert_array_equal(view, expected)
+    np.testing.assert_array_equal(storage[1::2], p0[1::2])
+    for buffer, e in zip(state.buffers, expected_s, strict=True):
+        np.testing.assert_array_equal(buffer, e)
+
+
+def test_parallel_kernel_starts_sooner_for_a_rule_with_more_arithmetic():
+    """The serial/parallel switch is a fixed amount of work: AdamW (a square root and two
+    divisions per element) goes parallel at fewer elements than SGD with momentum."""
+    adamw = Stepper(optimizer("torch.adamw(lr=0.01)"))
+    sgd = Stepper(optimizer("torch.sgd(lr=0.1, momentum=0.9)"))
+    assert 1_000 < adamw.code.parallel_from < sgd.code.parallel_from < 1_000_000
+
+
 def test_symbolic_hyperparameter_without_a_value():
     opt = Optimizer.from_spec("torch.adam(lr=0.01)")  # betas, eps, weight decay left symbolic
     with pytest.raises(WdtheoryError) as error:
@@ -415,6 +443,19 @@ def test_bad_schedule_multiplier(schedule):
     with pytest.raises(WdtheoryError) as error:
         stepper.step(params, np.ones(3), stepper.init(params), schedule=schedule)
     one_line_error(error, "schedule")
+
+
+@pytest.mark.parametrize("backend", CPU_BACKENDS)
+def test_schedule_multiplier_for_a_rule_without_one(backend):
+    """``schedule=1`` (the default, also as an int) is accepted by every rule; another multiplier
+    by a rule without ``schedule=true`` is refused, not ignored."""
+    stepper = Stepper(optimizer("torch.adamw(lr=0.01)"), backend)
+    params = np.ones(3)
+    _, state = stepper.step(params, np.ones(3), stepper.init(params), schedule=1)
+    assert state.step == 1
+    with pytest.raises(WdtheoryError) as error:
+        stepper.step(params, np.ones(3), state, schedule=0.5)
+    one_line_error(error, "schedule=0.5", "schedule=true")
 
 
 # ----------------------------------------------------------------------- many tensors at once

@@ -6,9 +6,12 @@ printed from it, so all lowerings compute the same expressions:
 1. the assignments are put in single-assignment form (``m`` → ``m_new``);
 2. every subexpression that depends on scalars only (hyperparameters, the step count :math:`t`,
    the schedule multiplier, numeric constants) is **hoisted** into a prologue evaluated once per
-   step on the host, in float64, and passed to the kernel cast to the arrays' dtype — e.g.
-   :math:`1 - \beta_1^t` or :math:`\eta\sqrt{1-\beta_2^t}`; the per-element code then only sees
-   arrays and those scalars, so float32 kernels stay in float32;
+   step, in float64, and cast to the arrays' dtype — e.g. :math:`1 - \beta_1^t` or
+   :math:`\eta\sqrt{1-\beta_2^t}`; the per-element code then only sees arrays and those
+   constants, so float32 kernels stay in float32. The array-API and CuPy kernels get the
+   constants from a host-side prologue function; the Numba kernel computes them itself, before
+   its loop, from the hyperparameters (one float64 array) and the per-call scalars :math:`t` and
+   the schedule multiplier, so that a step on a small array costs one call;
 3. common subexpressions of the per-element code are shared (``sympy.cse``).
 
 Backends: :func:`array_api_source` prints a function against an ``xp`` namespace (NumPy, CuPy,
@@ -28,7 +31,7 @@ import sympy as sp
 from sympy.printing.c import C99CodePrinter
 from sympy.printing.pycode import PythonCodePrinter
 
-from wdtheory.transforms import GRAD, PARAM, Program
+from wdtheory.transforms import GRAD, PARAM, SCHEDULE, STEP, Program
 
 __all__ = [
     "KernelPlan",
@@ -82,6 +85,16 @@ class KernelPlan:
     @property
     def states(self) -> tuple[sp.Symbol, ...]:
         return self.arrays[2:]
+
+    @property
+    def per_call(self) -> tuple[sp.Symbol, ...]:
+        """The scalars that change from call to call: the step count and schedule multiplier."""
+        return tuple(s for s in self.scalars if s in (STEP, SCHEDULE))
+
+    @property
+    def hyperparameters(self) -> tuple[sp.Symbol, ...]:
+        """The other scalars, fixed for the life of a stepper."""
+        return tuple(s for s in self.scalars if s not in (STEP, SCHEDULE))
 
 
 class _Hoister:
@@ -262,25 +275,34 @@ def array_api_source(plan: KernelPlan) -> str:
 
 
 def numba_source(plan: KernelPlan, parallel: bool) -> str:
-    """An in-place loop over the elements, for ``numba.njit``; arrays are 1-D and contiguous and
-    the hoisted constants come as one array (one argument: less dispatch work per call)."""
-    printer = _NumbaPrinter(plan.names)
+    """``step(arrays..., hyper, per-call scalars...)``: an in-place loop over the elements, for
+    ``numba.njit``, arrays 1-D. ``hyper`` is the float64 array of ``plan.hyperparameters``; the
+    prologue is computed from it and the per-call scalars in float64 and cast to the arrays'
+    dtype before the loop (the same operations as :func:`prologue_source`, so the same bits)."""
+    names = plan.names
+    scalar_printer = _PythonScalarPrinter(names)
     loop = "numba.prange" if parallel else "range"
-    first = plan.names[plan.arrays[0]]
-    arrays = ", ".join(plan.names[a] for a in plan.arrays)
+    first = names[plan.arrays[0]]
+    arguments = ", ".join(
+        [*(names[a] for a in plan.arrays), "hyper", *(names[s] for s in plan.per_call)]
+    )
     lines = [
+        "import math",
+        "",
         "import numba",
         "import numpy as np",
         "",
         "",
         f'@numba.njit(parallel={parallel}, error_model="numpy", fastmath=False, cache=True, nogil=True)',
-        f"def step({arrays}, h_constants):",
-        *(f"    {plan.names[c]} = h_constants[{k}]" for k, (c, _) in enumerate(plan.prologue)),
+        f"def step({arguments}):",
+        f"    cast = {first}.dtype.type",
+        *(f"    {names[s]} = hyper[{k}]" for k, s in enumerate(plan.hyperparameters)),
+        *(f"    {names[c]} = cast({scalar_printer.doprint(e)})" for c, e in plan.prologue),
         f"    for i in {loop}({first}.shape[0]):",
     ]
-    element = {a: f"{plan.names[a]}[i]" for a in plan.arrays}
-    local = {**plan.names, **{a: f"e_{plan.names[a]}" for a in plan.arrays}}
-    printer.names = local
+    element = {a: f"{names[a]}[i]" for a in plan.arrays}
+    local = {**names, **{a: f"e_{names[a]}" for a in plan.arrays}}
+    printer = _NumbaPrinter(local)
     lines += [f"        {local[a]} = {element[a]}" for a in plan.arrays]
     lines += [f"        {local[t]} = {printer.doprint(e)}" for t, e in plan.body]
     lines += [f"        {element[target]} = {printer.doprint(e)}" for target, e in plan.outputs]

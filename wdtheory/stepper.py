@@ -21,9 +21,9 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from functools import cached_property
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import sympy as sp
@@ -39,13 +39,22 @@ __all__ = ["BACKENDS", "OptState", "ParamGroup", "Stepper"]
 
 BACKENDS = ("numba", "numpy", "array_api", "cupy")
 
-#: below this many elements the Numba kernel runs on one thread (thread start-up costs more)
-PARALLEL_THRESHOLD = 1 << 16
+#: the Numba kernel runs on all threads from this much work per call (elements times the rule's
+#: work per element, see ``_work_per_element``); below, starting the threads costs more than it
+#: saves. Measured with ``benchmarks/bench_threshold.py`` (2 cores): AdamW (work 73) gains from
+#: about 1e4 elements, SGD with momentum (work 26) from about 2e4.
+PARALLEL_WORK = 1 << 19
+
+#: weights of SymPy's operation counts: division and powers (square roots) cost several
+#: multiplications, other functions (sign, abs, max) a few; unnamed operations count 1
+_OPERATION_WEIGHTS = {"DIV": 8, "POW": 8, "SIGN": 4, "ABS": 4, "MAX": 4, "MIN": 4}
+#: the work of reading or writing one array element, in the same unit
+_ACCESS_WEIGHT = 4
 
 
-@dataclass(frozen=True)
-class OptState:
-    """The optimizer state: the number of steps taken and one buffer per state variable."""
+class OptState(NamedTuple):
+    """The optimizer state: the number of steps taken and one buffer per state variable
+    (immutable and cheap to make: a step returns a new one)."""
 
     step: int
     buffers: tuple[Any, ...]
@@ -94,11 +103,13 @@ class Stepper:
         """One step; NumPy/Numba/CuPy update ``params`` and the buffers in place and return them."""
         if self.validate:
             _check_arrays(params, grads, state, len(self.optimizer.chain.states))
-        self._check_schedule(schedule)
-        code = self.first_code if state.step == 0 else self.code
+        if schedule != 1.0:
+            self._check_schedule(schedule)
         t = state.step + 1
-        constants = code.prologue(*self._hyper_values, float(t), float(schedule))
-        params, buffers = self._run(code, params, grads, state.buffers, constants)
+        code = self.first_code if t == 1 else self.code
+        params, buffers = self._run(
+            code, params, grads, state.buffers, self._hyper, float(t), float(schedule)
+        )
         return params, OptState(t, buffers)
 
     def step_group(self, group: ParamGroup, state: OptState, *, schedule: float = 1.0) -> OptState:
@@ -108,24 +119,25 @@ class Stepper:
             raise WdtheoryError(f"step_group updates in place; the {self.backend} backend does not")
         if self.validate:
             _check_arrays(group.params, group.grads, state, len(self.optimizer.chain.states))
-        self._check_schedule(schedule)
-        code = self.first_code if state.step == 0 else self.code
+        if schedule != 1.0:
+            self._check_schedule(schedule)
         t = state.step + 1
-        run = self._run
+        code = self.first_code if t == 1 else self.code
         for part, hyper in (
-            (slice(0, group.split), self._hyper_values),
+            (slice(0, group.split), self._hyper),
             (slice(group.split, None), self._hyper_without_decay),
         ):
             if group.params[part].size:
-                constants = code.prologue(*hyper, float(t), float(schedule))
-                run(
+                self._run(
                     code,
                     group.params[part],
                     group.grads[part],
                     tuple(b[part] for b in state.buffers),
-                    constants,
+                    hyper,
+                    float(t),
+                    float(schedule),
                 )
-        return replace(state, step=t)
+        return state._replace(step=t)
 
     def _check_schedule(self, schedule: float) -> None:
         if not (math.isfinite(schedule) and schedule >= 0) or (
@@ -142,50 +154,61 @@ class Stepper:
         return any(SCHEDULE in code.plan_symbols for code in (self.code, self.first_code))
 
     @cached_property
-    def _hyper_values(self) -> tuple[float, ...]:
-        return tuple(self.hyper[s] for s in self.scalars[:-2])
+    def _hyper(self) -> np.ndarray:
+        """The hyperparameters in the plans' order (``scalars`` without step and schedule)."""
+        return np.array([self.hyper[s] for s in self.scalars[:-2]], dtype=np.float64)
 
     @cached_property
-    def _hyper_without_decay(self) -> tuple[float, ...]:
+    def _hyper_without_decay(self) -> np.ndarray:
         decay = ROLES["weight_decay"].symbol
-        return tuple(0.0 if s == decay else self.hyper[s] for s in self.scalars[:-2])
+        return np.array(
+            [0.0 if s == decay else self.hyper[s] for s in self.scalars[:-2]], dtype=np.float64
+        )
+
+    # Each runner takes ``scalars = (hyper, t, schedule)`` and returns (params, buffers); the
+    # Numba kernel computes its constants from them itself, the others on the host (prologue).
 
     def _run_numba(
-        self, code: _PlanCode, params: Any, grads: Any, buffers: tuple, constants: tuple
+        self, code: _PlanCode, params: Any, grads: Any, buffers: tuple, *scalars: Any
     ) -> tuple:
-        kernel = code.numba_parallel if params.size >= PARALLEL_THRESHOLD else code.numba_serial
-        kernel(
-            *(_flat(a) for a in (params, grads, *buffers)), np.array(constants, dtype=params.dtype)
-        )
+        kernel = code.numba_parallel if params.size >= code.parallel_from else code.numba_serial
+        kernel(_flat(params), _flat(grads), *map(_flat, buffers), *scalars)
         return params, buffers
 
     def _run_numpy(
-        self, code: _PlanCode, params: Any, grads: Any, buffers: tuple, constants: tuple
+        self, code: _PlanCode, params: Any, grads: Any, buffers: tuple, *scalars: Any
     ) -> tuple:
         cast = params.dtype.type
         new_param, *new_buffers = code.array_api(
-            np, params, grads, *buffers, *(cast(c) for c in constants)
+            np, params, grads, *buffers, *map(cast, _constants(code, *scalars))
         )
         for target, value in zip((params, *buffers), (new_param, *new_buffers), strict=True):
             target[...] = value
         return params, buffers
 
     def _run_array_api(
-        self, code: _PlanCode, params: Any, grads: Any, buffers: tuple, constants: tuple
+        self, code: _PlanCode, params: Any, grads: Any, buffers: tuple, *scalars: Any
     ) -> tuple:
         xp = _namespace(params)
-        new_param, *new_buffers = code.array_api(xp, params, grads, *buffers, *constants)
+        new_param, *new_buffers = code.array_api(
+            xp, params, grads, *buffers, *_constants(code, *scalars)
+        )
         dtype = params.dtype  # 0-d inputs come back as scalars: keep them arrays
         return xp.asarray(new_param, dtype=dtype), tuple(
             xp.asarray(b, dtype=dtype) for b in new_buffers
         )
 
     def _run_cupy(
-        self, code: _PlanCode, params: Any, grads: Any, buffers: tuple, constants: tuple
+        self, code: _PlanCode, params: Any, grads: Any, buffers: tuple, *scalars: Any
     ) -> tuple:
         cast = params.dtype.type
-        code.cupy(grads, *(cast(c) for c in constants), params, *buffers)
+        code.cupy(grads, *map(cast, _constants(code, *scalars)), params, *buffers)
         return params, buffers
+
+
+def _constants(code: _PlanCode, hyper: np.ndarray, t: float, schedule: float) -> tuple:
+    """The hoisted constants of ``code``, computed on the host in float64."""
+    return code.prologue(*hyper.tolist(), t, schedule)
 
 
 class _PlanCode:
@@ -195,6 +218,7 @@ class _PlanCode:
         self.plan = plan
         self.prologue = prologue_function(plan)
         self.plan_symbols = {s for _, e in plan.prologue for s in e.free_symbols}
+        self.parallel_from = PARALLEL_WORK // _work_per_element(plan)
 
     @cached_property
     def array_api(self) -> Callable:
@@ -211,6 +235,17 @@ class _PlanCode:
     @cached_property
     def cupy(self) -> Callable:
         return cupy_kernel(self.plan)
+
+
+def _work_per_element(plan: KernelPlan) -> int:
+    """The weighted operations of the per-element code plus its array reads and writes."""
+    counts = sp.Add(*(sp.count_ops(e, visual=True) for _, e in (*plan.body, *plan.outputs)))
+    operations = sum(
+        int(n) * _OPERATION_WEIGHTS.get(op.name, 1)
+        for op, n in counts.as_coefficients_dict().items()
+        if op.is_Symbol
+    )
+    return operations + _ACCESS_WEIGHT * (len(plan.arrays) + len(plan.outputs))
 
 
 def _numeric_values(optimizer: Optimizer) -> dict[sp.Symbol, float]:
@@ -255,8 +290,9 @@ def _namespace(array: Any, name: str = "params") -> Any:
 
 
 def _flat(array: np.ndarray) -> np.ndarray:
-    """A 1-D view of a C-contiguous array (the Numba kernel loops over elements)."""
-    if array.ndim == 1 and array.strides[0] == array.itemsize:
+    """A 1-D view of a C-contiguous array (the Numba kernel loops over elements; it indexes a
+    strided 1-D array correctly, so those pass as they are)."""
+    if array.ndim == 1:
         return array
     if not array.flags.c_contiguous:
         raise WdtheoryError(
@@ -278,17 +314,17 @@ def _check_arrays(params: Any, grads: Any, state: OptState, states: int) -> None
             f"the state has {len(state.buffers)} buffers, this optimizer keeps {states}; "
             "make it with init()"
         )
-    for name, array in (
-        ("grads", grads),
-        *((f"state buffer {i}", b) for i, b in enumerate(state.buffers)),
-    ):
-        if array.shape != params.shape:
-            raise WdtheoryError(
-                f"{name} has shape {tuple(array.shape)}, params have {tuple(params.shape)}"
-            )
-        if array.dtype != dtype:
+    for index, array in enumerate((grads, *state.buffers)):
+        if array.shape != params.shape or array.dtype != dtype:
+            name = "grads" if index == 0 else f"state buffer {index - 1}"
+            if array.shape != params.shape:
+                raise WdtheoryError(
+                    f"{name} has shape {tuple(array.shape)}, params have {tuple(params.shape)}"
+                )
             raise WdtheoryError(f"{name} has dtype {array.dtype}, params have {dtype}")
-    if not bool(xp.all(xp.isfinite(grads))):
+    finite = xp.isfinite(grads)
+    # NumPy's method is several µs faster than np.all on a small array
+    if not bool(finite.all() if isinstance(finite, np.ndarray) else xp.all(finite)):
         raise WdtheoryError("grads contain NaN or infinity; refusing to step")
 
 

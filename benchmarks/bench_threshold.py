@@ -1,0 +1,64 @@
+"""Where the parallel Numba kernel starts to pay: serial against parallel per rule and size.
+
+Usage::
+
+    .venv/bin/python benchmarks/bench_threshold.py
+
+For each rule of ``bench_step.RULES`` and dtype, the median time of ``Stepper.step`` with the
+serial and with the parallel (``prange``) kernel, at sizes around the switch, and the size from
+which the stepper picks the parallel one (``PARALLEL_WORK`` divided by the rule's weighted
+operation count): the faster of the two columns should change near that size.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+
+import numpy as np
+from bench_step import RULES, machine
+
+from wdtheory.optimizers import Optimizer
+from wdtheory.stepper import Stepper
+
+SIZES = (1_000, 3_000, 10_000, 30_000, 100_000)
+
+
+def _median_step_time(stepper: Stepper, size: int, dtype: type, parallel: bool) -> float:
+    """Median over 7 batches of the mean time of one step on ``size`` elements."""
+    rng = np.random.default_rng(0)
+    params = rng.standard_normal(size).astype(dtype)
+    grads = (0.1 * rng.standard_normal(size)).astype(dtype)
+    stepper.code.parallel_from = 0 if parallel else size + 1
+    _, state = stepper.step(params, grads, stepper.init(params))  # compile; past any first step
+    batch = max(50, 2_000_000 // size)
+    times = []
+    for _ in range(7):
+        start = time.perf_counter()
+        for _ in range(batch):
+            _, state = stepper.step(params, grads, state)
+        times.append((time.perf_counter() - start) / batch)
+    return statistics.median(times)
+
+
+def main() -> None:
+    print(machine())
+    print()
+    print("| rule | dtype | parallel from | " + " | ".join(f"n = {n:.0e}" for n in SIZES) + " |")
+    print("|---|---|---|" + "---|" * len(SIZES))
+    for rule, (spec, _, _) in RULES.items():
+        for dtype in (np.float32, np.float64):
+            stepper = Stepper(Optimizer.from_spec(spec).with_defaults(), validate=False)
+            switch = stepper.code.parallel_from
+            cells = []
+            for size in SIZES:
+                serial = _median_step_time(stepper, size, dtype, parallel=False)
+                parallel = _median_step_time(stepper, size, dtype, parallel=True)
+                cells.append(f"{serial * 1e6:.1f} / {parallel * 1e6:.1f} µs")
+            print(f"| {rule} | {dtype.__name__} | {switch} | " + " | ".join(cells) + " |")
+    print()
+    print("cells: serial / parallel kernel, median time of one step")
+
+
+if __name__ == "__main__":
+    main()
