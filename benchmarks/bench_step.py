@@ -291,19 +291,21 @@ def many_table(repeats: int) -> None:
         "biases and norms\n"
     )
     print(
-        "| rule | wdtheory ParamGroup | torch fused | torch foreach | ours / fused | ours / foreach |"
+        "| rule | wdtheory ParamGroup | torch fused | torch foreach | ours / fused | ours / foreach "
+        "| GB/s ours | GB/s fused | GB/s stream |"
     )
-    print("|---" * 6 + "|")
+    print("|---" * 9 + "|")
     rng = np.random.default_rng(1)
     for rule in ("adamw", "sgd+momentum"):
-        spec, torch_rule, _ = RULES[rule]
+        spec, torch_rule, arrays = RULES[rule]
         group = ParamGroup.allocate(shapes, decay, np.float32)
         group.params[:] = rng.standard_normal(group.params.size).astype(np.float32)
         group.grads[:] = (rng.standard_normal(group.grads.size) * 1e-3).astype(np.float32)
         stepper = Stepper(Optimizer.from_spec(spec).with_defaults(), validate=False)
         state = [stepper.init(group.params)]
         runners: dict[str, Step] = {
-            "ours": lambda st=stepper, s=state, gr=group: s.__setitem__(0, st.step_group(gr, s[0]))
+            "ours": lambda st=stepper, s=state, gr=group: s.__setitem__(0, st.step_group(gr, s[0])),
+            "stream": lambda gr=group: _stream(gr.params, gr.grads),
         }
         for variant in ("fused", "foreach"):
             tensors = [torch.from_numpy(rng.standard_normal(s).astype(np.float32)) for s in shapes]
@@ -327,9 +329,12 @@ def many_table(repeats: int) -> None:
             else:
                 runners[variant] = torch.optim.SGD(groups, lr=LR, momentum=MOMENTUM, **options).step
         t = _median_times(runners, batch=10, repeats=repeats)
+        # bytes a step must read and write (float32): the rule's arrays, or w, g and w again
+        gbs = {k: (3 if k == "stream" else arrays) * total * 4 / 1e9 / t[k] for k in t}
         print(
             f"| {rule} | {t['ours'] * 1e3:.2f} ms | {t['fused'] * 1e3:.2f} ms | {t['foreach'] * 1e3:.2f} ms "
-            f"| {t['ours'] / t['fused']:.2f} | {t['ours'] / t['foreach']:.2f} |",
+            f"| {t['ours'] / t['fused']:.2f} | {t['ours'] / t['foreach']:.2f} "
+            f"| {gbs['ours']:.1f} | {gbs['fused']:.1f} | {gbs['stream']:.1f} |",
             flush=True,
         )
 

@@ -79,7 +79,7 @@ FLOAT64_RTOL = 1e-10
 FLOAT32_ULPS = 4
 FLOAT32_SENSITIVITY = 2.0
 #: 50-step float32 trajectories against the references, relative to the array's size (the
-#: references compute bias corrections in float32 where wdtheory uses float64 on the host)
+#: references compute bias corrections in float32 where wdtheory computes them in float64)
 FLOAT32_RTOL = 1e-5
 SHAPES = [(), (7,), (3, 5)]
 

@@ -10,7 +10,14 @@ import pytest
 import sympy as sp
 
 from wdtheory.errors import WdtheoryError
-from wdtheory.hyperparams import as_hyper, as_nonnegative, check_interval, show, to_float
+from wdtheory.hyperparams import (
+    as_hyper,
+    as_nonnegative,
+    check_interval,
+    show,
+    to_float,
+    to_float_in,
+)
 
 R = sp.Rational
 LAM = sp.Symbol("lam", real=True)
@@ -189,6 +196,37 @@ def test_to_float_of_a_symbolic_value_is_a_user_error(value: sp.Expr) -> None:
     message = one_line(error)
     assert message.startswith(f"lr={value} is symbolic")
     assert "substitute a value" in message
+
+
+@pytest.mark.parametrize(
+    ("value", "low", "high", "closed", "expected"),
+    [
+        (R(9, 10), 0, 1, False, 0.9),
+        (1 - R(1, 10**15), 0, 1, False, 1 - 1e-15),
+        (sp.Integer(1), 0, 1, True, 1.0),
+        (R(1, 10**400), 0, math.inf, False, 0.0),  # underflows to 0, still >= 0
+    ],
+)
+def test_to_float_in_keeps_values_that_stay_in_range(value, low, high, closed, expected) -> None:
+    assert to_float_in("beta2", value, low, high, closed_high=closed) == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "high", "closed", "rounded", "allowed"),
+    [
+        (1 - R(1, 10**20), 1, False, "1.0", "[0, 1)"),
+        (sp.Integer(10) ** 400, math.inf, False, "inf", ">= 0"),
+    ],
+    ids=["rounds-up-to-1", "overflows"],
+)
+def test_to_float_in_refuses_values_that_round_out_of_range(
+    value, high, closed, rounded, allowed
+) -> None:
+    with pytest.raises(WdtheoryError) as error:
+        to_float_in("beta2", value, 0, high, closed_high=closed)
+    message = one_line(error)
+    assert f"is {rounded} in floating point" in message
+    assert message.endswith(f"allowed: {allowed}")
 
 
 @pytest.mark.parametrize(

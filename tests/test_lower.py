@@ -28,7 +28,7 @@ import sympy as sp
 from optimizer_cases import DTYPES, optimizer, problem, run, to_numpy, ulp32, with_buffers
 
 from wdtheory.errors import WdtheoryError
-from wdtheory.kernels import prologue_function
+from wdtheory.kernels import array_api_kernel, numba_kernel, prologue_function
 from wdtheory.lower import (
     KernelPlan,
     array_api_source,
@@ -65,6 +65,7 @@ SPECS = [
 ]
 STEPS = 12
 SCHEDULES = [0.5 + 0.5 * math.cos(t / 3) for t in range(1, STEPS + 1)]
+eta, mu = sp.Symbol("eta", positive=True), sp.Symbol("mu", positive=True)
 
 
 def scalars_of(opt) -> tuple[sp.Symbol, ...]:
@@ -160,6 +161,7 @@ def test_parallel_numba_kernel_agrees_with_numpy(dtype):
     p0, grads = problem(3, (stepper.code.parallel_from + 5,), dtype, 3)
     expected, expected_s = run(Stepper(opt, "numpy"), p0, grads)
     actual, actual_s = run(stepper, p0, grads)
+    assert "numba_parallel" in vars(stepper.code)  # compiled, so called
     np.testing.assert_array_equal(actual, expected)
     for a, e in zip(actual_s, expected_s, strict=True):
         np.testing.assert_array_equal(a, e)
@@ -254,6 +256,25 @@ def test_prologue_runs_in_float64_and_matches_sympy():
         assert c == pytest.approx(float(expr.xreplace(subs)), rel=1e-14, abs=0)
 
 
+@pytest.mark.parametrize("exponent", [2, -1, -2, 3, sp.S.Half, -sp.S.Half], ids=str)
+def test_numba_kernel_computes_the_prologue_bit_for_bit(exponent):
+    """The Numba kernel computes its constants itself; they equal the host prologue's (used by
+    the other backends) in every bit, also for powers of a hyperparameter, which CPython and
+    LLVM would round differently if a square were printed as ``x**2.0``."""
+    plan = plan_kernel(
+        chain(Trace(mu), Scale(-(eta**exponent))).program(), (mu, eta, STEP, SCHEDULE)
+    )
+    kernel, prologue = numba_kernel(plan, parallel=False), prologue_function(plan)
+    host_step = array_api_kernel(plan)
+    for rate in np.random.default_rng(0).uniform(0.001, 0.3, 2000):
+        params = np.zeros(1)  # one step from w = 0, b = 0 with g = 1 gives w = -rate**exponent
+        kernel(params, np.ones(1), np.zeros(1), np.array([0.9, rate]), 1.0, 1.0)
+        constants = prologue(0.9, rate, 1.0, 1.0)
+        expected, _ = host_step(np, np.zeros(1), np.ones(1), np.zeros(1), *constants)
+        assert params[0] == expected[0], rate
+        assert params[0] == pytest.approx(-(rate ** float(exponent)), rel=1e-15)
+
+
 # ---------------------------------------------------------------------------------------------
 # generated identifiers only
 # ---------------------------------------------------------------------------------------------
@@ -325,9 +346,6 @@ def test_user_symbol_names_never_reach_the_sources():
     stepper = Stepper(opt, "numpy", values={"lr": 0.1, "weight_decay": 0.01})
     params, _ = stepper.step(np.ones(3), np.ones(3), stepper.init(np.ones(3)))
     assert np.all(params < 1)
-
-
-eta, mu = sp.Symbol("eta", positive=True), sp.Symbol("mu", positive=True)
 
 
 @pytest.mark.parametrize("names", [("b-1", "b_1"), ("é", "è")])

@@ -303,6 +303,26 @@ def test_validate_false_skips_the_checks():
     assert np.isnan(params[0]) and params[1] == pytest.approx(0.9)
 
 
+def test_numba_refuses_a_1d_view_whose_elements_overlap():
+    """A stride-0 view has one element under many indices: stepping it would update that element
+    once per index (and race in the parallel kernel)."""
+    stepper = Stepper(optimizer(ADAM), "numba", validate=False)
+    params = np.lib.stride_tricks.as_strided(np.ones(1), shape=(5,), strides=(0,), writeable=True)
+    with pytest.raises(WdtheoryError) as error:
+        stepper.step(params, np.ones(5), stepper.init(np.ones(5)))
+    one_line_error(error, "contiguous")
+
+
+def test_a_hyperparameter_that_rounds_out_of_range_is_refused():
+    """beta2 = 1 - 10⁻²⁰ is below 1 exactly but 1.0 as a float: the bias correction would divide
+    by zero (the Numba kernel would write NaN in place), so the stepper refuses it."""
+    opt = Optimizer.from_spec("adam(lr=0.01, beta2=0.99999999999999999999)").with_defaults()
+    for backend in CPU_BACKENDS:
+        with pytest.raises(WdtheoryError) as error:
+            Stepper(opt, backend)
+        one_line_error(error, "beta2=0.99999999999999999999", "1.0 in floating point", "[0, 1)")
+
+
 @pytest.mark.parametrize(
     "which",
     ["params-strided", "params-fortran", "grads-strided", "state-strided"],
@@ -345,8 +365,8 @@ def test_numba_steps_strided_1d_views_in_place(dtype):
 
 
 def test_parallel_kernel_starts_sooner_for_a_rule_with_more_arithmetic():
-    """The serial/parallel switch is a fixed amount of work: AdamW (a square root and two
-    divisions per element) goes parallel at fewer elements than SGD with momentum."""
+    """The serial/parallel switch is a fixed amount of work: AdamW (a square root and a
+    division per element) goes parallel at fewer elements than SGD with momentum."""
     adamw = Stepper(optimizer("torch.adamw(lr=0.01)"))
     sgd = Stepper(optimizer("torch.sgd(lr=0.1, momentum=0.9)"))
     assert 1_000 < adamw.code.parallel_from < sgd.code.parallel_from < 1_000_000

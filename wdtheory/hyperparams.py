@@ -16,7 +16,7 @@ import sympy as sp
 from wdtheory.errors import WdtheoryError
 from wdtheory.spec import format_number
 
-__all__ = ["as_hyper", "as_nonnegative", "check_interval", "show", "to_float"]
+__all__ = ["as_hyper", "as_nonnegative", "check_interval", "show", "to_float", "to_float_in"]
 
 
 def show(value: object) -> str:
@@ -56,10 +56,18 @@ def check_interval(
     if value.is_number:
         inside = value.is_real and low <= value and (value <= high if closed_high else value < high)
         if not inside:
-            upper = "]" if closed_high else ")"
-            allowed = f"[{low:g}, {high:g}{upper}" if math.isfinite(high) else f">= {low:g}"
-            raise WdtheoryError(f"{name}={show(value)} is out of range; allowed: {allowed}")
+            raise WdtheoryError(
+                f"{name}={show(value)} is out of range; allowed: "
+                f"{_interval(low, high, closed_high)}"
+            )
     return value
+
+
+def _interval(low: float, high: float, closed_high: bool) -> str:
+    """``[low, high)``, ``[low, high]`` or ``>= low`` as the error messages write it."""
+    if not math.isfinite(high):
+        return f">= {low:g}"
+    return f"[{low:g}, {high:g}{']' if closed_high else ')'}"
 
 
 def as_nonnegative(name: str, value: object) -> sp.Expr:
@@ -74,3 +82,17 @@ def to_float(name: str, value: sp.Expr) -> float:
             f"{name}={value} is symbolic; numeric work needs a number (substitute a value first)"
         )
     return float(value)
+
+
+def to_float_in(
+    name: str, value: sp.Expr, low: float, high: float = math.inf, *, closed_high: bool = False
+) -> float:
+    """:func:`to_float`, required to stay inside the range after rounding: ``beta2`` =
+    1 - 10⁻²⁰ is below 1 exactly but 1.0 as a float, where ``1/(1 - beta2**t)`` divides by 0."""
+    number = to_float(name, value)
+    if not (low <= number and (number <= high if closed_high else number < high)):
+        raise WdtheoryError(
+            f"{name}={show(value)} is {number!r} in floating point, out of range; allowed: "
+            f"{_interval(low, high, closed_high)}"
+        )
+    return number

@@ -158,11 +158,22 @@ def plan_kernel(program: Program, scalars: tuple[sp.Symbol, ...]) -> KernelPlan:
 
 
 class _PythonScalarPrinter(PythonCodePrinter):
-    """Scalar Python with ``math``; numbers as float literals (the prologue runs in float64)."""
+    """Scalar Python with ``math``; numbers as float literals (the prologue runs in float64).
+
+    Squares and reciprocals are printed as ``x*x`` and ``1.0/x``: CPython computes ``x**2.0``
+    with libm's ``pow``, which is not always correctly rounded, while LLVM (in the Numba kernel)
+    turns the same power into the product, so the two would differ in the last bit."""
 
     def __init__(self, names: dict[sp.Symbol, str]) -> None:
         super().__init__({"fully_qualified_modules": True})
         self.names = names
+
+    def _print_Pow(self, expr: sp.Pow, rational: bool = False) -> str:
+        if expr.exp in (2, -1, -2):
+            base = self.parenthesize(expr.base, 100)
+            square = base if expr.exp == -1 else f"({base}*{base})"
+            return f"(1.0/{square})" if expr.exp < 0 else square
+        return super()._print_Pow(expr, rational)
 
     def _print_Symbol(self, expr: sp.Symbol) -> str:
         return self.names[expr]

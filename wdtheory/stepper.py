@@ -29,7 +29,7 @@ import numpy as np
 import sympy as sp
 
 from wdtheory.errors import WdtheoryError, check_choice
-from wdtheory.hyperparams import to_float
+from wdtheory.hyperparams import to_float_in
 from wdtheory.kernels import array_api_kernel, cupy_kernel, numba_kernel, prologue_function
 from wdtheory.lower import KernelPlan, plan_kernel
 from wdtheory.optimizers import ROLES, Optimizer
@@ -42,11 +42,12 @@ BACKENDS = ("numba", "numpy", "array_api", "cupy")
 #: the Numba kernel runs on all threads from this much work per call (elements times the rule's
 #: work per element, see ``_work_per_element``); below, starting the threads costs more than it
 #: saves. Measured with ``benchmarks/bench_threshold.py`` (2 cores): AdamW (work 73) gains from
-#: about 1e4 elements, SGD with momentum (work 26) from about 2e4.
+#: about 1e4 elements, SGD with momentum and weight decay (work 26) from about 2e4.
 PARALLEL_WORK = 1 << 19
 
-#: weights of SymPy's operation counts: division and powers (square roots) cost several
-#: multiplications, other functions (sign, abs, max) a few; unnamed operations count 1
+#: weights of SymPy's operation counts: division and powers (every power counts as a square
+#: root, though squares are printed as products) cost several multiplications, other functions
+#: (sign, abs, max) a few; unnamed operations count 1. A heuristic, checked by the benchmark.
 _OPERATION_WEIGHTS = {"DIV": 8, "POW": 8, "SIGN": 4, "ABS": 4, "MAX": 4, "MIN": 4}
 #: the work of reading or writing one array element, in the same unit
 _ACCESS_WEIGHT = 4
@@ -261,16 +262,18 @@ def _numeric_values(optimizer: Optimizer) -> dict[sp.Symbol, float]:
     used |= {s for slot in chain.states for s in sp.sympify(slot.init).free_symbols}
     numbers = {}
     for key, role_name in optimizer.definition.params.items():
-        value = optimizer.values[key]
-        if ROLES[role_name].symbol not in used:
-            numbers[ROLES[role_name].symbol] = 0.0
+        value, role = optimizer.values[key], ROLES[role_name]
+        if role.symbol not in used:
+            numbers[role.symbol] = 0.0
             continue
         if not value.is_number:
             raise WdtheoryError(
                 f"{optimizer.name}: {key}={value} is symbolic; give values={{'{key}': ...}} "
                 "or use .with_defaults() for the library default"
             )
-        numbers[ROLES[role_name].symbol] = to_float(key, value)
+        numbers[role.symbol] = to_float_in(
+            key, value, role.low, role.high, closed_high=role.closed_high
+        )
     return numbers
 
 
@@ -291,12 +294,13 @@ def _namespace(array: Any, name: str = "params") -> Any:
 
 def _flat(array: np.ndarray) -> np.ndarray:
     """A 1-D view of a C-contiguous array (the Numba kernel loops over elements; it indexes a
-    strided 1-D array correctly, so those pass as they are)."""
-    if array.ndim == 1:
+    strided 1-D array correctly, so those pass as they are unless their elements overlap)."""
+    if array.ndim == 1 and (array.strides[0] != 0 or array.size <= 1):
         return array
     if not array.flags.c_contiguous:
         raise WdtheoryError(
-            "the numba backend needs C-contiguous arrays; pass np.ascontiguousarray(x)"
+            "the numba backend needs C-contiguous arrays (or 1-D ones with distinct elements); "
+            "pass np.ascontiguousarray(x)"
         )
     return array.reshape(-1)
 
