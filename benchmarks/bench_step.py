@@ -220,7 +220,12 @@ def kernels_table(sizes: list[int], repeats: int) -> None:
                     runner = _runner(name, rule, w, g)
                     if runner is not None:
                         runners[name] = runner
-                t = _median_times(runners, batch=max(3, min(300, int(3e7 // n))), repeats=repeats)
+                # a step of 1e4 elements takes µs: more repeats against the machine's noise
+                t = _median_times(
+                    runners,
+                    batch=max(3, min(300, int(3e7 // n))),
+                    repeats=repeats * (3 if n <= 10**5 else 1),
+                )
                 itemsize = np.dtype(dtype).itemsize
 
                 def ms(name: str, times: dict[str, float] = t) -> str:

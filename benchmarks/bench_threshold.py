@@ -6,8 +6,8 @@ Usage::
 
 For each rule of ``bench_step.RULES`` and dtype, the median time of ``Stepper.step`` with the
 serial and with the parallel (``prange``) kernel, at sizes around the switch, and the size from
-which the stepper picks the parallel one (``PARALLEL_WORK`` divided by the rule's weighted
-operation count): the faster of the two columns should change near that size.
+which the stepper picks the parallel one (``PARALLEL_WORK`` divided by the rule's work per
+element in that dtype): the faster of the two columns should change near that size.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ def _median_step_time(stepper: Stepper, size: int, dtype: type, parallel: bool) 
     rng = np.random.default_rng(0)
     params = rng.standard_normal(size).astype(dtype)
     grads = (0.1 * rng.standard_normal(size)).astype(dtype)
-    stepper.code.parallel_from = 0 if parallel else size + 1
+    stepper.code.parallel_from = dict.fromkeys((4, 8), 0 if parallel else size + 1)
     _, state = stepper.step(params, grads, stepper.init(params))  # compile; past any first step
     batch = max(50, 2_000_000 // size)
     times = []
@@ -49,7 +49,7 @@ def main() -> None:
     for rule, (spec, _, _) in RULES.items():
         for dtype in (np.float32, np.float64):
             stepper = Stepper(Optimizer.from_spec(spec).with_defaults(), validate=False)
-            switch = stepper.code.parallel_from
+            switch = stepper.code.parallel_from[np.dtype(dtype).itemsize]
             cells = []
             for size in SIZES:
                 serial = _median_step_time(stepper, size, dtype, parallel=False)

@@ -158,7 +158,7 @@ def test_parallel_numba_kernel_agrees_with_numpy(dtype):
     """Arrays from the stepper's ``parallel_from`` elements on run the ``prange`` kernel."""
     opt = optimizer("torch.adamw(lr=0.01, amsgrad=true)")
     stepper = Stepper(opt, "numba")
-    p0, grads = problem(3, (stepper.code.parallel_from + 5,), dtype, 3)
+    p0, grads = problem(3, (stepper.code.parallel_from[np.dtype(dtype).itemsize] + 5,), dtype, 3)
     expected, expected_s = run(Stepper(opt, "numpy"), p0, grads)
     actual, actual_s = run(stepper, p0, grads)
     assert "numba_parallel" in vars(stepper.code)  # compiled, so called

@@ -303,10 +303,23 @@ def test_validate_false_skips_the_checks():
     assert np.isnan(params[0]) and params[1] == pytest.approx(0.9)
 
 
+@pytest.mark.parametrize("shape", [(), (6,), (2, 3, 4)], ids=str)
+def test_numba_without_validation_gives_the_same_numbers(shape):
+    """``validate=False`` hands 1-D arrays to the kernel as they are and still flattens the
+    others: the numbers are those of the checked path, bit for bit."""
+    p0, grads = problem(7, shape, np.float32, 4)
+    checked = run(Stepper(optimizer(ADAM), "numba"), p0, grads)
+    unchecked = run(Stepper(optimizer(ADAM), "numba", validate=False), p0, grads)
+    for a, b in zip((checked[0], *checked[1]), (unchecked[0], *unchecked[1]), strict=True):
+        assert a.shape == shape
+        np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(checked[0], p0)
+
+
 def test_numba_refuses_a_1d_view_whose_elements_overlap():
     """A stride-0 view has one element under many indices: stepping it would update that element
     once per index (and race in the parallel kernel)."""
-    stepper = Stepper(optimizer(ADAM), "numba", validate=False)
+    stepper = Stepper(optimizer(ADAM), "numba")
     params = np.lib.stride_tricks.as_strided(np.ones(1), shape=(5,), strides=(0,), writeable=True)
     with pytest.raises(WdtheoryError) as error:
         stepper.step(params, np.ones(5), stepper.init(np.ones(5)))
@@ -366,10 +379,13 @@ def test_numba_steps_strided_1d_views_in_place(dtype):
 
 def test_parallel_kernel_starts_sooner_for_a_rule_with_more_arithmetic():
     """The serial/parallel switch is a fixed amount of work: AdamW (a square root and a
-    division per element) goes parallel at fewer elements than SGD with momentum."""
-    adamw = Stepper(optimizer("torch.adamw(lr=0.01)"))
-    sgd = Stepper(optimizer("torch.sgd(lr=0.1, momentum=0.9)"))
-    assert 1_000 < adamw.code.parallel_from < sgd.code.parallel_from < 1_000_000
+    division per element) goes parallel at fewer elements than SGD with momentum, and float64
+    (twice the bytes per element) at fewer than float32."""
+    adamw = Stepper(optimizer("torch.adamw(lr=0.01)")).code.parallel_from
+    sgd = Stepper(optimizer("torch.sgd(lr=0.1, momentum=0.9)")).code.parallel_from
+    for itemsize in (4, 8):
+        assert 1_000 < adamw[itemsize] < sgd[itemsize] < 1_000_000
+    assert adamw[8] < adamw[4] and sgd[8] < sgd[4]
 
 
 def test_symbolic_hyperparameter_without_a_value():

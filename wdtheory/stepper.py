@@ -15,6 +15,12 @@ Backends:
 All of them take float32 or float64 arrays of any shape. Hyperparameters are the optimizer's
 numbers; ones left symbolic must be given in ``values`` (by spec key). The step count and the
 schedule multiplier (``schedule=``, for rules that have one) are per-step inputs.
+
+``validate=True`` (the default) checks every call: one namespace, shape and float dtype, one
+buffer per state variable, finite gradients and, on ``numba``, a memory layout the kernel can
+update in place. ``validate=False`` is for loops that pass the same, known-good arrays every
+step and want the few µs back: the caller vouches for all of that, and the Numba kernel (which
+does no bounds checks) then takes 1-D arrays as they are; wrong input is undefined behaviour.
 """
 
 from __future__ import annotations
@@ -41,16 +47,19 @@ BACKENDS = ("numba", "numpy", "array_api", "cupy")
 
 #: the Numba kernel runs on all threads from this much work per call (elements times the rule's
 #: work per element, see ``_work_per_element``); below, starting the threads costs more than it
-#: saves. Measured with ``benchmarks/bench_threshold.py`` (2 cores): AdamW (work 73) gains from
-#: about 1e4 elements, SGD with momentum and weight decay (work 26) from about 2e4.
+#: saves. Measured with ``benchmarks/bench_threshold.py`` (2 cores): AdamW in float32 (work 73)
+#: gains from about 1e4 elements, SGD with momentum in float32 (work 26) from about 2e4, both
+#: sooner in float64 (twice the bytes per element).
 PARALLEL_WORK = 1 << 19
 
 #: weights of SymPy's operation counts: division and powers (every power counts as a square
 #: root, though squares are printed as products) cost several multiplications, other functions
-#: (sign, abs, max) a few; unnamed operations count 1. A heuristic, checked by the benchmark.
+#: (sign, abs, max) a few; unnamed operations count 1; each byte read or written counts 1.
+#: A heuristic, checked by the benchmark.
 _OPERATION_WEIGHTS = {"DIV": 8, "POW": 8, "SIGN": 4, "ABS": 4, "MAX": 4, "MIN": 4}
-#: the work of reading or writing one array element, in the same unit
-_ACCESS_WEIGHT = 4
+
+
+_new_tuple = tuple.__new__
 
 
 class OptState(NamedTuple):
@@ -111,7 +120,8 @@ class Stepper:
         params, buffers = self._run(
             code, params, grads, state.buffers, self._hyper, float(t), float(schedule)
         )
-        return params, OptState(t, buffers)
+        # tuple.__new__ directly: a NamedTuple's own __new__ is Python code, ~0.5 µs a call
+        return params, _new_tuple(OptState, (t, buffers))
 
     def step_group(self, group: ParamGroup, state: OptState, *, schedule: float = 1.0) -> OptState:
         """One step of every tensor of ``group`` (state from ``init(group.params)``): one kernel
@@ -172,8 +182,12 @@ class Stepper:
     def _run_numba(
         self, code: _PlanCode, params: Any, grads: Any, buffers: tuple, *scalars: Any
     ) -> tuple:
-        kernel = code.numba_parallel if params.size >= code.parallel_from else code.numba_serial
-        kernel(_flat(params), _flat(grads), *map(_flat, buffers), *scalars)
+        parallel = params.size >= code.parallel_from[params.itemsize]
+        kernel = code.numba_parallel if parallel else code.numba_serial
+        if params.ndim == 1 and not self.validate:  # the caller vouches for the layout
+            kernel(params, grads, *buffers, *scalars)
+        else:
+            kernel(_flat(params), _flat(grads), *map(_flat, buffers), *scalars)
         return params, buffers
 
     def _run_numpy(
@@ -219,7 +233,10 @@ class _PlanCode:
         self.plan = plan
         self.prologue = prologue_function(plan)
         self.plan_symbols = {s for _, e in plan.prologue for s in e.free_symbols}
-        self.parallel_from = PARALLEL_WORK // _work_per_element(plan)
+        #: itemsize (4 or 8 bytes) -> number of elements from which the parallel kernel runs
+        self.parallel_from = {
+            itemsize: PARALLEL_WORK // _work_per_element(plan, itemsize) for itemsize in (4, 8)
+        }
 
     @cached_property
     def array_api(self) -> Callable:
@@ -238,15 +255,15 @@ class _PlanCode:
         return cupy_kernel(self.plan)
 
 
-def _work_per_element(plan: KernelPlan) -> int:
-    """The weighted operations of the per-element code plus its array reads and writes."""
+def _work_per_element(plan: KernelPlan, itemsize: int) -> int:
+    """The weighted operations of the per-element code plus the bytes it reads and writes."""
     counts = sp.Add(*(sp.count_ops(e, visual=True) for _, e in (*plan.body, *plan.outputs)))
     operations = sum(
         int(n) * _OPERATION_WEIGHTS.get(op.name, 1)
         for op, n in counts.as_coefficients_dict().items()
         if op.is_Symbol
     )
-    return operations + _ACCESS_WEIGHT * (len(plan.arrays) + len(plan.outputs))
+    return operations + itemsize * (len(plan.arrays) + len(plan.outputs))
 
 
 def _numeric_values(optimizer: Optimizer) -> dict[sp.Symbol, float]:
