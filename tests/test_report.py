@@ -20,6 +20,7 @@ from wdtheory.claims import CLAIMS
 from wdtheory.errors import WdtheoryError
 from wdtheory.files import MANIFEST
 from wdtheory.report import write_report
+from wdtheory.roundoff import ROUNDOFF
 
 COMMITTED = Path(__file__).resolve().parent.parent / "reports"
 TOPICS = [
@@ -76,6 +77,16 @@ def test_the_committed_reports_folder_is_what_the_code_writes_now(quick_report: 
     assert sorted(written) == sorted(committed), "the set of report files changed"
     different = [name for name in written if written[name] != committed[name]]
     assert not different, f"these report files differ from the code's output: {different}"
+
+
+def test_no_page_prints_round_off_by_its_digits(quick_report: Run) -> None:
+    """Round-off digits differ between CPUs (BLAS kernels), which would break the byte check
+    above on another machine: such numbers are printed as ``< 1e-12``."""
+    for name in quick_report.returned:
+        if name.endswith(".md"):
+            numbers = re.findall(r"\d(?:\.\d+)?e[-−]\d+", page(quick_report, name))
+            tiny = [x for x in numbers if float(x.replace("−", "-")) < ROUNDOFF]
+            assert not tiny, f"{name} prints round-off digits: {tiny}"
 
 
 # --- what is written --------------------------------------------------------------------------

@@ -32,6 +32,7 @@ from wdtheory.gradients import ETA, derive_gradients, sgd_step
 from wdtheory.optimizers import ROLES, Optimizer
 from wdtheory.problems import Problem
 from wdtheory.proximal import derive_prox
+from wdtheory.roundoff import roundoff_text
 from wdtheory.solvers import proximal_fit, ridge_fit, ridge_path
 from wdtheory.sym import to_text
 from wdtheory.transforms import GRAD
@@ -284,7 +285,8 @@ def _ridge_gd_limit() -> Evidence:
     return Evidence(
         "true" if ok else "false",
         "fixed point + numeric",
-        f"{fixed.summary}; gradient descent run to rest differs from the closed form by {gap:.2g}",
+        f"{fixed.summary}; gradient descent run to rest differs from the closed form by "
+        f"{roundoff_text(gap)}",
     )
 
 
@@ -436,7 +438,8 @@ def _normalise_features() -> Evidence:
         "true" if ok else "false",
         "numeric",
         f"multiplying feature 1 by 10: least squares gives the same predictions (coefficient gap "
-        f"{ols_gap:.1g}); ridge with lambda = 1 does not ({ridge_gap:.3g}): the penalty depends on the units",
+        f"{roundoff_text(ols_gap)}); ridge with lambda = 1 does not ({ridge_gap:.3g}): the penalty "
+        "depends on the units",
     )
 
 
@@ -486,7 +489,7 @@ def _always_improves() -> Evidence:
         "false" if ok else "true",
         "counterexample",
         f"noise-free data with n = 200 > d = 5: validation MSE for lambda = 0, 0.01, 0.1, 1 is "
-        f"{', '.join(f'{e:.2g}' for e in errors)}: every lambda > 0 is worse",
+        f"{', '.join(roundoff_text(e, digits=2) for e in errors)}: every lambda > 0 is worse",
     )
 
 
@@ -650,7 +653,8 @@ def _concise_matches_scratch() -> Evidence:
         "conditional",
         "numeric + proof",
         f"with the same loss (the 1/2 kept) the decay in the optimizer gives the scratch trajectory "
-        f"(largest gap {run.forms_gap:.1g}); but d2l's concise models use a mean squared error without "
+        f"(largest gap {roundoff_text(run.forms_gap)}); but d2l's concise models use a mean squared "
+        "error without "
         f"the 1/2: {torch_mse.summary}; {keras_mse.summary} — the same minimisers, a different "
         "learning-rate scale (and for PyTorch a halved effective lambda)",
     )

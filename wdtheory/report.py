@@ -44,6 +44,7 @@ from wdtheory.modern import ETA, LAMBDA, G, U, derive_equilibrium
 from wdtheory.optimizers import Optimizer
 from wdtheory.problem_derivation import derive_problem
 from wdtheory.problems import Problem
+from wdtheory.roundoff import roundoff_text
 from wdtheory.rules import derive_optimizer
 from wdtheory.sym import to_latex
 
@@ -166,7 +167,7 @@ def _seed_page(settings: Settings) -> Files:
         "The *from scratch* form puts λ/2‖w‖² in the loss, so its gradient adds λw; the *concise* form leaves the "
         "loss alone and lets the optimizer add λw to the weights' gradient (`torch.optim.SGD` with "
         "`weight_decay` on the weight group only, the bias excluded). The largest difference between the two "
-        f"trajectories over every seed, λ and step: **{run.forms_gap:.1e}** — they coincide.",
+        f"trajectories over every seed, λ and step: **{roundoff_text(run.forms_gap)}** — they coincide.",
         "",
         '## What d2l prints as "L2 norm of w"',
         "",
@@ -334,7 +335,7 @@ def _momentum_page(settings: Settings) -> Files:
                 [
                     f"`{spec}`",
                     fixed.summary.replace("|", "/"),
-                    f"{np.abs(final - run.ridge).max():.2e}",
+                    roundoff_text(np.abs(final - run.ridge).max()),
                 ]
             )
     first = [int(np.argmax(run.distance > 0)) + 1 for run in runs]
