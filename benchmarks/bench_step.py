@@ -22,10 +22,12 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 import platform
 import statistics
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import numba
 import numpy as np
@@ -344,10 +346,19 @@ def many_table(repeats: int) -> None:
         )
 
 
+def _cpu_name() -> str:
+    """The processor's model name (Linux), else the architecture."""
+    cpuinfo = Path("/proc/cpuinfo")
+    lines = cpuinfo.read_text().splitlines() if cpuinfo.exists() else []
+    names = [line.split(":", 1)[1].strip() for line in lines if line.startswith("model name")]
+    return names[0] if names else platform.machine()
+
+
 def machine() -> str:
     """One line naming the machine and the versions measured."""
     return (
-        f"machine: {platform.machine()}, {torch.get_num_threads()} torch threads, numba {numba.__version__} "
+        f"machine: {_cpu_name()} ({platform.machine()}, {os.cpu_count()} CPUs), "
+        f"{torch.get_num_threads()} torch threads, numba {numba.__version__} "
         f"({numba.config.NUMBA_NUM_THREADS} threads), numpy {np.__version__}, torch {torch.__version__}, "
         f"python {platform.python_version()}"
     )
