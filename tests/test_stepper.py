@@ -5,6 +5,8 @@
   same arrays; ``array_api`` is functional (inputs untouched, new arrays returned);
 * a rule with a first-step case (PyTorch's momentum buffer ``b = g``) uses it exactly when the
   state has taken 0 steps, and bias corrections use ``t = state.step + 1``;
+* ``bind(params, grads)`` ties a stepper to fixed arrays: each call is a step in place, with the
+  numbers of ``step`` bit for bit;
 * bad input is a one-line :class:`~wdtheory.errors.WdtheoryError` naming the bad value.
 """
 
@@ -492,6 +494,91 @@ def test_schedule_multiplier_for_a_rule_without_one(backend):
     with pytest.raises(WdtheoryError) as error:
         stepper.step(params, np.ones(3), state, schedule=0.5)
     one_line_error(error, "schedule=0.5", "schedule=true")
+
+
+# ----------------------------------------------------------------------- a step bound to arrays
+
+BOUND_SPECS = [
+    ADAM,
+    "torch.sgd(lr=0.1, momentum=0.9, weight_decay=0.1)",  # a first-step rule
+    "lion(lr=0.01, weight_decay=0.1, schedule=true)",  # a schedule multiplier
+]
+
+
+@pytest.mark.parametrize("validate", [True, False])
+@pytest.mark.parametrize("shape", [(), (6,), (2, 3, 4)], ids=str)
+@pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: d.__name__)
+@pytest.mark.parametrize("backend", ["numba", "numpy"])
+@pytest.mark.parametrize("spec", BOUND_SPECS)
+def test_a_bound_step_gives_the_numbers_of_step_in_place(spec, backend, dtype, shape, validate):
+    """Gradients written into the bound ``grads``, one call per step: bit for bit the
+    parameters and buffers of ``step``, in the same arrays, and the state's step count."""
+    p0, grads = problem(3, shape, dtype, 5)
+    schedules = [1.0, 0.5, 0.25, 1.0, 2.0] if "schedule" in spec else [1.0] * 5
+    stepper = Stepper(optimizer(spec), backend, validate=validate)
+    expected = run(stepper, p0, grads, schedules)
+    params, into = p0.copy(), np.zeros(shape, dtype)
+    step = stepper.bind(params, into)
+    buffers = step.state.buffers
+    for g, schedule in zip(grads, schedules, strict=True):
+        into[...] = g
+        step(schedule=schedule)
+    np.testing.assert_array_equal(params, expected[0])
+    for buffer, reference in zip(buffers, expected[1], strict=True):
+        np.testing.assert_array_equal(buffer, reference)
+    assert step.state.step == 5 and step.state.buffers == buffers
+    assert not np.array_equal(params, p0)
+
+
+@pytest.mark.parametrize("backend", ["numba", "numpy"])
+def test_a_bound_step_continues_from_a_given_state(backend):
+    p0, grads = problem(4, (5,), np.float64, 6)
+    stepper = Stepper(optimizer("torch.sgd(lr=0.1, momentum=0.9)"), backend)
+    expected = run(stepper, p0, grads)
+    params, state = p0.copy(), stepper.init(p0)
+    for g in grads[:2]:
+        params, state = stepper.step(params, g, state)
+    into = np.zeros(5)
+    step = stepper.bind(params, into, state)
+    for g in grads[2:]:
+        into[...] = g
+        step()
+    np.testing.assert_array_equal(params, expected[0])
+    assert step.state.step == 6
+
+
+def test_a_bound_step_checks_the_arrays_once_and_the_gradients_every_call():
+    stepper = Stepper(optimizer(ADAM), "numba")
+    with pytest.raises(WdtheoryError) as error:
+        stepper.bind(np.ones(3), np.ones(4))
+    one_line_error(error, "grads", "shape")
+    params, grads = np.ones(3), np.full(3, np.nan)  # the gradients are not written yet
+    step = stepper.bind(params, grads)
+    grads[...] = [0.1, np.nan, 0.2]
+    with pytest.raises(WdtheoryError) as error:
+        step()
+    one_line_error(error, "NaN or infinity")
+    assert step.state.step == 0 and (params == 1).all()
+
+
+def test_a_bound_step_without_validation_skips_the_gradient_check():
+    params, grads = np.ones(2), np.array([np.nan, 1.0])
+    Stepper(optimizer("torch.sgd(lr=0.1)"), "numba", validate=False).bind(params, grads)()
+    assert np.isnan(params[0]) and params[1] == pytest.approx(0.9)
+
+
+def test_a_bound_step_refuses_a_schedule_for_a_rule_without_one():
+    step = Stepper(optimizer(ADAM), "numba").bind(np.ones(2), np.ones(2))
+    with pytest.raises(WdtheoryError) as error:
+        step(schedule=0.5)
+    one_line_error(error, "schedule=0.5")
+
+
+def test_bind_refuses_the_functional_backend():
+    stepper = Stepper(optimizer("torch.adamw(lr=0.01)"), "array_api")
+    with pytest.raises(WdtheoryError) as error:
+        stepper.bind(np.ones(2), np.ones(2))
+    one_line_error(error, "bind", "array_api")
 
 
 # ----------------------------------------------------------------------- many tensors at once

@@ -12,7 +12,13 @@ printed from it, so all lowerings compute the same expressions:
    constants from a host-side prologue function; the Numba kernel computes them itself, before
    its loop, from the hyperparameters (one float64 array) and the per-call scalars :math:`t` and
    the schedule multiplier, so that a step on a small array costs one call;
-3. common subexpressions of the per-element code are shared (``sympy.cse``).
+3. like terms are merged across a scalar factor: where a sum holds a scalar multiple of another
+   sum, a term of the inner sum with the same per-element part as a term of the outer one joins
+   it, :math:`w - \eta(\lambda w + u) \to (1 - \eta\lambda)\,w - \eta u`, so the coefficient
+   :math:`1 - \eta\lambda` is one hoisted constant (decoupled decay then costs one
+   multiplication per element, as in ``torch.optim``'s ``param.mul_(1 - lr * wd)``); the
+   rounding differs from the unmerged form in the last bit only;
+4. common subexpressions of the per-element code are shared (``sympy.cse``).
 
 Backends: :func:`array_api_source` prints a function against an ``xp`` namespace (NumPy, CuPy,
 ``array_api_strict``...); :func:`numba_source` prints an in-place loop for
@@ -41,6 +47,12 @@ __all__ = [
     "plan_kernel",
     "prologue_source",
 ]
+
+
+#: weights of SymPy's operation counts: division and powers (every power counts as a square
+#: root, though squares are printed as products) cost several multiplications, other functions
+#: (sign, abs, max) a few; unnamed operations count 1. A heuristic.
+OPERATION_WEIGHTS = {"DIV": 8, "POW": 8, "SIGN": 4, "ABS": 4, "MAX": 4, "MIN": 4}
 
 
 def _identifier(prefix: str, name: str) -> str:
@@ -81,6 +93,17 @@ class KernelPlan:
                 names[symbol] = name
         names |= {c: c.name for c, _ in self.prologue} | {t: t.name for t, _ in self.body}
         return names
+
+    @property
+    def operations(self) -> int:
+        """Weighted operations per element of the loop body (SymPy's counts; see
+        ``OPERATION_WEIGHTS``)."""
+        counts = sp.Add(*(sp.count_ops(e, visual=True) for _, e in (*self.body, *self.outputs)))
+        return sum(
+            int(n) * OPERATION_WEIGHTS.get(op.name, 1)
+            for op, n in counts.as_coefficients_dict().items()
+            if op.is_Symbol
+        )
 
     @property
     def states(self) -> tuple[sp.Symbol, ...]:
@@ -132,8 +155,39 @@ class _Hoister:
         return expr.func(*(self(a) for a in expr.args))
 
 
+def _merge_like_terms(expr: sp.Expr, arrays: tuple[sp.Symbol, ...]) -> sp.Expr:
+    r"""Merge like terms across scalar factors, everywhere in ``expr`` (innermost sums first).
+
+    In a sum :math:`\sum_j a_j p_j + s\,(\sum_k b_k q_k + r)` with scalar-only coefficients
+    :math:`a_j, b_k, s`, every inner term whose per-element part :math:`q_k` equals some outer
+    :math:`p_j` moves out: :math:`(a_j + s\,b_k)\,p_j + s\,r`. Each merge saves a multiplication
+    and an addition per element and keeps the rest of the inner sum whole (so a state's new value
+    that also appears there is still shared by ``cse``)."""
+    if not expr.args:
+        return expr
+    expr = expr.func(*(_merge_like_terms(a, arrays) for a in expr.args))
+    if not expr.is_Add:
+        return expr
+    terms = [term.as_independent(*arrays) for term in expr.args]
+    outer_parts = {part for _, part in terms}
+    merged: dict[sp.Expr, sp.Expr] = {}
+    for coefficient, part in terms:
+        if part.is_Add:
+            kept = []
+            for inner_coefficient, inner_part in (t.as_independent(*arrays) for t in part.args):
+                if inner_part in outer_parts and inner_part != part:
+                    merged[inner_part] = merged.get(inner_part, 0) + coefficient * inner_coefficient
+                else:
+                    kept.append(inner_coefficient * inner_part)
+            part = sp.Add(*kept)
+        merged[part] = merged.get(part, 0) + coefficient
+    return sp.Add(*(coefficient * part for part, coefficient in merged.items()))
+
+
 def plan_kernel(program: Program, scalars: tuple[sp.Symbol, ...]) -> KernelPlan:
-    """Plan the kernel of ``program`` whose scalar inputs are ``scalars`` (in call order)."""
+    """Plan the kernel of ``program`` whose scalar inputs are ``scalars`` (in call order): with
+    like terms merged (step 3 of the module doc) where that leaves fewer operations per element
+    (it need not: merging a term out of a sum that is also a state's new value unshares it)."""
     new_values = program.one_step()
     states = tuple(slot.symbol for slot in program.states)
     outputs = [(PARAM, new_values[PARAM])] + [(s, new_values[s]) for s in states]
@@ -141,12 +195,27 @@ def plan_kernel(program: Program, scalars: tuple[sp.Symbol, ...]) -> KernelPlan:
     allowed = {PARAM, GRAD, *states, *scalars}
     if not used <= allowed:
         raise AssertionError(f"the program uses unknown symbols {sorted(map(str, used - allowed))}")
+    arrays = (PARAM, GRAD, *states)
+    merged = [(target, _merge_like_terms(e, arrays)) for target, e in outputs]
+    # min keeps the first of equals: the rule as derived unless merging saves work
+    return min(
+        (_plan(arrays, scalars, outputs), _plan(arrays, scalars, merged)),
+        key=lambda plan: plan.operations,
+    )
+
+
+def _plan(
+    arrays: tuple[sp.Symbol, ...],
+    scalars: tuple[sp.Symbol, ...],
+    outputs: list[tuple[sp.Symbol, sp.Expr]],
+) -> KernelPlan:
+    """Hoist the scalar subexpressions of ``outputs`` and share their common subexpressions."""
     hoist = _Hoister(set(scalars))
     hoisted = [hoist(e) for _, e in outputs]
     temporaries, reduced = sp.cse(hoisted, symbols=sp.numbered_symbols("x"), optimizations=None)
     prologue = tuple((symbol, expr) for expr, symbol in hoist.prologue.items())
     return KernelPlan(
-        (PARAM, GRAD, *states),
+        arrays,
         scalars,
         prologue,
         tuple(temporaries),

@@ -44,7 +44,7 @@ from wdtheory.modern import ETA, LAMBDA, G, U, derive_equilibrium
 from wdtheory.optimizers import Optimizer
 from wdtheory.problem_derivation import derive_problem
 from wdtheory.problems import Problem
-from wdtheory.roundoff import roundoff_text
+from wdtheory.roundoff import ROUNDOFF, roundoff_text
 from wdtheory.rules import derive_optimizer
 from wdtheory.sym import to_latex
 
@@ -338,12 +338,12 @@ def _momentum_page(settings: Settings) -> Files:
                     roundoff_text(np.abs(final - run.ridge).max()),
                 ]
             )
-    first = [int(np.argmax(run.distance > 0)) + 1 for run in runs]
+    first = [int(np.argmax(run.distance > ROUNDOFF)) + 1 for run in runs]
     lines = [
         "# Momentum and Adam: where L2 and decoupled weight decay part",
         "",
         "Each pair runs on the same full-batch least-squares problem (40 × 6) from w = 1, with the lowered "
-        "kernels. The distance between the two iterates is first nonzero at step "
+        "kernels. The distance between the two iterates first exceeds round-off (10⁻¹²) at step "
         f"{first[0]} for heavy-ball momentum and at step {first[1]} for Adam (measured in this run), the "
         "steps at which `wdtheory compare` finds the first difference (see the claims page), and grows "
         "from there.",

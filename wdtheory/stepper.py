@@ -16,6 +16,13 @@ All of them take float32 or float64 arrays of any shape. Hyperparameters are the
 numbers; ones left symbolic must be given in ``values`` (by spec key). The step count and the
 schedule multiplier (``schedule=``, for rules that have one) are per-step inputs.
 
+For a training loop over fixed arrays, ``bind`` ties the stepper to them, as ``torch.optim``
+ties an optimizer to its parameters: write the gradients into ``grads`` and call the bound step.
+
+>>> step = stepper.bind(params, grads)       # checks the arrays once
+>>> step()                                    # params and the state buffers updated in place
+>>> step.state                                # OptState(step=1, buffers=...)
+
 ``validate=True`` (the default) checks every call: one namespace, shape and float dtype, one
 buffer per state variable, finite gradients and, on ``numba``, a memory layout the kernel can
 update in place. ``validate=False`` is for loops that pass the same, known-good arrays every
@@ -28,7 +35,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, partial
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -41,7 +48,7 @@ from wdtheory.lower import KernelPlan, plan_kernel
 from wdtheory.optimizers import ROLES, Optimizer
 from wdtheory.transforms import SCHEDULE, STEP
 
-__all__ = ["BACKENDS", "OptState", "ParamGroup", "Stepper"]
+__all__ = ["BACKENDS", "BoundStep", "OptState", "ParamGroup", "Stepper"]
 
 BACKENDS = ("numba", "numpy", "array_api", "cupy")
 
@@ -51,13 +58,6 @@ BACKENDS = ("numba", "numpy", "array_api", "cupy")
 #: gains from about 1e4 elements, SGD with momentum in float32 (work 26) from about 2e4, both
 #: sooner in float64 (twice the bytes per element).
 PARALLEL_WORK = 1 << 19
-
-#: weights of SymPy's operation counts: division and powers (every power counts as a square
-#: root, though squares are printed as products) cost several multiplications, other functions
-#: (sign, abs, max) a few; unnamed operations count 1; each byte read or written counts 1.
-#: A heuristic, checked by the benchmark.
-_OPERATION_WEIGHTS = {"DIV": 8, "POW": 8, "SIGN": 4, "ABS": 4, "MAX": 4, "MIN": 4}
-
 
 _new_tuple = tuple.__new__
 
@@ -123,11 +123,19 @@ class Stepper:
         # tuple.__new__ directly: a NamedTuple's own __new__ is Python code, ~0.5 µs a call
         return params, _new_tuple(OptState, (t, buffers))
 
+    def bind(self, params: Any, grads: Any, state: OptState | None = None) -> BoundStep:
+        """The step tied to ``params``, ``grads`` and the buffers of ``state`` (default: a fresh
+        ``init(params)``), updating them in place; see :class:`BoundStep`. ``grads`` may hold
+        anything until the first call: it is the buffer the gradients are written into."""
+        self._check_in_place("bind")
+        state = self.init(params) if state is None else state
+        _check_shapes(params, grads, state, len(self.optimizer.chain.states))
+        return BoundStep(self, params, grads, state)
+
     def step_group(self, group: ParamGroup, state: OptState, *, schedule: float = 1.0) -> OptState:
         """One step of every tensor of ``group`` (state from ``init(group.params)``): one kernel
         call over the decayed tensors and one, with weight decay 0, over the others."""
-        if self.backend not in ("numba", "numpy", "cupy"):
-            raise WdtheoryError(f"step_group updates in place; the {self.backend} backend does not")
+        self._check_in_place("step_group")
         if self.validate:
             _check_arrays(group.params, group.grads, state, len(self.optimizer.chain.states))
         if schedule != 1.0:
@@ -149,6 +157,10 @@ class Stepper:
                     float(schedule),
                 )
         return state._replace(step=t)
+
+    def _check_in_place(self, method: str) -> None:
+        if self.backend not in ("numba", "numpy", "cupy"):
+            raise WdtheoryError(f"{method} updates in place; the {self.backend} backend does not")
 
     def _check_schedule(self, schedule: float) -> None:
         if not (math.isfinite(schedule) and schedule >= 0) or (
@@ -182,8 +194,7 @@ class Stepper:
     def _run_numba(
         self, code: _PlanCode, params: Any, grads: Any, buffers: tuple, *scalars: Any
     ) -> tuple:
-        parallel = params.size >= code.parallel_from[params.itemsize]
-        kernel = code.numba_parallel if parallel else code.numba_serial
+        kernel = code.numba_kernel(params)
         if params.ndim == 1 and not self.validate:  # the caller vouches for the layout
             kernel(params, grads, *buffers, *scalars)
         else:
@@ -221,6 +232,47 @@ class Stepper:
         return params, buffers
 
 
+class BoundStep:
+    """A :class:`Stepper` tied to fixed arrays: ``bound(schedule=1.0)`` takes one step in place.
+
+    The arrays are checked once, by :meth:`Stepper.bind`; a call then checks only that the
+    gradients are finite (when the stepper validates) and a schedule multiplier other than 1.
+    On ``numba`` the kernels (serial or parallel, for the first and the later steps) are chosen
+    at binding and called with the arrays already flattened, so a call costs about what a
+    hand-written kernel's call does. ``state`` is the :class:`OptState` after the steps taken.
+    """
+
+    def __init__(self, stepper: Stepper, params: Any, grads: Any, state: OptState) -> None:
+        self.stepper, self.params, self.grads = stepper, params, grads
+        self._buffers, self._t, self._hyper = state.buffers, state.step, stepper._hyper
+        self._xp = _namespace(params) if stepper.validate else None
+        if stepper.backend == "numba":
+            arrays = tuple(map(_flat, (params, grads, *state.buffers)))
+
+            def runner(code: _PlanCode) -> Callable:
+                return partial(code.numba_kernel(params), *arrays)
+        else:
+
+            def runner(code: _PlanCode) -> Callable:
+                return partial(stepper._run, code, params, grads, state.buffers)
+
+        # the first step's kernel only if the first step is still to come (compiled on demand)
+        self._first = runner(stepper.first_code) if state.step == 0 else None
+        self._later = runner(stepper.code)
+
+    @property
+    def state(self) -> OptState:
+        return OptState(self._t, self._buffers)
+
+    def __call__(self, schedule: float = 1.0) -> None:
+        if schedule != 1.0:
+            self.stepper._check_schedule(schedule)
+        if self._xp is not None:
+            _check_finite(self.grads, self._xp)
+        self._t = t = self._t + 1
+        (self._first if t == 1 else self._later)(self._hyper, float(t), float(schedule))
+
+
 def _constants(code: _PlanCode, hyper: np.ndarray, t: float, schedule: float) -> tuple:
     """The hoisted constants of ``code``, computed on the host in float64."""
     return code.prologue(*hyper.tolist(), t, schedule)
@@ -242,6 +294,12 @@ class _PlanCode:
     def array_api(self) -> Callable:
         return array_api_kernel(self.plan)
 
+    def numba_kernel(self, params: Any) -> Callable:
+        """The serial or the parallel kernel, whichever runs ``params``."""
+        if params.size >= self.parallel_from[params.itemsize]:
+            return self.numba_parallel
+        return self.numba_serial
+
     @cached_property
     def numba_serial(self) -> Callable:
         return numba_kernel(self.plan, parallel=False)
@@ -256,14 +314,9 @@ class _PlanCode:
 
 
 def _work_per_element(plan: KernelPlan, itemsize: int) -> int:
-    """The weighted operations of the per-element code plus the bytes it reads and writes."""
-    counts = sp.Add(*(sp.count_ops(e, visual=True) for _, e in (*plan.body, *plan.outputs)))
-    operations = sum(
-        int(n) * _OPERATION_WEIGHTS.get(op.name, 1)
-        for op, n in counts.as_coefficients_dict().items()
-        if op.is_Symbol
-    )
-    return operations + itemsize * (len(plan.arrays) + len(plan.outputs))
+    """The weighted operations of the per-element code plus the bytes it reads and writes (each
+    byte counts as one operation; a heuristic, checked by ``benchmarks/bench_threshold.py``)."""
+    return plan.operations + itemsize * (len(plan.arrays) + len(plan.outputs))
 
 
 def _numeric_values(optimizer: Optimizer) -> dict[sp.Symbol, float]:
@@ -304,6 +357,10 @@ def _namespace(array: Any, name: str = "params") -> Any:
         return np
     if hasattr(array, "__array_namespace__"):
         return array.__array_namespace__()
+    if type(array).__module__.partition(".")[0] == "cupy":  # CuPy before 14 lacks the method
+        import cupy
+
+        return cupy
     raise WdtheoryError(
         f"{name} must be an array (NumPy, CuPy or array-API), got {type(array).__name__}"
     )
@@ -323,8 +380,13 @@ def _flat(array: np.ndarray) -> np.ndarray:
 
 
 def _check_arrays(params: Any, grads: Any, state: OptState, states: int) -> None:
-    """Arrays of one namespace, the same shape and float dtype everywhere, one buffer per state
-    variable, finite gradients."""
+    """The checks of one step: :func:`_check_shapes`, then finite gradients."""
+    _check_finite(grads, _check_shapes(params, grads, state, states))
+
+
+def _check_shapes(params: Any, grads: Any, state: OptState, states: int) -> Any:
+    """Arrays of one namespace (returned), the same shape and float dtype everywhere, one buffer
+    per state variable."""
     xp = _namespace(params)
     _namespace(grads, "grads")
     dtype = params.dtype
@@ -343,6 +405,10 @@ def _check_arrays(params: Any, grads: Any, state: OptState, states: int) -> None
                     f"{name} has shape {tuple(array.shape)}, params have {tuple(params.shape)}"
                 )
             raise WdtheoryError(f"{name} has dtype {array.dtype}, params have {dtype}")
+    return xp
+
+
+def _check_finite(grads: Any, xp: Any) -> None:
     finite = xp.isfinite(grads)
     # NumPy's method is several µs faster than np.all on a small array
     if not bool(finite.all() if isinstance(finite, np.ndarray) else xp.all(finite)):
