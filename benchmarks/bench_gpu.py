@@ -6,8 +6,10 @@ Usage::
 
 Runs the lowered ``ElementwiseKernel`` of AdamW and SGD with momentum on 1e6 … 1e8 float32
 parameters, timed with CUDA events, and divides the rule's minimal traffic by the time; the
-peak bandwidth comes from the device's memory clock and bus width. Without CuPy or a GPU it says
-so and exits 0: there is nothing to measure on such a machine.
+peak bandwidth comes from the device's memory clock and bus width. At 1e6 a step moves 28 MB,
+which a modern GPU does in about 10 µs: that row measures the host (the constants computed in
+Python, the kernel launch) as much as the device. Without CuPy or a GPU it says so and exits 0:
+there is nothing to measure on such a machine.
 """
 
 from __future__ import annotations

@@ -5,15 +5,21 @@ Usage::
     .venv/bin/python benchmarks/bench_step.py            # all tables
     .venv/bin/python benchmarks/bench_step.py --quick    # fewer sizes and repeats
 
-Three tables, every competitor in the same process, interleaved, on the same arrays; each cell
-is the median over repeats of the mean time of a batch of steps:
+Three tables, every competitor in the same process with the same number of threads, timed
+interleaved on arrays of the same size and dtype (each its own); each cell is the median over
+repeats of the mean time of a batch of steps:
 
 1. **kernels** — AdamW, Adam + L2, SGD + momentum with coupled and decoupled decay, Lion; float32
-   and float64; n = 1e4, 1e6, 1e7. Ratios against ``torch.optim`` with ``fused=True`` (the fastest
-   PyTorch path on CPU) and against a hand-written fused Numba kernel for the same rule. "GB/s" is
-   the rule's minimal traffic (arrays read + written) over the time, beside an in-place streaming
-   kernel (``w += g``: 3 arrays), the practical limit of the machine.
-2. **small tensors** — per-call time of one step at n = 10.
+   and float64; n = 1e4, 1e6, 1e7. wdtheory's step is the bound one (``Stepper.bind``, as a
+   training loop over fixed arrays runs it, without per-call checks; the array-API column runs
+   the same on the NumPy backend). Ratios against ``torch.optim`` with ``fused=True`` (the fastest
+   PyTorch path on CPU) and against a hand-written fused Numba kernel for the same rule, serial or
+   parallel as wdtheory runs it at that size. "GB/s" is the rule's minimal traffic (arrays read +
+   written) over the time, beside an in-place streaming kernel (``w += g``: 3 arrays, serial or
+   parallel likewise), the practical limit of the machine once the arrays outgrow the caches.
+2. **small tensors** — per-call time of one step at n = 10: the bound step, ``Stepper.step``
+   without and with its checks, the hand-written kernel's call (the floor: one call into
+   compiled code) and torch's three paths.
 3. **many tensors** — 200 tensors of mixed sizes with no decay on biases and norms: wdtheory's
    ``ParamGroup`` (two kernel calls) against torch's foreach and fused paths with two groups.
 """
@@ -37,8 +43,8 @@ from wdtheory.optimizers import Optimizer
 from wdtheory.stepper import ParamGroup, Stepper
 
 LR, WD, MOMENTUM, BETA1, BETA2, EPS = 1e-3, 1e-2, 0.9, 0.9, 0.999, 1e-8
+LION_BETA2 = 0.99  # optax's default
 
-# rule -> (wdtheory spec, torch factory, hand-written kernel, arrays moved per element)
 Step = Callable[[], None]
 
 
@@ -49,7 +55,7 @@ def _time(step: Step, batch: int) -> float:
     return (time.perf_counter() - start) / batch
 
 
-def _median_times(runners: dict[str, Step], batch: int, repeats: int) -> dict[str, float]:
+def median_times(runners: dict[str, Step], batch: int, repeats: int) -> dict[str, float]:
     for step in runners.values():  # warm up: compile, allocate, first-step rules
         _time(step, 3)
     times: dict[str, list[float]] = {name: [] for name in runners}
@@ -61,92 +67,118 @@ def _median_times(runners: dict[str, Step], batch: int, repeats: int) -> dict[st
 
 # --------------------------------------------------------------------------- hand-written kernels
 
+# Written as one would by hand for speed: the hyperparameters arrive as one float64 array, the
+# scalar constants (bias corrections, 1 - beta, the decay factor 1 - lr * wd, lr over the bias
+# correction) are computed once before the loop in float64 and cast to the arrays' dtype (a
+# Python float in the loop would promote float32 arithmetic to float64), and each element costs
+# one division and one square root at most. Each is compiled serial and parallel; the runner
+# takes the one wdtheory's stepper would pick at that size, so the ratio compares the code.
 
-# Every scalar is passed in the arrays' dtype, and 1 - beta and friends are computed outside:
-# a Python literal such as ``1 - b1`` would promote a float32 kernel to float64 arithmetic.
 
-
-@numba.njit(parallel=True, error_model="numpy", nogil=True)
-def _adamw_kernel(w, g, m, v, lr, keep, b1, ob1, b2, ob2, eps, c1, c2):
+def _adamw(w, g, m, v, hyper, t):
+    lr, b1, b2, eps, wd = hyper[0], hyper[1], hyper[2], hyper[3], hyper[4]
+    cast = w.dtype.type
+    keep, cb1, ob1, cb2, ob2 = cast(1 - lr * wd), cast(b1), cast(1 - b1), cast(b2), cast(1 - b2)
+    step, scale, ceps = cast(lr / (1 - b1**t)), cast(1 / math.sqrt(1 - b2**t)), cast(eps)
     for i in numba.prange(w.shape[0]):
-        mi = b1 * m[i] + ob1 * g[i]
-        vi = b2 * v[i] + ob2 * g[i] * g[i]
+        mi = cb1 * m[i] + ob1 * g[i]
+        vi = cb2 * v[i] + ob2 * g[i] * g[i]
         m[i] = mi
         v[i] = vi
-        w[i] = w[i] * keep - lr * (mi / c1) / (math.sqrt(vi / c2) + eps)
+        w[i] = keep * w[i] - step * mi / (math.sqrt(vi) * scale + ceps)
 
 
-@numba.njit(parallel=True, error_model="numpy", nogil=True)
-def _adam_l2_kernel(w, g, m, v, lr, wd, b1, ob1, b2, ob2, eps, c1, c2):
+def _adam_l2(w, g, m, v, hyper, t):
+    lr, b1, b2, eps, wd = hyper[0], hyper[1], hyper[2], hyper[3], hyper[4]
+    cast = w.dtype.type
+    cwd, cb1, ob1, cb2, ob2 = cast(wd), cast(b1), cast(1 - b1), cast(b2), cast(1 - b2)
+    step, scale, ceps = cast(lr / (1 - b1**t)), cast(1 / math.sqrt(1 - b2**t)), cast(eps)
     for i in numba.prange(w.shape[0]):
-        gi = g[i] + wd * w[i]
-        mi = b1 * m[i] + ob1 * gi
-        vi = b2 * v[i] + ob2 * gi * gi
+        gi = g[i] + cwd * w[i]
+        mi = cb1 * m[i] + ob1 * gi
+        vi = cb2 * v[i] + ob2 * gi * gi
         m[i] = mi
         v[i] = vi
-        w[i] = w[i] - lr * (mi / c1) / (math.sqrt(vi / c2) + eps)
+        w[i] = w[i] - step * mi / (math.sqrt(vi) * scale + ceps)
 
 
-@numba.njit(parallel=True, error_model="numpy", nogil=True)
-def _sgd_kernel(w, g, b, lr, wd, mu, coupled):
+def _sgd_l2(w, g, b, hyper, t):
+    lr, wd, mu = w.dtype.type(hyper[0]), w.dtype.type(hyper[1]), w.dtype.type(hyper[2])
     for i in numba.prange(w.shape[0]):
-        gi = g[i] + wd * w[i] if coupled else g[i]
-        bi = mu * b[i] + gi
+        bi = mu * b[i] + (g[i] + wd * w[i])
         b[i] = bi
-        w[i] = w[i] - lr * (bi if coupled else bi + wd * w[i])
+        w[i] = w[i] - lr * bi
 
 
-@numba.njit(parallel=True, error_model="numpy", nogil=True)
-def _lion_kernel(w, g, m, lr, wd, b1, ob1, b2, ob2, one, zero):
+def _sgdw(w, g, b, hyper, t):
+    cast = w.dtype.type
+    lr, keep, mu = cast(hyper[0]), cast(1 - hyper[0] * hyper[1]), cast(hyper[2])
     for i in numba.prange(w.shape[0]):
-        c = b1 * m[i] + ob1 * g[i]
-        m[i] = b2 * m[i] + ob2 * g[i]
-        w[i] = w[i] - lr * ((one if c > zero else (-one if c < zero else zero)) + wd * w[i])
+        bi = mu * b[i] + g[i]
+        b[i] = bi
+        w[i] = keep * w[i] - lr * bi
 
 
-@numba.njit(parallel=True, error_model="numpy", nogil=True)
+def _lion(w, g, m, hyper, t):
+    lr, wd, b1, b2 = hyper[0], hyper[1], hyper[2], hyper[3]
+    cast = w.dtype.type
+    clr, keep, cb1, ob1, cb2, ob2 = (
+        cast(lr),
+        cast(1 - lr * wd),
+        cast(b1),
+        cast(1 - b1),
+        cast(b2),
+        cast(1 - b2),
+    )
+    one, zero = cast(1), cast(0)
+    for i in numba.prange(w.shape[0]):
+        c = cb1 * m[i] + ob1 * g[i]
+        m[i] = cb2 * m[i] + ob2 * g[i]
+        w[i] = keep * w[i] - clr * (one if c > zero else (-one if c < zero else zero))
+
+
 def _stream(w, g):
     for i in numba.prange(w.shape[0]):
         w[i] += g[i]
 
 
-def _hand(kind: str, w: np.ndarray, g: np.ndarray) -> Step:
-    """A hand-written fused Numba kernel for the rule ``kind`` (scalars in the arrays' dtype)."""
-    dt = w.dtype.type
-    state = [np.zeros_like(w), np.zeros_like(w)]
+def _compiled(function: Callable) -> dict[bool, Callable]:
+    """``function`` compiled serial (False) and parallel (True)."""
+    return {
+        parallel: numba.njit(parallel=parallel, error_model="numpy", nogil=True)(function)
+        for parallel in (False, True)
+    }
+
+
+# rule -> (kernels, hyperparameters in the kernel's order, number of state buffers)
+HAND = {
+    "adamw": (_compiled(_adamw), (LR, BETA1, BETA2, EPS, WD), 2),
+    "adam+l2": (_compiled(_adam_l2), (LR, BETA1, BETA2, EPS, WD), 2),
+    "sgd+momentum": (_compiled(_sgd_l2), (LR, WD, MOMENTUM), 1),
+    "sgdw+momentum": (_compiled(_sgdw), (LR, WD, MOMENTUM), 1),
+    "lion": (_compiled(_lion), (LR, WD, BETA1, LION_BETA2), 1),
+}
+STREAM = _compiled(_stream)
+
+
+def _parallel(rule: str, w: np.ndarray) -> bool:
+    """Whether wdtheory's stepper runs ``rule`` on ``w`` with the parallel kernel."""
+    stepper = Stepper(Optimizer.from_spec(RULES[rule][0]).with_defaults())
+    return w.size >= stepper.code.parallel_from[w.itemsize]
+
+
+def _hand(rule: str, w: np.ndarray, g: np.ndarray) -> Step:
+    """The hand-written kernel for ``rule``, serial or parallel as wdtheory would run it."""
+    kernels, values, buffers = HAND[rule]
+    kernel, hyper = kernels[_parallel(rule, w)], np.array(values)
+    state = tuple(np.zeros_like(w) for _ in range(buffers))
     count = [0]
 
-    def adam_like(kernel: Callable, decay: float) -> Step:
-        def step() -> None:
-            count[0] += 1
-            t = count[0]
-            kernel(
-                w,
-                g,
-                state[0],
-                state[1],
-                dt(LR),
-                dt(decay),
-                dt(BETA1),
-                dt(1 - BETA1),
-                dt(BETA2),
-                dt(1 - BETA2),
-                dt(EPS),
-                dt(1 - BETA1**t),
-                dt(1 - BETA2**t),
-            )
+    def step() -> None:
+        count[0] += 1
+        kernel(w, g, *state, hyper, float(count[0]))
 
-        return step
-
-    if kind == "adamw":
-        return adam_like(_adamw_kernel, 1 - LR * WD)
-    if kind == "adam+l2":
-        return adam_like(_adam_l2_kernel, WD)
-    if kind in ("sgd+momentum", "sgdw+momentum"):
-        coupled = kind == "sgd+momentum"
-        return lambda: _sgd_kernel(w, g, state[0], dt(LR), dt(WD), dt(MOMENTUM), coupled)
-    lion = (dt(LR), dt(WD), dt(BETA1), dt(1 - BETA1), dt(0.99), dt(1 - 0.99), dt(1), dt(0))
-    return lambda: _lion_kernel(w, g, state[0], *lion)
+    return step
 
 
 def _torch(kind: str, variant: str, w: np.ndarray, g: np.ndarray) -> Step:
@@ -166,8 +198,16 @@ def _torch(kind: str, variant: str, w: np.ndarray, g: np.ndarray) -> Step:
     return optimizer.step
 
 
-def _ours(spec: str, w: np.ndarray, g: np.ndarray, backend: str = "numba") -> Step:
-    stepper = Stepper(Optimizer.from_spec(spec).with_defaults(), backend, validate=False)
+def _ours(
+    spec: str, w: np.ndarray, g: np.ndarray, backend: str = "numba", api: str = "bind"
+) -> Step:
+    """wdtheory's step of ``spec``: the bound step (``api="bind"``, no per-call checks), or
+    ``Stepper.step`` (``"step"``; ``"step-checked"`` with its checks)."""
+    stepper = Stepper(
+        Optimizer.from_spec(spec).with_defaults(), backend, validate=api == "step-checked"
+    )
+    if api == "bind":
+        return stepper.bind(w, g)
     state = [stepper.init(w)]
 
     def step() -> None:
@@ -198,7 +238,8 @@ def _runner(name: str, rule: str, w: np.ndarray, g: np.ndarray) -> Step | None:
     if name == "hand":
         return _hand(rule, w, g)
     if name == "stream":
-        return lambda: _stream(w, g)
+        stream = STREAM[_parallel(rule, w)]
+        return lambda: stream(w, g)
     if name == "numpy":
         return _ours(spec, w, g, "numpy") if w.size <= 10**6 else None
     return _ours(spec, w, g)
@@ -223,7 +264,7 @@ def kernels_table(sizes: list[int], repeats: int) -> None:
                     if runner is not None:
                         runners[name] = runner
                 # a step of 1e4 elements takes µs: more repeats against the machine's noise
-                t = _median_times(
+                t = median_times(
                     runners,
                     batch=max(3, min(300, int(3e7 // n))),
                     repeats=repeats * (3 if n <= 10**5 else 1),
@@ -245,27 +286,23 @@ def kernels_table(sizes: list[int], repeats: int) -> None:
 def small_table(repeats: int) -> None:
     print("\n## Small tensors (n = 10): time per step call\n")
     print(
-        "| rule | wdtheory (validate=False) | wdtheory (validate=True) | torch fused | torch foreach | torch single-tensor |"
+        "| rule | wdtheory bound step | wdtheory Stepper.step (validate=False) "
+        "| wdtheory Stepper.step (validate=True) | hand-written | torch fused | torch foreach "
+        "| torch single-tensor |"
     )
-    print("|---" * 6 + "|")
+    print("|---" * 8 + "|")
     for rule in ("adamw", "sgd+momentum"):
         spec, torch_rule, _ = RULES[rule]
         runners: dict[str, Step] = {}
-        for name in ("ours", "ours-checked", "fused", "foreach", "single"):
+        for name in ("bind", "step", "step-checked", "hand", "fused", "foreach", "single"):
             w, g = np.ones(10, np.float32), np.full(10, 1e-3, np.float32)
-            if name.startswith("ours"):
-                stepper = Stepper(
-                    Optimizer.from_spec(spec).with_defaults(),
-                    "numba",
-                    validate=name == "ours-checked",
-                )
-                state = [stepper.init(w)]
-                runners[name] = lambda st=stepper, s=state, w=w, g=g: s.__setitem__(
-                    0, st.step(w, g, s[0])[1]
-                )
+            if name.startswith(("bind", "step")):
+                runners[name] = _ours(spec, w, g, api=name)
+            elif name == "hand":
+                runners[name] = _hand(rule, w, g)
             else:
                 runners[name] = _torch(torch_rule, {"single": "none"}.get(name, name), w, g)
-        t = _median_times(runners, batch=2000, repeats=repeats)
+        t = median_times(runners, batch=2000, repeats=repeats)
         print(
             f"| {rule} | " + " | ".join(f"{t[k] * 1e6:.1f} µs" for k in runners) + " |", flush=True
         )
@@ -312,8 +349,9 @@ def many_table(repeats: int) -> None:
         state = [stepper.init(group.params)]
         runners: dict[str, Step] = {
             "ours": lambda st=stepper, s=state, gr=group: s.__setitem__(0, st.step_group(gr, s[0])),
-            "stream": lambda gr=group: _stream(gr.params, gr.grads),
         }
+        w, g = group.params.copy(), group.grads.copy()  # the stream's own arrays
+        runners["stream"] = lambda w=w, g=g: STREAM[True](w, g)
         for variant in ("fused", "foreach"):
             tensors = [torch.from_numpy(rng.standard_normal(s).astype(np.float32)) for s in shapes]
             for tensor in tensors:
@@ -335,7 +373,7 @@ def many_table(repeats: int) -> None:
                 ).step
             else:
                 runners[variant] = torch.optim.SGD(groups, lr=LR, momentum=MOMENTUM, **options).step
-        t = _median_times(runners, batch=10, repeats=repeats)
+        t = median_times(runners, batch=10, repeats=repeats)
         # bytes a step must read and write (float32): the rule's arrays, or w, g and w again
         gbs = {k: (3 if k == "stream" else arrays) * total * 4 / 1e9 / t[k] for k in t}
         print(
@@ -370,6 +408,7 @@ def main() -> None:
     args = parser.parse_args()
     sizes = [10**4, 10**6] if args.quick else [10**4, 10**6, 10**7]
     repeats = 3 if args.quick else 7
+    torch.set_num_threads(numba.get_num_threads())  # the same threads for every competitor
     print(machine())
     kernels_table(sizes, repeats)
     small_table(repeats)

@@ -8,12 +8,13 @@ Each measurement runs in a fresh Python process. *Cold*: an empty kernel cache
 (``WDTHEORY_CACHE_DIR`` pointing at a new folder), so every Numba kernel is compiled. *Warm*: the
 same command again with that cache, so Numba loads the compiled kernels from disk. "Every
 optimizer" is each generic optimizer with each decay mode it accepts plus every preset: derived
-(its chain and both programs), planned, lowered, and its fused kernel compiled and run once for
-float32 and float64.
+(its chain and both programs), planned, lowered, and its fused kernels (serial and parallel, for
+the first and the later steps) compiled and run for float32 and float64.
 """
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import tempfile
@@ -32,10 +33,12 @@ for name, definition in OPTIMIZERS.items():
         values = {key: 0.5 for key, value in optimizer.values.items() if not value.is_number}
         for dtype in (np.float32, np.float64):
             stepper = Stepper(optimizer, values=values)
-            params = np.ones(8, dtype)
-            state = stepper.init(params)
-            for _ in range(2):
-                params, state = stepper.step(params, np.full(8, 0.1, dtype), state)
+            parallel_from = stepper.code.parallel_from[np.dtype(dtype).itemsize]
+            for size in (8, parallel_from):  # the serial kernels, then the parallel ones
+                params = np.ones(size, dtype)
+                state = stepper.init(params)
+                for _ in range(2):  # the first step's rule, then the general one
+                    params, state = stepper.step(params, np.full(size, 0.1, dtype), state)
         count += 1
 print(count)
 """
@@ -47,7 +50,7 @@ def timed(command: list[str], cache: str) -> tuple[float, str]:
         command,
         capture_output=True,
         text=True,
-        env={"WDTHEORY_CACHE_DIR": cache, "PATH": "/usr/bin:/bin"},
+        env={**os.environ, "WDTHEORY_CACHE_DIR": cache},
     )
     if result.returncode != 0:
         raise SystemExit(result.stderr)
