@@ -54,9 +54,9 @@ BACKENDS = ("numba", "numpy", "array_api", "cupy")
 
 #: the Numba kernel runs on all threads from this much work per call (elements times the rule's
 #: work per element, see ``_work_per_element``); below, starting the threads costs more than it
-#: saves. Measured with ``benchmarks/bench_threshold.py`` (2 cores): AdamW in float32 (work 73)
-#: gains from about 1e4 elements, SGD with momentum in float32 (work 26) from about 2e4, both
-#: sooner in float64 (twice the bytes per element).
+#: saves. Measured with ``benchmarks/bench_threshold.py`` (2 cores, Intel and AMD): AdamW in
+#: float32 (work 71: parallel from 7384 elements) gains from about 1e4 elements, SGD with
+#: momentum in float32 (work 26) from about 2-3e4, both sooner in float64 (twice the bytes).
 PARALLEL_WORK = 1 << 19
 
 _new_tuple = tuple.__new__
