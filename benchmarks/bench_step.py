@@ -5,7 +5,9 @@ Usage::
     .venv/bin/python benchmarks/bench_step.py            # all tables
     .venv/bin/python benchmarks/bench_step.py --quick    # fewer sizes and repeats
 
-Three tables, every competitor in the same process with the same number of threads, timed
+First a check that every competitor computes the same update (the largest difference from
+wdtheory's parameters after 25 steps from the same start with the same gradients), then three
+tables, every competitor in the same process with the same number of threads, timed
 interleaved on arrays of the same size and dtype (each its own); each cell is the median over
 repeats of the mean time of a batch of steps:
 
@@ -245,6 +247,36 @@ def _runner(name: str, rule: str, w: np.ndarray, g: np.ndarray) -> Step | None:
     return _ours(spec, w, g)
 
 
+def same_numbers_table(steps: int = 25, n: int = 20_001) -> None:
+    """Every competitor of the kernels table from the same start with the same gradients (their
+    size changing from step to step): the largest difference from wdtheory's parameters."""
+    names = ("fused", "foreach", "hand", "numpy")
+    print(f"\n## The same numbers: largest difference from wdtheory after {steps} steps, n = {n}\n")
+    print("| rule | dtype | " + " | ".join(names) + " | largest change of w |")
+    print("|---" * (len(names) + 3) + "|")
+    for rule in RULES:
+        for dtype in (np.float32, np.float64):
+            rng = np.random.default_rng(2)
+            w0 = rng.standard_normal(n).astype(dtype)
+            arrays = {name: (w0.copy(), np.zeros(n, dtype)) for name in ("ours", *names)}
+            runners = {name: _runner(name, rule, *arrays[name]) for name in arrays}
+            for _ in range(steps):
+                g = (rng.standard_normal(n) * 10.0 ** rng.uniform(-3, 0)).astype(dtype)
+                for name, runner in runners.items():
+                    if runner is not None:
+                        arrays[name][1][...] = g
+                        runner()
+            ours = arrays["ours"][0]
+            cells = [
+                f"{np.abs(arrays[name][0] - ours).max():.1e}" if runners[name] else "–"
+                for name in names
+            ]
+            change = np.abs(ours - w0).max()
+            print(
+                f"| {rule} | {np.dtype(dtype).name} | " + " | ".join(cells) + f" | {change:.1e} |"
+            )
+
+
 def kernels_table(sizes: list[int], repeats: int) -> None:
     print("\n## Update kernels\n")
     print(
@@ -410,6 +442,7 @@ def main() -> None:
     repeats = 3 if args.quick else 7
     torch.set_num_threads(numba.get_num_threads())  # the same threads for every competitor
     print(machine())
+    same_numbers_table()
     kernels_table(sizes, repeats)
     small_table(repeats)
     many_table(repeats)
