@@ -160,9 +160,9 @@ def _merge_like_terms(expr: sp.Expr, arrays: tuple[sp.Symbol, ...]) -> sp.Expr:
 
     In a sum :math:`\sum_j a_j p_j + s\,(\sum_k b_k q_k + r)` with scalar-only coefficients
     :math:`a_j, b_k, s`, every inner term whose per-element part :math:`q_k` equals some outer
-    :math:`p_j` moves out: :math:`(a_j + s\,b_k)\,p_j + s\,r`. Each merge saves a multiplication
-    and an addition per element and keeps the rest of the inner sum whole (so a state's new value
-    that also appears there is still shared by ``cse``)."""
+    :math:`p_j` moves out: :math:`(a_j + s\,b_k)\,p_j + s\,r`, the rest of the inner sum kept
+    whole. Each merge saves a multiplication and an addition per element, unless the inner sum
+    was also needed whole elsewhere (a state's new value), which :func:`plan_kernel` weighs."""
     if not expr.args:
         return expr
     expr = expr.func(*(_merge_like_terms(a, arrays) for a in expr.args))

@@ -343,7 +343,7 @@ def _momentum_page(settings: Settings) -> Files:
         "# Momentum and Adam: where L2 and decoupled weight decay part",
         "",
         "Each pair runs on the same full-batch least-squares problem (40 × 6) from w = 1, with the lowered "
-        "kernels. The distance between the two iterates first exceeds round-off (10⁻¹²) at step "
+        f"kernels. The distance between the two iterates first exceeds round-off ({ROUNDOFF:g}) at step "
         f"{first[0]} for heavy-ball momentum and at step {first[1]} for Adam (measured in this run), the "
         "steps at which `wdtheory compare` finds the first difference (see the claims page), and grows "
         "from there.",
