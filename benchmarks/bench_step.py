@@ -8,8 +8,8 @@ Usage::
 First a check that every competitor computes the same update (the largest difference from
 wdtheory's parameters after 25 steps from the same start with the same gradients), then three
 tables, every competitor in the same process with the same number of threads, timed
-interleaved on arrays of the same size and dtype (each its own); each cell is the median over
-repeats of the mean time of a batch of steps:
+interleaved (in the kernels table on the same parameter and gradient arrays, each with its own
+state buffers); each cell is the median over repeats of the mean time of a batch of steps:
 
 1. **kernels** — AdamW, Adam + L2, SGD + momentum with coupled and decoupled decay, Lion; float32
    and float64; n = 1e4, 1e6, 1e7. wdtheory's step is the bound one (``Stepper.bind``, as a
@@ -289,9 +289,11 @@ def kernels_table(sizes: list[int], repeats: int) -> None:
         for dtype in (np.float32, np.float64):
             for n in sizes:
                 runners: dict[str, Step] = {}
+                # one w and g for all (each keeps its own state buffers): where the arrays sit
+                # in the caches then favours no one
+                w = rng.standard_normal(n).astype(dtype)
+                g = (rng.standard_normal(n) * 1e-3).astype(dtype)
                 for name in ("ours", "fused", "foreach", "hand", "numpy", "stream"):
-                    w = rng.standard_normal(n).astype(dtype)
-                    g = (rng.standard_normal(n) * 1e-3).astype(dtype)
                     runner = _runner(name, rule, w, g)
                     if runner is not None:
                         runners[name] = runner

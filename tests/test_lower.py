@@ -156,6 +156,21 @@ def test_array_api_validation_of_array_api_strict_arrays_still_names_bad_dtypes(
 
 
 @pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: d.__name__)
+def test_numba_sign_is_numpys_on_signed_zeros_infinities_and_nan(dtype):
+    """The kernel prints sign as selects (faster than Numba's np.sign); the numbers stay NumPy's:
+    sign(±0) = +0, sign(±inf) = ±1, sign(NaN) = NaN (L1 decay: w − η(g + λ sign w))."""
+    params = np.array([-0.0, 0.0, np.inf, -np.inf, np.nan, 2.0, -3.0], dtype)
+    stepped = {}
+    for backend in ("numba", "numpy"):
+        stepper = Stepper(optimizer("sgd(lr=0.5, weight_decay=0.5, penalty=l1)"), backend)
+        stepped[backend] = params.copy()
+        stepper.step(stepped[backend], np.zeros_like(params), stepper.init(params))
+    np.testing.assert_array_equal(stepped["numba"], stepped["numpy"])
+    assert (np.signbit(stepped["numba"]) == np.signbit(stepped["numpy"])).all()
+    np.testing.assert_array_equal(stepped["numpy"][5:], [1.75, -2.75])
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: d.__name__)
 def test_parallel_numba_kernel_agrees_with_numpy(dtype):
     """Arrays from the stepper's ``parallel_from`` elements on run the ``prange`` kernel."""
     opt = optimizer("torch.adamw(lr=0.01, amsgrad=true)")
@@ -340,6 +355,10 @@ PYTHON_FIXED = {
     "max",
     "hyper",
     "cast",
+    "one",
+    "zero",
+    "_sign",
+    "x",
 }
 ATTRIBUTES = {"sqrt", "sign", "abs", "maximum", "njit", "prange", "shape", "dtype", "type"}
 C_FIXED = {"T", "sqrt", "fmax", "fmin", "fabs"}
