@@ -300,13 +300,18 @@ def kernels_table(sizes: list[int], repeats: int) -> None:
                 # a step of 1e4 elements takes µs: more repeats against the machine's noise
                 t = median_times(
                     runners,
-                    batch=max(3, min(300, int(3e7 // n))),
+                    batch=max(3, min(3000, int(3e7 // n))),
                     repeats=repeats * (3 if n <= 10**5 else 1),
                 )
                 itemsize = np.dtype(dtype).itemsize
 
                 def ms(name: str, times: dict[str, float] = t) -> str:
-                    return f"{times[name] * 1e3:.3f} ms" if name in times else "–"
+                    if name not in times:
+                        return "–"
+                    seconds = times[name]
+                    return (
+                        f"{seconds * 1e6:.1f} µs" if seconds < 1e-4 else f"{seconds * 1e3:.3f} ms"
+                    )
 
                 fused = f"{t['ours'] / t['fused']:.2f}" if "fused" in t else "–"
                 print(
