@@ -197,6 +197,8 @@ def plan_kernel(program: Program, scalars: tuple[sp.Symbol, ...]) -> KernelPlan:
         raise AssertionError(f"the program uses unknown symbols {sorted(map(str, used - allowed))}")
     arrays = (PARAM, GRAD, *states)
     merged = [(target, _merge_like_terms(e, arrays)) for target, e in outputs]
+    if merged == outputs:  # nothing to merge: one plan
+        return _plan(arrays, scalars, outputs)
     # min keeps the first of equals: the rule as derived unless merging saves work
     return min(
         (_plan(arrays, scalars, outputs), _plan(arrays, scalars, merged)),
