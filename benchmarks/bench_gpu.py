@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import sys
 
-from wdtheory.optimizers import Optimizer
-from wdtheory.stepper import Stepper
+from wdtheory.optim.optimizer import Optimizer
+from wdtheory.runtime.stepper import Stepper
 
 
 def main() -> None:

@@ -41,8 +41,8 @@ import numba
 import numpy as np
 import torch
 
-from wdtheory.optimizers import Optimizer
-from wdtheory.stepper import ParamGroup, Stepper
+from wdtheory.optim.optimizer import Optimizer
+from wdtheory.runtime.stepper import ParamGroup, Stepper
 
 LR, WD, MOMENTUM, BETA1, BETA2, EPS = 1e-3, 1e-2, 0.9, 0.9, 0.999, 1e-8
 LION_BETA2 = 0.99  # optax's default

@@ -7,7 +7,7 @@ Usage::
 The loop is what one writes with PyTorch: for each seed and λ, a model (w, b) trained by
 minibatch SGD with the loss mean(½ r²) + λ/2 ‖w‖², 10 epochs of 4 minibatches, the losses recorded
 every epoch, in float64 on the same data, initial weights and minibatch order as the batched run
-(``wdtheory.experiments.make_seed_data`` and ``minibatch_order``). The results are compared
+(``wdtheory.numeric.experiments.make_seed_data`` and ``minibatch_order``). The results are compared
 (largest difference in the recorded losses) and both are timed in the same process.
 """
 
@@ -19,7 +19,7 @@ import time
 import numpy as np
 import torch
 
-from wdtheory.experiments import (
+from wdtheory.numeric.experiments import (
     BATCH,
     EPOCHS,
     LR,

@@ -22,8 +22,8 @@ import time
 
 LOWER_ALL = """
 import numpy as np
-from wdtheory.optimizers import DECAY_MODES, OPTIMIZERS, Optimizer
-from wdtheory.stepper import Stepper
+from wdtheory.optim.optimizer import DECAY_MODES, OPTIMIZERS, Optimizer
+from wdtheory.runtime.stepper import Stepper
 count = 0
 for name, definition in OPTIMIZERS.items():
     modes = definition.flags.get("decay", ("none",))

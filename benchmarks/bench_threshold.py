@@ -16,8 +16,8 @@ from __future__ import annotations
 import numpy as np
 from bench_step import RULES, machine, median_times
 
-from wdtheory.optimizers import Optimizer
-from wdtheory.stepper import Stepper
+from wdtheory.optim.optimizer import Optimizer
+from wdtheory.runtime.stepper import Stepper
 
 SIZES = (1_000, 3_000, 10_000, 30_000, 100_000)
 

@@ -1,7 +1,7 @@
 """Shared helpers for the lowering tests (``test_conformance``, ``test_lower``, ``test_stepper``).
 
 Nothing here knows how ``wdtheory`` computes a step: these are problem generators, comparison
-measures and small adapters between a :class:`~wdtheory.stepper.Stepper` and plain NumPy.
+measures and small adapters between a :class:`~wdtheory.runtime.stepper.Stepper` and plain NumPy.
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from functools import cache
 import numpy as np
 from hypothesis import settings
 
-from wdtheory.optimizers import Optimizer
-from wdtheory.stepper import OptState, Stepper
+from wdtheory.optim.optimizer import Optimizer
+from wdtheory.runtime.stepper import OptState, Stepper
 
 #: the lowering backends that run on these machines (``cupy`` needs a GPU)
 CPU_BACKENDS = ("numba", "numpy", "array_api")

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from wdtheory.cli import main
-from wdtheory.losses import LOSSES
+from wdtheory.problems.losses import LOSSES
 
 
 @dataclass(frozen=True)

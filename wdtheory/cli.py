@@ -18,18 +18,18 @@ import sys
 from collections.abc import Sequence
 from importlib.metadata import version
 
-from wdtheory.compare import compare
-from wdtheory.convert import FRAMEWORKS, convert
-from wdtheory.derivation import FORMATS
-from wdtheory.errors import WdtheoryError, did_you_mean
-from wdtheory.explain import explain_comparison, explain_conversion, explain_fixed_point
-from wdtheory.fixed_points import fixed_point
-from wdtheory.losses import LOSSES
-from wdtheory.optimizers import OPTIMIZERS, Optimizer
-from wdtheory.problem_derivation import derive_problem
-from wdtheory.problems import PROBLEM_PARAMETERS, Problem
-from wdtheory.rules import derive_optimizer
-from wdtheory.spec import parse_spec
+from wdtheory.analysis.compare import compare
+from wdtheory.analysis.convert import FRAMEWORKS, convert
+from wdtheory.analysis.explain import explain_comparison, explain_conversion, explain_fixed_point
+from wdtheory.analysis.fixed_points import fixed_point
+from wdtheory.core.derivation import FORMATS
+from wdtheory.core.errors import WdtheoryError, did_you_mean
+from wdtheory.core.spec import parse_spec
+from wdtheory.optim.optimizer import OPTIMIZERS, Optimizer
+from wdtheory.optim.rules import derive_optimizer
+from wdtheory.problems.derive import derive_problem
+from wdtheory.problems.losses import LOSSES
+from wdtheory.problems.problem import PROBLEM_PARAMETERS, Problem
 
 __all__ = ["main"]
 
@@ -83,7 +83,7 @@ def _convert(args: argparse.Namespace) -> None:
 
 
 def _verify(args: argparse.Namespace) -> None:
-    from wdtheory.claims import render_results, verify_all  # heavy: imported when it runs
+    from wdtheory.claims.engine import render_results, verify_all  # heavy: imported when it runs
 
     results = verify_all()
     print(render_results(results, "json" if args.json else "text"), end="")
@@ -95,7 +95,7 @@ def _verify(args: argparse.Namespace) -> None:
 
 
 def _report(args: argparse.Namespace) -> None:
-    from wdtheory.report import write_report  # matplotlib: imported when it runs
+    from wdtheory.report.build import write_report  # matplotlib: imported when it runs
 
     written = write_report(args.out, quick=args.quick)
     print(f"wrote {len(written)} pages to {args.out}")

@@ -1,0 +1,238 @@
+"""``convert(spec, framework)``: the equivalent preset in another framework, or why there is none.
+
+Every conversion found is checked three ways: its spec text parses back (``Optimizer.from_spec``)
+to the same optimizer, ``compare`` proves the source and the parsed target identical or
+equivalent, and both lowered optimizers run side by side on random gradients (an optimizer
+without a schedule multiplier follows the other's schedule through its learning rate, as a
+library scheduler does).
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+import numpy as np
+import pytest
+import sympy as sp
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from optimizer_cases import examples
+
+from wdtheory.analysis.compare import compare
+from wdtheory.analysis.convert import FRAMEWORKS, Conversion, convert
+from wdtheory.core.errors import WdtheoryError
+from wdtheory.optim.optimizer import ROLES, Optimizer
+from wdtheory.runtime.stepper import Stepper
+
+ETA, LAM = ROLES["lr"].symbol, ROLES["weight_decay"].symbol
+
+
+def spec(text: str, defaults: bool = False) -> Optimizer:
+    optimizer = Optimizer.from_spec(text)
+    return optimizer.with_defaults() if defaults else optimizer
+
+
+def lr_key(optimizer: Optimizer) -> str:
+    (key,) = [k for k, r in optimizer.definition.params.items() if r == "lr"]
+    return key
+
+
+def run(optimizer: Optimizer, w0, grads, schedules) -> np.ndarray:
+    """Parameters after each step in float64. With ``schedule=true`` the multiplier is passed to
+    the step; otherwise the learning rate is multiplied by it (a new stepper each step, the
+    state carried over), which is how a user runs a library optimizer with a scheduler."""
+    params = np.array(w0, dtype=np.float64)
+    scheduled = optimizer.flags.get("schedule") is True
+    fixed = Stepper(optimizer, "numba")
+    state = fixed.init(params)
+    out = []
+    for g, s in zip(grads, schedules, strict=True):
+        if scheduled:
+            stepper, schedule = fixed, float(s)
+        elif s == 1:
+            stepper, schedule = fixed, 1.0
+        else:
+            key = lr_key(optimizer)
+            values = {**optimizer.values, key: optimizer.values[key] * sp.Float(s, 17)}
+            stepper = Stepper(Optimizer(optimizer.definition, values, optimizer.flags), "numba")
+            schedule = 1.0
+        params, state = stepper.step(
+            params, np.array(g, dtype=np.float64), state, schedule=schedule
+        )
+        out.append(params.copy())
+    return np.array(out)
+
+
+def assert_same_numbers(source: Optimizer, target: Optimizer, seed: int = 0) -> None:
+    rng = np.random.default_rng(seed)
+    w0 = rng.normal(size=5)
+    grads = [rng.normal(size=5) for _ in range(20)]
+    either = any(o.flags.get("schedule") is True for o in (source, target))
+    schedules = rng.uniform(0.3, 1.0, size=20) if either else np.ones(20)
+    a, b = run(source, w0, grads, schedules), run(target, w0, grads, schedules)
+    np.testing.assert_allclose(b, a, rtol=1e-10, atol=1e-12)
+
+
+def assert_round_trip(conversion: Conversion) -> Optimizer:
+    """The target's text parses back to the same optimizer, proved equivalent to the source."""
+    assert conversion.target is not None
+    parsed = Optimizer.from_spec(conversion.target.text)
+    assert parsed.name == conversion.target.name
+    assert dict(parsed.values) == dict(conversion.target.values)
+    assert dict(parsed.flags) == dict(conversion.target.flags)
+    assert compare(conversion.source, parsed).verdict in ("identical", "equivalent")
+    return parsed
+
+
+# ---------------------------------------------------------------------------------------------
+# torch.adamw -> paper / optax / keras
+# ---------------------------------------------------------------------------------------------
+
+
+def test_torch_adamw_to_paper_rescales_lambda_by_eta():
+    conversion = convert(spec("torch.adamw"), "paper")
+    assert conversion.target is not None and conversion.target.name == "paper.adamw"
+    assert sp.simplify(conversion.target.values["weight_decay"] - ETA * LAM) == 0
+    (comparison,) = conversion.comparisons
+    assert comparison.verdict == "equivalent"
+
+
+def test_numeric_torch_adamw_to_paper_round_trips_and_runs_alike():
+    source = spec("torch.adamw(lr=0.001, weight_decay=0.01)", defaults=True)
+    conversion = convert(source, "paper")
+    assert conversion.target.values["weight_decay"] == sp.Rational(1, 100000)
+    assert conversion.target.values["alpha"] == sp.Rational(1, 1000)
+    parsed = assert_round_trip(conversion)
+    assert_same_numbers(source, parsed)
+
+
+def test_torch_adamw_to_optax_is_adamw_without_eps_root():
+    conversion = convert(spec("torch.adamw"), "optax")
+    assert conversion.target.name == "optax.adamw"
+    assert conversion.target.values["eps_root"] == 0
+    assert conversion.comparisons[-1].verdict == "identical"
+    assert_round_trip(conversion)
+    source = spec("torch.adamw(lr=0.003, weight_decay=0.1)", defaults=True)
+    assert_same_numbers(source, assert_round_trip(convert(source, "optax")))
+
+
+@pytest.mark.parametrize("source", ["torch.adamw", "torch.adamw(lr=0.001, weight_decay=0.01)"])
+def test_torch_adamw_has_no_keras_equivalent_because_of_epsilon(source):
+    conversion = convert(spec(source, defaults="0." in source), "keras")
+    assert conversion.target is None
+    assert {c.b.name for c in conversion.comparisons} == {"keras.adam", "keras.adamw"}
+    for comparison in conversion.comparisons:
+        assert comparison.verdict == "different"
+        assert comparison.first_difference == 1
+    keras_adamw = next(c for c in conversion.comparisons if c.b.name == "keras.adamw")
+    assert any("epsilon" in e and "no map found" in e for e in keras_adamw.evidence)
+    if "0." not in source:  # symbolic: the engine also shows that epsilon' would have to vary
+        assert any("epsilon' would have to be" in e for e in keras_adamw.evidence)
+
+
+# ---------------------------------------------------------------------------------------------
+# SGD <-> Keras
+# ---------------------------------------------------------------------------------------------
+
+#: two-decimal numbers, written exactly in spec text
+lrs = st.integers(1, 99).map(lambda k: Fraction(k, 100))
+decays = st.one_of(st.just(Fraction(0)), lrs)
+
+
+def decimal(x: Fraction) -> str:
+    assert x.denominator in (1, 2, 4, 5, 10, 20, 25, 50, 100)
+    return f"{float(x):.2f}"
+
+
+@settings(max_examples=examples(4), deadline=None)
+@given(lr=lrs, decay=decays)
+def test_torch_sgd_without_momentum_converts_to_keras(lr, decay):
+    source = spec(f"torch.sgd(lr={decimal(lr)}, momentum=0, weight_decay={decimal(decay)})")
+    conversion = convert(source, "keras")
+    assert conversion.target is not None and conversion.target.name == "keras.sgd"
+    assert conversion.target.values["learning_rate"] == sp.Rational(lr)
+    assert conversion.target.values["momentum"] == 0
+    assert conversion.target.values["weight_decay"] == sp.Rational(decay)
+    parsed = assert_round_trip(conversion)
+    assert_same_numbers(source, parsed)
+
+
+def test_torch_sgd_without_momentum_symbolic_lr_converts_to_keras():
+    conversion = convert(spec("torch.sgd(momentum=0)"), "keras")
+    assert conversion.target is not None
+    assert conversion.comparisons[-1].verdict in ("identical", "equivalent")
+    assert_round_trip(conversion)
+
+
+def test_torch_sgd_with_momentum_and_weight_decay_has_no_keras_equivalent():
+    source = spec("torch.sgd(lr=0.1, momentum=0.9, dampening=0, weight_decay=0.001)")
+    conversion = convert(source, "keras")
+    assert conversion.target is None
+    (comparison,) = conversion.comparisons
+    assert comparison.verdict == "different"
+    assert comparison.first_difference == 2  # the first step is the same, the buffer then differs
+    assert not any("DISAGREES" in e for e in comparison.evidence)
+
+
+def test_a_spec_whose_hyperparameter_the_target_lacks_is_a_one_line_error():
+    # torch.sgd with dampening left symbolic: Keras has no dampening
+    with pytest.raises(WdtheoryError) as excinfo:
+        convert(spec("torch.sgd(lr=0.1, momentum=0.9, weight_decay=0.001)"), "keras")
+    message = str(excinfo.value)
+    assert "\n" not in message and "keras" in message
+
+
+def test_torch_sgd_momentum_without_decay_converts_to_keras_and_back():
+    source = spec("torch.sgd(lr=0.1, momentum=0.9, dampening=0, weight_decay=0)")
+    to_keras = convert(source, "keras")
+    keras = assert_round_trip(to_keras)
+    assert keras.name == "keras.sgd"
+    assert_same_numbers(source, keras)
+    back = convert(keras, "torch")
+    torch = assert_round_trip(back)
+    assert torch.name == "torch.sgd"
+    assert torch.values["dampening"] == 0 and torch.values["lr"] == sp.Rational(1, 10)
+    assert_same_numbers(keras, torch)
+
+
+def test_torch_sgd_with_momentum_to_optax_sgd():
+    source = spec("torch.sgd(lr=0.3, momentum=0.9, dampening=0, weight_decay=0)")
+    conversion = convert(source, "optax")
+    assert conversion.target.name == "optax.sgd"
+    assert_same_numbers(source, assert_round_trip(conversion))
+
+
+def test_optax_adamw_to_torch_is_torch_adamw():
+    source = spec("optax.adamw(learning_rate=0.001, eps_root=0, weight_decay=0.1)", defaults=True)
+    conversion = convert(source, "torch")
+    assert conversion.target.name == "torch.adamw"
+    assert conversion.target.values["weight_decay"] == sp.Rational(1, 10)
+    assert_same_numbers(source, assert_round_trip(conversion))
+
+
+def test_paper_adamw_converts_back_to_torch():
+    source = spec("paper.adamw(alpha=0.001, weight_decay=0.00001)", defaults=True)
+    conversion = convert(source, "torch")
+    assert conversion.target is not None and conversion.target.name == "torch.adamw"
+    assert conversion.target.values["weight_decay"] == sp.Rational(1, 100)
+
+
+# ---------------------------------------------------------------------------------------------
+# frameworks
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("given", "suggestion"), [("pytorch", "torch"), ("kerass", "keras")])
+def test_an_unknown_framework_suggests_a_close_match(given, suggestion):
+    with pytest.raises(WdtheoryError) as excinfo:
+        convert(spec("torch.adamw"), given)
+    message = str(excinfo.value)
+    assert "\n" not in message
+    assert f"did you mean '{suggestion}'" in message
+    assert all(f in message for f in FRAMEWORKS)
+
+
+def test_converting_to_the_same_framework_finds_the_preset_itself():
+    conversion = convert(spec("torch.adamw"), "torch")
+    assert conversion.target.name == "torch.adamw"
+    assert conversion.comparisons[-1].verdict == "identical"

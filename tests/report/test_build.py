@@ -1,0 +1,234 @@
+"""``write_report``: the committed ``reports/`` is exactly what the code writes now; the pages
+hold derived and computed content; files are written only inside the chosen folder and never
+over a user's file.
+
+The quick report takes about half a minute, so it is written once per module (``quick_report``)
+and the tests read it. File-handling tests stub the computation out (``compute_files``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+import wdtheory.report.build
+from wdtheory.claims.engine import CLAIMS
+from wdtheory.core.errors import WdtheoryError
+from wdtheory.core.roundoff import ROUNDOFF
+from wdtheory.report.build import write_report
+from wdtheory.report.files import MANIFEST
+
+COMMITTED = Path(__file__).resolve().parents[2] / "reports"
+TOPICS = [
+    "seed-experiment",
+    "lambda-sweep",
+    "l1-vs-l2",
+    "classification",
+    "momentum-adam",
+    "early-stopping",
+    "modern-view",
+]
+
+
+def snapshot(root: Path) -> dict[str, bytes | str]:
+    """Every entry under ``root`` (hidden ones too): files with their bytes, folders marked."""
+    return {
+        path.relative_to(root).as_posix(): "<dir>" if path.is_dir() else path.read_bytes()
+        for path in sorted(root.rglob("*"))
+    }
+
+
+@dataclass(frozen=True)
+class Run:
+    out: Path
+    returned: list[str]
+    progress: list[str]
+    sandbox_before: dict[str, bytes | str]
+    sandbox_after: dict[str, bytes | str]
+
+
+@pytest.fixture(scope="module")
+def quick_report(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Run]:
+    """``write_report("out", quick=True)`` with a relative path, from inside a sandbox folder."""
+    sandbox = tmp_path_factory.mktemp("sandbox")
+    (sandbox / "neighbour.txt").write_text("a file next to the report folder\n")
+    before = snapshot(sandbox)
+    messages: list[str] = []
+    with pytest.MonkeyPatch.context() as patch:
+        patch.chdir(sandbox)
+        returned = write_report("out", quick=True, progress=messages.append)
+    yield Run(sandbox / "out", returned, messages, before, snapshot(sandbox))
+
+
+def page(run: Run, name: str) -> str:
+    return (run.out / name).read_text(encoding="utf-8")
+
+
+# --- the committed report is the current code's output ----------------------------------------
+
+
+def test_the_committed_reports_folder_is_what_the_code_writes_now(quick_report: Run) -> None:
+    """Regenerate with ``make report`` (``wdtheory report --quick``) when this fails."""
+    written, committed = snapshot(quick_report.out), snapshot(COMMITTED)
+    assert sorted(written) == sorted(committed), "the set of report files changed"
+    different = [name for name in written if written[name] != committed[name]]
+    assert not different, f"these report files differ from the code's output: {different}"
+
+
+def test_no_page_prints_round_off_by_its_digits(quick_report: Run) -> None:
+    """Round-off digits differ between CPUs (BLAS kernels), which would break the byte check
+    above on another machine: such numbers are printed as ``< 1e-12``."""
+    for name in quick_report.returned:
+        if name.endswith(".md"):
+            numbers = re.findall(r"\d(?:\.\d+)?e[-−]\d+", page(quick_report, name))
+            tiny = [x for x in numbers if float(x.replace("−", "-")) < ROUNDOFF]
+            assert not tiny, f"{name} prints round-off digits: {tiny}"
+
+
+# --- what is written --------------------------------------------------------------------------
+
+
+def test_the_index_comes_first_and_lists_every_page(quick_report: Run) -> None:
+    assert quick_report.returned[0] == "index.md"
+    index = page(quick_report, "index.md")
+    for name in quick_report.returned[1:]:
+        assert f"[{name}]({name})" in index
+        assert (quick_report.out / name).is_file()
+
+
+def test_every_topic_of_the_experiments_has_a_page_and_a_plot(quick_report: Run) -> None:
+    for topic in TOPICS:
+        assert f"{topic}.md" in quick_report.returned
+        text = page(quick_report, f"{topic}.md")
+        assert f"]({topic}.png)" in text
+        png = (quick_report.out / f"{topic}.png").read_bytes()
+        assert png.startswith(b"\x89PNG\r\n\x1a\n") and len(png) > 10_000
+
+
+def test_the_manifest_lists_exactly_the_files_written(quick_report: Run) -> None:
+    listed = set((quick_report.out / MANIFEST).read_text().split())
+    files = {name for name, value in snapshot(quick_report.out).items() if value != "<dir>"}
+    assert listed == files - {MANIFEST}
+
+
+def test_progress_is_reported_as_a_bar(quick_report: Run) -> None:
+    assert quick_report.progress
+    assert all(
+        re.fullmatch(r"report \[#+\.*\] \d+/\d+", message) for message in quick_report.progress
+    )
+    assert quick_report.progress[-1].endswith(
+        f"{len(quick_report.progress)}/{len(quick_report.progress)}"
+    )
+
+
+def test_nothing_is_written_outside_the_chosen_folder(quick_report: Run) -> None:
+    outside = {k: v for k, v in quick_report.sandbox_after.items() if not k.startswith("out")}
+    assert outside == quick_report.sandbox_before
+
+
+def test_the_claims_page_agrees_with_every_claim(quick_report: Run) -> None:
+    claims = page(quick_report, "claims.md")
+    assert f"{len(CLAIMS)} of {len(CLAIMS)} agree" in claims
+    assert "(expected" not in claims
+    for claim in CLAIMS:
+        assert claim.statement.replace("|", "\\|") in claims
+
+
+def test_the_audit_covers_every_seed_claim(quick_report: Run) -> None:
+    audit = page(quick_report, "audit.md")
+    seed_claims = [c for c in CLAIMS if "seed" in c.source]
+    assert len(seed_claims) >= 20
+    for claim in seed_claims:
+        assert claim.statement.replace("|", "\\|") in audit
+    for verdict in ("**true**", "**false**", "**conditional**", "**not checkable**"):
+        assert verdict in audit
+
+
+@pytest.mark.parametrize(
+    ("name", "derived"),
+    [
+        (
+            "derivations/squared_error-l2.md",
+            r"\left(\lambda n \mathbf{I} + \mathbf{X}_{c}^{T} \mathbf{X}_{c}\right)^{-1}",
+        ),
+        ("derivations/logistic-l1.md", r"\operatorname{sign}"),
+        ("seed-experiment.md", "they coincide"),
+        ("conventions.md", r"$\alpha = \lambda n$"),
+        ("conventions.md", "`paper.adamw(alpha=0.001, weight_decay=0.00001)`"),
+        ("optimizers.md", r"\mathrm{add\_decayed\_weights}"),
+        ("modern-view.md", r"\sqrt{2}"),
+    ],
+)
+def test_pages_hold_derived_content(quick_report: Run, name: str, derived: str) -> None:
+    assert derived in page(quick_report, name)
+
+
+# --- a user's file in the way (the computation is stubbed: only files are under test) ---------
+
+
+STUB = {
+    "a.md": "# a\n",
+    "derivations/b.md": "# b\n",
+    "claims.md": "# claims\n",
+    "audit.md": "# audit\n",
+    "plot.png": b"\x89PNG stub",
+}
+
+
+@pytest.fixture
+def stubbed(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    calls: list[int] = []
+
+    def compute(settings: object, workers: int, say: object) -> dict[str, str | bytes]:
+        calls.append(1)
+        return dict(STUB)
+
+    monkeypatch.setattr(wdtheory.report.build, "compute_files", compute)
+    return calls
+
+
+def test_a_stubbed_report_writes_the_computed_files_and_the_index(
+    tmp_path: Path, stubbed: list[int]
+) -> None:
+    returned = write_report(tmp_path, quick=True)
+    assert returned == ["index.md", "a.md", "audit.md", "claims.md", "derivations/b.md"]
+    assert (tmp_path / "plot.png").read_bytes() == b"\x89PNG stub"
+
+
+@pytest.mark.parametrize("clash", ["index.md", "claims.md"])
+def test_a_users_file_in_the_way_stops_the_run_before_any_work(
+    tmp_path: Path, stubbed: list[int], clash: str
+) -> None:
+    (tmp_path / clash).write_text("mine\n")
+    before = snapshot(tmp_path)
+    with pytest.raises(WdtheoryError, match="refusing to overwrite") as error:
+        write_report(tmp_path, quick=True)
+    assert "\n" not in str(error.value)
+    assert stubbed == []  # nothing computed
+    assert snapshot(tmp_path) == before
+
+
+def test_a_users_file_clashing_with_a_computed_page_stops_the_run_before_any_write(
+    tmp_path: Path, stubbed: list[int]
+) -> None:
+    (tmp_path / "derivations").mkdir()
+    (tmp_path / "derivations" / "b.md").write_text("mine\n")
+    before = snapshot(tmp_path)
+    with pytest.raises(WdtheoryError, match="refusing to overwrite"):
+        write_report(tmp_path, quick=True)
+    assert snapshot(tmp_path) == before
+
+
+def test_after_a_clash_is_resolved_the_report_is_written(
+    tmp_path: Path, stubbed: list[int]
+) -> None:
+    (tmp_path / "a.md").write_text("mine\n")
+    with pytest.raises(WdtheoryError):
+        write_report(tmp_path, quick=True)
+    (tmp_path / "a.md").rename(tmp_path / "my-a.md")
+    assert write_report(tmp_path, quick=True)[0] == "index.md"
+    assert (tmp_path / "my-a.md").read_text() == "mine\n"

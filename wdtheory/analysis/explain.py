@@ -1,0 +1,160 @@
+"""Comparisons, fixed points and conversions written out as derivations (text, LaTeX, markdown, JSON).
+
+The engines (:mod:`wdtheory.analysis.compare`, :mod:`wdtheory.analysis.fixed_points`, :mod:`wdtheory.analysis.convert`)
+return data; this module only presents it, so that the command line, the reports and a notebook
+show the same thing.
+"""
+
+from __future__ import annotations
+
+import sympy as sp
+
+from wdtheory.analysis.compare import Comparison
+from wdtheory.analysis.convert import Conversion
+from wdtheory.analysis.fixed_points import FixedPoint
+from wdtheory.core.derivation import Derivation, Notation, Section, Step
+from wdtheory.core.errors import WdtheoryError
+from wdtheory.core.hyperparams import show
+from wdtheory.optim.optimizer import Optimizer
+from wdtheory.optim.transforms import PARAM
+
+__all__ = ["explain_comparison", "explain_conversion", "explain_fixed_point"]
+
+_VERDICTS = {
+    "identical": "identical: the one-step maps are equal, so the trajectories agree for every number "
+    "of steps and every gradient sequence",
+    "equivalent": "equivalent under a reparametrisation: with the map below the one-step maps are equal",
+    "different": "different",
+}
+
+
+def _map_steps(comparison: Comparison) -> list[Step]:
+    steps = [
+        Step(symbol, value, "B's hyperparameter, in terms of A's")
+        for symbol, value in comparison.hyper_map.items()
+    ]
+    steps += [
+        Step(state, value, "B's state, in terms of A's states and w")
+        for state, value in comparison.state_map.items()
+        if state.name.removesuffix("_B") != getattr(value, "name", None)
+    ]
+    return steps
+
+
+def _difference_steps(comparison: Comparison) -> list[Step]:
+    k = comparison.first_difference
+    if k is None:
+        return []
+    steps = [
+        Step(
+            Notation(f"w_{k}(B) - w_{k}(A)", rf"w_{k}^B - w_{k}^A"),
+            comparison.difference,
+            f"step {k} is the first at which the parameters differ, for free gradients g_1, g_2, ... from w_0",
+        ),
+        Step(
+            Notation("same, g = a(w - c)", r"\text{same, } g = a(w - c)"),
+            comparison.quadratic_difference,
+            "the gradients of the quadratic a/2 (w - c)^2 instead",
+        ),
+    ]
+    example = dict(comparison.counterexample)
+    difference = example.pop(sp.Symbol("difference"), None)
+    if difference is not None:
+        values = ", ".join(f"{k} = {v}" for k, v in example.items())
+        steps.append(
+            Step(
+                Notation("counterexample", r"\text{counterexample}"),
+                difference,
+                f"the exact difference at {values}",
+            )
+        )
+    return steps
+
+
+def explain_comparison(comparison: Comparison) -> Derivation:
+    """A comparison as a derivation: verdict, map or first difference, and the evidence."""
+    a, b = comparison.a, comparison.b
+    verdict = Section(
+        "Verdict", (), intro=f"A = {a.text}, B = {b.text}: {_VERDICTS[comparison.verdict]}."
+    )
+    sections = [verdict]
+    details = _map_steps(comparison) + _difference_steps(comparison)
+    if details:
+        title = "Map" if comparison.verdict != "different" else "First difference"
+        sections.append(Section(title, tuple(details)))
+    sections.append(Section("Evidence", (), checks=comparison.evidence))
+    return Derivation(f"compare {a.text} with {b.text}", tuple(sections))
+
+
+def explain_fixed_point(fixed: FixedPoint) -> Derivation:
+    """A fixed point as a derivation: the conditions, the states and the verdict."""
+    optimizer = fixed.optimizer
+    steps = [
+        Step(
+            Notation(f"condition {i}", rf"c_{i}"),
+            c,
+            "must vanish at a fixed point (after beta^t -> 0)",
+        )
+        for i, c in enumerate(fixed.conditions, start=1)
+    ]
+    steps += [
+        Step(state, value, "state at the fixed point") for state, value in fixed.states.items()
+    ]
+    if fixed.gradient is not None:
+        steps.append(
+            Step(
+                Notation("g at rest", r"g^*"),
+                fixed.gradient,
+                "the gradient at a fixed point, per coordinate",
+            )
+        )
+    if fixed.is_ridge:
+        steps.append(
+            Step(
+                Notation("lambda_eff", r"\lambda_{\mathrm{eff}}"),
+                fixed.ridge_strength,
+                "g + lambda_eff w = 0: the fixed point solves ridge regression "
+                "(H + lambda_eff I) w = c",
+            )
+        )
+    section = Section(
+        "Stationarity on least squares",
+        tuple(steps),
+        intro=f"{optimizer.text}: {fixed.summary}. Per coordinate, with g = Hw - c "
+        f"the full-batch gradient of (1/2n)||Xw - y||^2 and {PARAM} the parameter.",
+    )
+    return Derivation(f"fixed points of {optimizer.text}", (section,))
+
+
+def explain_conversion(conversion: Conversion) -> Derivation:
+    """A conversion as a derivation: the equivalent spec, or the evidence against each candidate."""
+    source = conversion.source
+    target = conversion.target
+    if target is not None and _is_spec(target):
+        intro = f"{source.text} is, in {conversion.framework}: {target.text}"
+    elif target is not None:
+        formulas = ", ".join(f"{key} = {show(value)}" for key, value in target.given_values.items())
+        intro = (
+            f"{source.text} is, in {conversion.framework}: {target.name} with {formulas} "
+            f"(formulas in {source.name}'s hyperparameters; a spec holds only numbers and names, "
+            "so give numbers to write it as one)"
+        )
+    else:
+        intro = f"no {conversion.framework} optimizer is equivalent to {source.text}; the evidence for each candidate follows"
+    sections = [Section("Conversion", (), intro=intro)]
+    for comparison in conversion.comparisons:
+        explained = explain_comparison(comparison)
+        sections += [
+            Section(f"{comparison.b.name}: {s.title}", s.steps, s.intro, s.checks)
+            for s in explained.sections
+        ]
+    return Derivation(f"convert {source.text} to {conversion.framework}", tuple(sections))
+
+
+def _is_spec(optimizer: Optimizer) -> bool:
+    """Whether ``optimizer.text`` is spec text that parses back to this very optimizer."""
+    try:
+        parsed = Optimizer.from_spec(optimizer.text)
+    except WdtheoryError:
+        return False
+    return parsed.values == optimizer.values and parsed.flags == optimizer.flags

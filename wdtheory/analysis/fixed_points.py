@@ -1,0 +1,196 @@
+r"""Where an optimizer stops: its stationary points on regularised least squares.
+
+On the full-batch least-squares loss :math:`f(\mathbf{w}) = \frac{1}{2n}\|X\mathbf{w} - \mathbf{y}\|^2`
+the gradient is :math:`\mathbf{g} = H\mathbf{w} - \mathbf{c}` (:math:`H = X^\top X/n`). Every optimizer
+here acts coordinate by coordinate, so a fixed point — parameters and states unchanged by a step,
+after the bias corrections have died out (:math:`\beta^t \to 0`) and with a constant schedule —
+is where each coordinate satisfies a condition :math:`R(w_i, g_i) = 0`. :func:`fixed_point`
+derives it: SymPy solves the equations "state = new state, parameter = new parameter" for the
+states and the gradient. If the solution is :math:`g = -\lambda_{\mathrm{eff}}\,w` with
+:math:`\lambda_{\mathrm{eff}}` free of :math:`w`, the fixed point solves
+:math:`(H + \lambda_{\mathrm{eff}} I)\mathbf{w} = \mathbf{c}`: **ridge with**
+:math:`\lambda_{\mathrm{eff}}` (d2l's :math:`\frac{\lambda}{2}\|\mathbf{w}\|^2` convention). Otherwise it
+is **not a ridge solution**; :func:`ridge_distance` then shows it numerically by running the
+lowered optimizer to convergence and measuring how far the result is from the whole ridge path.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import sympy as sp
+
+from wdtheory.optim.dynamics import Dynamics
+from wdtheory.optim.optimizer import Optimizer
+from wdtheory.optim.transforms import GRAD, PARAM, STEP
+from wdtheory.runtime.stepper import Stepper
+
+__all__ = ["FixedPoint", "fixed_point", "ridge_distance", "run_to_convergence"]
+
+
+@dataclass(frozen=True)
+class FixedPoint:
+    """The stationarity condition of an optimizer.
+
+    ``gradient``: the gradient at a fixed point as a function of the parameter (None if SymPy
+    finds no unique one); ``ridge_strength``: :math:`\\lambda_{\\mathrm{eff}}` when the fixed point
+    is a ridge solution, else None; ``states``: the states at the fixed point; ``conditions``: the
+    equations solved.
+    """
+
+    optimizer: Optimizer
+    gradient: sp.Expr | None
+    ridge_strength: sp.Expr | None
+    states: dict[sp.Symbol, sp.Expr]
+    conditions: tuple[sp.Expr, ...]
+
+    @property
+    def is_ridge(self) -> bool:
+        return self.ridge_strength is not None
+
+    @property
+    def summary(self) -> str:
+        if self.is_ridge:
+            return f"ridge with lambda_eff = {sp.sstr(self.ridge_strength)}"
+        if self.gradient is None:
+            return "not a ridge solution: the stationarity conditions have no unique solution for g"
+        return f"not a ridge solution: at a fixed point g = {sp.sstr(self.gradient)}"
+
+
+def _long_run(expr: sp.Expr) -> sp.Expr:
+    """The map after the bias corrections have died out: :math:`\\beta^t \\to 0`."""
+    return expr.replace(lambda e: e.is_Pow and e.exp == STEP, lambda e: sp.S.Zero)
+
+
+def _settled_max(expr: sp.Expr) -> sp.Expr:
+    """AMSGrad's running maximum at a fixed point with no larger past value: the current one."""
+    return expr.replace(lambda e: isinstance(e, sp.Max), lambda e: e.args[-1])
+
+
+def _gradient_at_rest(
+    conditions: list[sp.Expr], unknowns: list[sp.Symbol]
+) -> tuple[sp.Expr, dict] | None:
+    """The unique gradient (and states) solving the conditions, if SymPy finds exactly one.
+
+    The state equations are solved one by one, each for its own state (``a = αa + (1-α)u²``
+    gives ``a = u²``), substituting as it goes; an equation that does not fix its state (Adagrad's
+    ``G = G + u²``) stays as a condition on the gradient, solved with the parameter's equation.
+    """
+    *state_conditions, param_condition = conditions
+    states: dict[sp.Symbol, sp.Expr] = {}
+    remaining = [param_condition]
+    try:
+        for state, condition in zip(unknowns[:-1], state_conditions, strict=True):
+            solutions = sp.solve(condition.xreplace(states), state, dict=True)
+            if len(solutions) == 1:
+                states = {k: v.xreplace({state: solutions[0][state]}) for k, v in states.items()}
+                states[state] = solutions[0][state]
+            else:
+                remaining.append(condition)
+        remaining = [sp.simplify(c.xreplace(states)) for c in remaining]
+        equations = (
+            remaining[0] if len(remaining) == 1 else remaining
+        )  # one equation solves better alone
+        solutions = sp.solve(equations, GRAD, dict=True)
+    except (NotImplementedError, AttributeError, TypeError):  # e.g. sign(...) = ... (Lion)
+        return None
+    # SymPy writes a solution that exists only under a condition (e.g. |λw| < 1 for AdamW) as a
+    # Piecewise with nan elsewhere: use an unconditional solution if there is one, else the
+    # condition's solution
+    values = [s[GRAD] for s in solutions if GRAD in s]
+    unconditional = {sp.simplify(v) for v in values if not v.has(sp.nan)}
+    conditional = {
+        sp.simplify(v.args[0].expr)
+        for v in values
+        if isinstance(v, sp.Piecewise) and v.has(sp.nan) and _can_hold(v.args[0].cond)
+    }
+    gradients = unconditional or conditional
+    if len(gradients) != 1:
+        return None
+    (gradient,) = gradients
+    return gradient, {k: sp.simplify(v.xreplace({GRAD: gradient})) for k, v in states.items()}
+
+
+def _can_hold(condition: sp.Basic) -> bool:
+    """Whether a condition on positive quantities holds at one of a few sample points (a
+    solution that needs, say, λ = 0 is not a fixed point of the general rule)."""
+    symbols = sorted(condition.free_symbols, key=lambda s: s.name)
+    return any(
+        bool(
+            condition.xreplace({s: sp.Rational(k + i, 7 + 3 * i) for k, s in enumerate(symbols, 1)})
+        )
+        for i in range(4)
+    )
+
+
+def fixed_point(optimizer: Optimizer) -> FixedPoint:
+    r"""Derive the optimizer's fixed points on least squares (see the module doc).
+
+    Absolute values and signs make SymPy's solutions depend on the sign of :math:`w`, so the
+    conditions are solved for :math:`w = p` and :math:`w = -p` with :math:`p > 0` separately;
+    the fixed point is ridge only if both give :math:`g = -\lambda_{\mathrm{eff}} w` with the same
+    :math:`\lambda_{\mathrm{eff}}`.
+    """
+    dynamics = Dynamics(optimizer)
+    step = {k: _settled_max(_long_run(v)) for k, v in dynamics.step_map(False).items()}
+    conditions = [step[s] - s for s in dynamics.states] + [step[PARAM] - PARAM]
+    unknowns = [*dynamics.states, GRAD]
+    magnitude = sp.Symbol("p", positive=True)
+    cases = [
+        _gradient_at_rest([c.xreplace({PARAM: sign * magnitude}) for c in conditions], unknowns)
+        for sign in (1, -1)
+    ]
+    if None in cases:
+        return FixedPoint(optimizer, None, None, {}, tuple(conditions))
+    (positive, states), (negative, _) = cases
+    gradient = sp.Piecewise(
+        (positive.xreplace({magnitude: PARAM}), PARAM > 0),
+        (negative.xreplace({magnitude: -PARAM}), True),
+    )
+    strengths = {sp.simplify(-positive / magnitude), sp.simplify(negative / magnitude)}
+    strength = strengths.pop() if len(strengths) == 1 else None
+    ridge = (
+        strength
+        if strength is not None
+        and not strength.free_symbols & {magnitude, GRAD, STEP, *dynamics.states}
+        else None
+    )
+    if ridge is not None:
+        gradient = -ridge * PARAM
+    states = {k: v.xreplace({magnitude: PARAM}) for k, v in states.items()}
+    return FixedPoint(optimizer, gradient, ridge, states, tuple(conditions))
+
+
+def run_to_convergence(
+    optimizer: Optimizer,
+    X: np.ndarray,
+    y: np.ndarray,
+    *,
+    steps: int = 20000,
+    values: dict[str, float] | None = None,
+) -> np.ndarray:
+    """Full-batch steps of the lowered optimizer on :math:`\\frac{1}{2n}\\|Xw - y\\|^2` from 0."""
+    stepper = Stepper(optimizer, "numba", values=values, validate=False)
+    w = np.zeros(X.shape[1])
+    state = stepper.init(w)
+    n = X.shape[0]
+    for _ in range(steps):
+        grad = X.T @ (X @ w - y) / n
+        w, state = stepper.step(w, grad, state)
+    return w
+
+
+def ridge_distance(
+    w: np.ndarray, X: np.ndarray, y: np.ndarray, strengths: np.ndarray
+) -> tuple[float, float]:
+    """The distance from ``w`` to the ridge path (no bias) over ``strengths``, and the closest
+    strength: :math:`\\min_\\lambda \\|w - (H + \\lambda I)^{-1}c\\|`."""
+    n = X.shape[0]
+    hessian, target = X.T @ X / n, X.T @ y / n
+    distances = [
+        np.linalg.norm(w - np.linalg.solve(hessian + lam * np.eye(len(w)), target))
+        for lam in strengths
+    ]
+    best = int(np.argmin(distances))
+    return float(distances[best]), float(strengths[best])

@@ -1,0 +1,396 @@
+"""Safe parser of the spec mini-language, e.g. ``torch.sgd(lr=0.1, momentum=mu, nesterov=true)``.
+
+Grammar (spaces allowed between tokens; a trailing comma inside the parentheses is fine)::
+
+    spec   := name [ "(" [ param { "," param } ] ")" ]
+    name   := ident [ "." ident [ "." ident ] ]          1 to 3 dot-separated parts
+    param  := ident "=" value                            keyword arguments only, no repeats
+    value  := [ "+" | "-" ] number                       a single sign, only before a number
+            | "true" | "false" | "True" | "False"        booleans
+            | ident                                      a real SymPy symbol, e.g. mu
+    ident  := [A-Za-z][A-Za-z0-9_]{0,31}                  ASCII, no leading _, not a keyword
+    number := digits [ "." [ digits ] ] [ ("e" | "E") [ "+" | "-" ] digits ]  (or ".5")
+
+Numbers are exact: ``0.1`` is ``Rational(1, 10)``, ``1e-4`` is ``Rational(1, 10000)``, ``3`` is
+``Integer(3)``. A number literal has at most 40 characters and 30 significant digits, and its
+absolute value is 0 or between 1e-30 and 1e15. Hex, octal, binary, complex numbers, digit
+separators (``1_000``) and leading zeros (``010``) are refused.
+
+Safety: the text is limited to 500 printable ASCII characters, and quotes and ``#`` are refused
+before parsing. It is then parsed with ``ast.parse(text, mode="eval")`` (which only builds a tree)
+and walked against a whitelist at a fixed depth. Nothing is evaluated, compiled to code, imported
+or sympified; a symbol is made with ``sympy.Symbol(name, real=True)`` only after its name passed
+the identifier whitelist. Every refusal is a one-line :class:`~wdtheory.core.errors.SpecError`.
+"""
+
+from __future__ import annotations
+
+import ast
+import keyword
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Any
+
+import sympy
+
+from wdtheory.core.errors import SpecError, did_you_mean
+
+__all__ = ["Spec", "Value", "format_number", "parse_spec"]
+
+Value = bool | sympy.Rational | sympy.Integer | sympy.Symbol
+
+MAX_LENGTH = 500
+MAX_NUMBER_LENGTH = 40
+MAX_DIGITS = 30
+MAX_ABS = 10**15
+MIN_EXPONENT = -30  # smallest non-zero magnitude is 1e-30
+
+FORM = "write name or name(key=value, ...), e.g. torch.sgd(lr=0.1, momentum=mu)"
+NAMES = (
+    "a name is ASCII letters, digits and '_', starts with a letter, has at most 32 characters "
+    "and is not a Python keyword"
+)
+VALUES = "a value is a decimal number (3, -0.1, 1e-4), true/false or a name (mu)"
+NUMBERS = (
+    "numbers are decimal (3, 0.1, 1e-4), at most 40 characters and 30 significant digits, "
+    "0 or between 1e-30 and 1e15 in absolute value"
+)
+
+_IDENT = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,31}")
+_DECIMAL = re.compile(
+    r"(?=\.?[0-9])(?P<int>[0-9]*)(?:\.(?P<frac>[0-9]*))?(?:[eE](?P<exp>[+-]?[0-9]+))?"
+)
+# Anything the tokenizer could read as a number literal, including invalid ones such as `1if`
+# or the `.5not` in `sgd.5not` (a digit starts one unless it continues a name; `.digit` always).
+_NUMBER_RUN = re.compile(r"(?:(?<![A-Za-z0-9_.])[0-9]|\.[0-9])(?:[eE][+-]|[A-Za-z0-9_.])*")
+_BOOLS = {"true": True, "false": False}
+
+_FORBIDDEN: dict[type, str] = {
+    ast.BinOp: "expressions are not allowed, write a number or a name",
+    ast.BoolOp: "expressions are not allowed, write a number or a name",
+    ast.Compare: "expressions are not allowed, write a number or a name",
+    ast.UnaryOp: "expressions are not allowed, write a number or a name",
+    ast.Call: "calls are not allowed",
+    ast.Attribute: "attribute access is not allowed",
+    ast.Subscript: "subscripts are not allowed",
+    ast.Lambda: "lambdas are not allowed",
+    ast.ListComp: "comprehensions are not allowed",
+    ast.SetComp: "comprehensions are not allowed",
+    ast.DictComp: "comprehensions are not allowed",
+    ast.GeneratorExp: "comprehensions are not allowed",
+    ast.List: "lists, tuples, dicts and sets are not allowed",
+    ast.Tuple: "lists, tuples, dicts and sets are not allowed",
+    ast.Dict: "lists, tuples, dicts and sets are not allowed",
+    ast.Set: "lists, tuples, dicts and sets are not allowed",
+    ast.NamedExpr: "':=' is not allowed",
+    ast.Starred: "'*' is not allowed",
+    ast.IfExp: "conditional expressions are not allowed",
+    ast.Yield: "yield is not allowed",
+    ast.YieldFrom: "yield is not allowed",
+    ast.Await: "await is not allowed",
+    ast.JoinedStr: "strings are not allowed",
+}
+
+
+def _q(fragment: str) -> str:
+    """The fragment as a repr, truncated to about 40 characters."""
+    return repr(fragment if len(fragment) <= 40 else fragment[:37] + "...")
+
+
+@dataclass(frozen=True, eq=False)
+class Spec:
+    """A parsed spec: a dotted ``name`` and keyword ``params`` in the order written.
+
+    Values are ``bool``, exact ``sympy.Integer``/``sympy.Rational`` (terminating decimals) or
+    ``sympy.Symbol(name, real=True)``. Equality is order-sensitive and tells ``true`` from ``1``
+    (which SymPy alone would not: ``Integer(1) == True``). Construction validates like
+    :func:`parse_spec`, so ``parse_spec(spec.text()) == spec`` holds for every spec.
+    """
+
+    name: str
+    params: tuple[tuple[str, Value], ...] = ()
+
+    def __post_init__(self) -> None:
+        _check_name(self.name)
+        try:
+            params = tuple((key, value) for key, value in self.params)
+        except (TypeError, ValueError):
+            raise SpecError(f"params of {self.name} must be (key, value) pairs") from None
+        object.__setattr__(self, "params", params)
+        seen: set[str] = set()
+        for key, value in params:
+            _check_ident(key, "parameter name")
+            if key in seen:
+                raise SpecError(f"duplicate parameter {key!r} for {self.name}; give each once")
+            seen.add(key)
+            _check_value(key, value)
+        if len(self.text()) > MAX_LENGTH:  # so that text() always parses back
+            raise SpecError(f"spec {_q(self.text())} is too long in canonical form (at most 500)")
+
+    def _key(self) -> tuple[object, ...]:
+        return (self.name, tuple((k, isinstance(v, bool), v) for k, v in self.params))
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Spec):
+            return NotImplemented
+        return self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    def get(self, key: str, default: Any = None) -> Any:
+        """The value of ``key``, or ``default`` if it was not given."""
+        for k, value in self.params:
+            if k == key:
+                return value
+        return default
+
+    def keys(self) -> tuple[str, ...]:
+        """The parameter names in the order written."""
+        return tuple(key for key, _ in self.params)
+
+    def as_dict(self) -> dict[str, Value]:
+        """The parameters as a new dict (in the order written)."""
+        return dict(self.params)
+
+    def check_params(self, allowed: Iterable[str]) -> None:
+        """Raise :class:`SpecError` naming the first parameter that is not in ``allowed``."""
+        allowed = tuple(dict.fromkeys(allowed))
+        for key in self.keys():
+            if key not in allowed:
+                raise SpecError(
+                    f"unknown parameter {key!r} for {self.name}{did_you_mean(key, allowed)}; "
+                    f"allowed: {', '.join(allowed) or 'none'}"
+                )
+
+    def text(self) -> str:
+        """Canonical text: ``name`` or ``name(k=v, ...)``; numbers as exact decimals."""
+        if not self.params:
+            return self.name
+        return f"{self.name}({', '.join(f'{k}={_format_value(v)}' for k, v in self.params)})"
+
+    def __str__(self) -> str:
+        return self.text()
+
+
+def parse_spec(text: str) -> Spec:
+    """Parse spec text (see the module docstring for the grammar) into a :class:`Spec`.
+
+    Raises :class:`SpecError`, and only that, for any input that is not a valid spec; the message
+    is one line naming the offending fragment and what is allowed.
+    """
+    try:
+        return _parse(text)
+    except SpecError:
+        raise
+    except (RecursionError, MemoryError):
+        raise SpecError(f"spec is too deeply nested or too large; {FORM}") from None
+    except Exception as exc:  # the contract: nothing but SpecError escapes
+        raise SpecError(f"cannot parse spec ({type(exc).__name__}); {FORM}") from exc
+
+
+def _parse(text: object) -> Spec:
+    if not isinstance(text, str):
+        raise SpecError(f"a spec must be a str, not {type(text).__name__}; {FORM}")
+    text = str.__str__(text)  # a plain str, whatever a subclass overrides
+    if len(text) > MAX_LENGTH:
+        raise SpecError(f"spec {_q(text)} is too long ({len(text)} characters, at most 500)")
+    for i, ch in enumerate(text):
+        if not " " <= ch <= "~":
+            kind = "non-ASCII" if ord(ch) > 127 else "control"
+            raise SpecError(
+                f"{kind} character {ch!r} (U+{ord(ch):04X}) at position {i} in {_q(text)}; "
+                "specs are printable ASCII on one line (tabs, newlines and null bytes are refused)"
+            )
+    src = text.strip(" ")
+    if not src:
+        raise SpecError(f"empty spec; {FORM}")
+    for chars, what in (("'\"", "strings are not allowed"), ("#", "comments are not allowed")):
+        i = next((i for i, ch in enumerate(src) if ch in chars), -1)
+        if i >= 0:
+            raise SpecError(f"{what}: {_q(src[i:])}; {FORM}")
+    for run in _NUMBER_RUN.finditer(src):
+        _number(run.group())
+    try:
+        tree = ast.parse(src, mode="eval")  # builds a tree only; nothing is executed
+    except SyntaxError as exc:
+        at = src[exc.offset - 1 :] if exc.offset and exc.offset >= 1 else src
+        raise SpecError(
+            f"cannot parse spec at {_q(at) if at else 'end of input'}: {exc.msg}; {FORM}"
+        ) from None
+    body = tree.body
+    if not isinstance(body, ast.Call):
+        return Spec(_dotted(body, src))
+    name = _dotted(body.func, src)
+    if body.args:
+        arg = body.args[0]
+        what = "'*' argument" if isinstance(arg, ast.Starred) else "positional argument"
+        raise SpecError(f"{what} {_q(_seg(src, arg))} is not allowed; write key=value")
+    params = []
+    for kw in body.keywords:
+        if kw.arg is None:
+            raise SpecError(f"'**' argument {_q(_seg(src, kw))} is not allowed; write key=value")
+        _check_ident(kw.arg, "parameter name")
+        params.append((kw.arg, _value(kw.value, src, kw.arg)))
+    return Spec(name, tuple(params))
+
+
+def _seg(src: str, node: ast.AST) -> str:
+    # Column offsets are UTF-8 byte offsets; the text is ASCII on one line, so they index chars.
+    return src[node.col_offset : node.end_col_offset]  # type: ignore[attr-defined]
+
+
+def _dotted(node: ast.AST, src: str) -> str:
+    parts = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if not isinstance(node, ast.Name):
+        raise SpecError(f"bad spec name {_q(_seg(src, node))}: expected a dotted name; {FORM}")
+    parts.append(node.id)
+    name = ".".join(reversed(parts))
+    _check_name(name)
+    return name
+
+
+def _value(node: ast.expr, src: str, key: str) -> Value:
+    if isinstance(node, ast.Name):
+        if node.id in _BOOLS:
+            return _BOOLS[node.id]
+        _check_ident(node.id, "value", f" for {key!r}")
+        return sympy.Symbol(node.id, real=True)
+    if isinstance(node, ast.Constant):
+        if isinstance(node.value, bool):
+            return node.value
+        if type(node.value) in (int, float):
+            return _number(_seg(src, node))
+        reason = {
+            complex: "complex numbers are not allowed",
+            str: "strings are not allowed",
+            bytes: "strings are not allowed",
+            type(None): "None is not allowed",
+        }.get(type(node.value), "this constant is not allowed")
+    elif isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.UAdd | ast.USub):
+        operand = node.operand
+        if isinstance(operand, ast.Constant) and type(operand.value) in (int, float):
+            value = _number(_seg(src, operand))
+            return -value if isinstance(node.op, ast.USub) else value
+        reason = "a sign (+ or -) is only allowed directly before a number"
+    else:
+        reason = _FORBIDDEN.get(type(node), f"{type(node).__name__} is not allowed")
+    raise SpecError(f"bad value {_q(_seg(src, node))} for {key!r}: {reason}; {VALUES}")
+
+
+def _number(literal: str) -> sympy.Rational:
+    """The exact value of a decimal literal (no sign), refusing anything else."""
+    if len(literal) > MAX_NUMBER_LENGTH:
+        raise SpecError(f"number out of range: {_q(literal)}; {NUMBERS}")
+    match = _DECIMAL.fullmatch(literal)
+    if match is None:
+        if "_" in literal:
+            reason = "digit separators '_' are not allowed"
+        elif literal[:2].lower() in ("0x", "0o", "0b"):
+            reason = "only decimal numbers are allowed (no hex, octal or binary)"
+        elif literal[-1] in "jJ" and _DECIMAL.fullmatch(literal[:-1]):
+            reason = "complex numbers are not allowed"
+        else:
+            reason = "not a decimal number"
+        raise SpecError(f"bad number {_q(literal)}: {reason}; {NUMBERS}")
+    integer, frac, exp = match["int"], match["frac"] or "", match["exp"] or "0"
+    if len(integer) > 1 and integer[0] == "0" and match["frac"] is None and match["exp"] is None:
+        raise SpecError(f"bad number {_q(literal)}: leading zeros are not allowed; {NUMBERS}")
+    digits = (integer + frac).lstrip("0")
+    if not digits:
+        return sympy.Integer(0)
+    # Order of magnitude, checked before any big power of ten is built.
+    magnitude = int(exp) - len(frac) + len(digits) - 1
+    if not MIN_EXPONENT <= magnitude <= 15:
+        raise SpecError(f"number out of range: {_q(literal)}; {NUMBERS}")
+    exact = Fraction(literal)  # exact: parsed from the text, never through a float
+    value = sympy.Rational(exact.numerator, exact.denominator)
+    _check_number(value, literal)
+    return value
+
+
+def _decimal_places(q: int) -> int | None:
+    """Smallest k with q dividing 10**k, or None if 1/q is not a terminating decimal."""
+    twos = fives = 0
+    while q % 2 == 0:
+        q, twos = q // 2, twos + 1
+    while q % 5 == 0:
+        q, fives = q // 5, fives + 1
+    return max(twos, fives) if q == 1 else None
+
+
+def _check_number(value: sympy.Rational, fragment: str) -> None:
+    p, q = abs(int(value.p)), int(value.q)
+    if p == 0:
+        return
+    if p > MAX_ABS * q or p * 10**-MIN_EXPONENT < q:
+        raise SpecError(f"number out of range: {_q(fragment)}; {NUMBERS}")
+    places = _decimal_places(q) if q <= 10**60 else None
+    if places is None:
+        raise SpecError(f"number {_q(fragment)} is not a terminating decimal; {NUMBERS}")
+    if len(str(p * 10**places // q).strip("0")) > MAX_DIGITS:
+        raise SpecError(f"number {_q(fragment)} has too many significant digits; {NUMBERS}")
+
+
+def format_number(value: sympy.Rational) -> str:
+    """Exact decimal text: plain (``0.0001``) unless scientific (``2.5e-7``) is much shorter."""
+    p, q = abs(int(value.p)), int(value.q)
+    if p == 0:
+        return "0"
+    places = _decimal_places(q) or 0
+    digits = str(p * 10**places // q)  # value = digits * 10**-places exactly
+    plain = digits
+    if places:
+        padded = digits.rjust(places + 1, "0")
+        plain = f"{padded[:-places]}.{padded[-places:]}"
+    mantissa = digits.rstrip("0")
+    exponent = len(digits) - 1 - places
+    sci = f"{mantissa[0]}{'.' if len(mantissa) > 1 else ''}{mantissa[1:]}e{exponent}"
+    return ("-" if value.p < 0 else "") + (plain if len(plain) <= len(sci) + 3 else sci)
+
+
+def _format_value(value: Value) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, sympy.Symbol):
+        return value.name
+    return format_number(value)
+
+
+def _is_ident(word: str) -> bool:
+    return _IDENT.fullmatch(word) is not None and not keyword.iskeyword(word)
+
+
+def _check_ident(word: object, what: str, where: str = "") -> None:
+    if not isinstance(word, str) or not _is_ident(word):
+        shown = _q(word) if isinstance(word, str) else type(word).__name__
+        raise SpecError(f"bad {what} {shown}{where}: {NAMES}")
+
+
+def _check_name(name: object) -> None:
+    if not isinstance(name, str):
+        raise SpecError(f"a spec name must be a str, not {type(name).__name__}; {FORM}")
+    parts = name.split(".")
+    if len(parts) > 3 or not all(_is_ident(part) for part in parts):
+        raise SpecError(f"bad spec name {_q(name)}: 1 to 3 dot-separated parts; {NAMES}")
+
+
+def _check_value(key: str, value: object) -> None:
+    if isinstance(value, bool):
+        return
+    if isinstance(value, sympy.Symbol):
+        _check_ident(value.name, "symbol", f" for {key!r}")
+        if value.name in _BOOLS or value != sympy.Symbol(value.name, real=True):
+            raise SpecError(f"bad symbol {value.name!r} for {key!r}: need Symbol(name, real=True)")
+        return
+    if isinstance(value, sympy.Rational):
+        p, q = int(value.p), int(value.q)
+        shown = f"Rational({p}, {q})" if max(abs(p), q) < 10**40 else "a huge Rational"
+        _check_number(value, shown)
+        return
+    raise SpecError(f"bad value of type {type(value).__name__} for {key!r}; {VALUES}")

@@ -1,0 +1,108 @@
+"""Compiling planned kernels, once, with caches in memory and on disk.
+
+The sources come from :mod:`wdtheory.lowering.plan`, generated from checked identifiers only (no user
+text reaches them). Array-API and prologue functions are compiled in memory; Numba kernels are
+written to a cache folder as modules named by the hash of their source, so that Numba's own
+on-disk cache (``cache=True``) makes the second run of a program fast. The folder is
+``$WDTHEORY_CACHE_DIR`` or ``~/.cache/wdtheory/kernels``. CuPy is imported only when a CuPy
+kernel is asked for.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import os
+import sys
+from collections.abc import Callable
+from functools import cache
+from pathlib import Path
+
+from wdtheory.core.errors import WdtheoryError
+from wdtheory.lowering.plan import (
+    KernelPlan,
+    array_api_source,
+    cuda_body,
+    numba_source,
+    prologue_source,
+)
+
+__all__ = ["array_api_kernel", "cache_dir", "cupy_kernel", "numba_kernel", "prologue_function"]
+
+
+def cache_dir() -> Path:
+    """Where generated kernel modules are kept."""
+    root = os.environ.get("WDTHEORY_CACHE_DIR") or Path.home() / ".cache" / "wdtheory" / "kernels"
+    return Path(root)
+
+
+def _compile(source: str, name: str) -> Callable:
+    """Compile generated source in a fresh namespace and return the function ``name``."""
+    namespace: dict[str, object] = {}
+    exec(compile(source, f"<wdtheory {name}>", "exec"), namespace)
+    return namespace[name]  # type: ignore[return-value]
+
+
+@cache
+def _prologue(source: str) -> Callable:
+    return _compile(source, "prologue")
+
+
+@cache
+def _array_api(source: str) -> Callable:
+    return _compile(source, "step")
+
+
+def prologue_function(plan: KernelPlan) -> Callable[..., tuple[float, ...]]:
+    """The host-side function computing the hoisted scalars."""
+    return _prologue(prologue_source(plan))
+
+
+def array_api_kernel(plan: KernelPlan) -> Callable:
+    """``step(xp, arrays..., constants...)`` returning the new parameter and states."""
+    return _array_api(array_api_source(plan))
+
+
+@cache
+def _numba(source: str) -> Callable:
+    digest = hashlib.sha256(source.encode()).hexdigest()[:24]
+    folder = cache_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"k_{digest}.py"
+    if not path.exists() or path.read_text() != source:
+        temporary = path.with_suffix(f".{os.getpid()}.tmp")
+        temporary.write_text(source)
+        os.replace(temporary, path)
+    module_name = f"wdtheory_kernels.k_{digest}"
+    spec = importlib.util.spec_from_file_location(module_name, path)
+    if spec is None or spec.loader is None:
+        raise AssertionError(f"cannot load generated kernel {path}")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[module_name] = module
+    spec.loader.exec_module(module)
+    return module.step
+
+
+def numba_kernel(plan: KernelPlan, parallel: bool) -> Callable:
+    """The fused in-place Numba kernel (compiled on first call for each dtype)."""
+    return _numba(numba_source(plan, parallel))
+
+
+@cache
+def _cupy(body: str, in_params: str, out_params: str) -> Callable:
+    try:
+        import cupy
+    except ImportError as error:
+        raise WdtheoryError(
+            "the cupy backend needs CuPy and a GPU (pip install wdtheory[gpu])"
+        ) from error
+    name = "wdtheory_" + hashlib.sha256(body.encode()).hexdigest()[:16]
+    return cupy.ElementwiseKernel(in_params, out_params, body, name)
+
+
+def cupy_kernel(plan: KernelPlan) -> Callable:
+    """The CuPy ``ElementwiseKernel``: ``kernel(grad, constants..., param, states...)`` in place."""
+    names = plan.names
+    inputs = ", ".join([f"T {names[plan.arrays[1]]}"] + [f"T {names[c]}" for c, _ in plan.prologue])
+    outputs = ", ".join(f"T {names[a]}" for a in (plan.arrays[0], *plan.states))
+    return _cupy(cuda_body(plan), inputs, outputs)

@@ -1,0 +1,463 @@
+"""Stepping with a lowered optimizer: ``init(params) -> state`` and ``step(params, grads, state)``.
+
+>>> stepper = Stepper(Optimizer.from_spec("torch.adamw(lr=0.001)").with_defaults())
+>>> state = stepper.init(params)
+>>> params, state = stepper.step(params, grads, state)
+
+Backends:
+
+* ``numba`` (default on CPU): the fused in-place kernel, parallel over elements for large arrays;
+* ``numpy``: the array-API code run by NumPy, writing the results into the same buffers;
+* ``array_api``: the array-API code, functional, on whatever namespace the arrays belong to
+  (``array_api_strict``, CuPy, NumPy...);
+* ``cupy``: the CuPy ``ElementwiseKernel`` (needs a GPU).
+
+All of them take float32 or float64 arrays of any shape. Hyperparameters are the optimizer's
+numbers; ones left symbolic must be given in ``values`` (by spec key). The step count and the
+schedule multiplier (``schedule=``, for rules that have one) are per-step inputs.
+
+For a training loop over fixed arrays, ``bind`` ties the stepper to them, as ``torch.optim``
+ties an optimizer to its parameters: write the gradients into ``grads`` and call the bound step.
+
+>>> step = stepper.bind(params, grads)       # checks the arrays once
+>>> step()                                    # params and the state buffers updated in place
+>>> step.state                                # OptState(step=1, buffers=...)
+
+``validate=True`` (the default) checks every call: one namespace, shape and float dtype, one
+buffer per state variable, finite gradients and, on ``numba``, a memory layout the kernel can
+update in place. ``validate=False`` is for loops that pass the same, known-good arrays every
+step and want the few µs back: the caller vouches for all of that, and the Numba kernel (which
+does no bounds checks) then takes 1-D arrays as they are; wrong input is undefined behaviour.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from functools import cached_property, partial
+from typing import Any, NamedTuple
+
+import numpy as np
+import sympy as sp
+
+from wdtheory.core.errors import WdtheoryError, check_choice
+from wdtheory.core.hyperparams import to_float_in
+from wdtheory.lowering.compile import array_api_kernel, cupy_kernel, numba_kernel, prologue_function
+from wdtheory.lowering.plan import KernelPlan, plan_kernel
+from wdtheory.optim.optimizer import ROLES, Optimizer
+from wdtheory.optim.transforms import SCHEDULE, STEP
+
+__all__ = ["BACKENDS", "BoundStep", "OptState", "ParamGroup", "Stepper"]
+
+BACKENDS = ("numba", "numpy", "array_api", "cupy")
+
+#: the Numba kernel runs on all threads from this much work per call (elements times the rule's
+#: work per element, see ``_work_per_element``); below, starting the threads costs more than it
+#: saves. Measured with ``benchmarks/bench_threshold.py`` (2 cores, Intel and AMD): AdamW in
+#: float32 (work 71: parallel from 7384 elements) gains from about 1e4 elements, SGD with
+#: momentum in float32 (work 26) from about 2-3e4, both sooner in float64 (twice the bytes).
+PARALLEL_WORK = 1 << 19
+
+_new_tuple = tuple.__new__
+
+
+class OptState(NamedTuple):
+    """The optimizer state: the number of steps taken and one buffer per state variable
+    (immutable and cheap to make: a step returns a new one)."""
+
+    step: int
+    buffers: tuple[Any, ...]
+
+
+class Stepper:
+    """``init`` and ``step`` for one optimizer on one backend (see the module doc)."""
+
+    def __init__(
+        self,
+        optimizer: Optimizer,
+        backend: str = "numba",
+        *,
+        values: Mapping[str, float] | None = None,
+        validate: bool = True,
+    ) -> None:
+        optimizer = optimizer.bind(values or {})
+        self.optimizer = optimizer
+        self.backend = check_choice("backend", backend, BACKENDS)
+        self.validate = validate
+        self.hyper = _numeric_values(optimizer)
+        chain = optimizer.chain
+        self.scalars = (
+            *(ROLES[r].symbol for r in dict.fromkeys(optimizer.definition.params.values())),
+            STEP,
+            SCHEDULE,
+        )
+        self.code = _PlanCode(plan_kernel(chain.program(first=False), self.scalars))
+        self.first_code = (
+            _PlanCode(plan_kernel(chain.program(first=True), self.scalars))
+            if chain.has_first_step_rule
+            else self.code
+        )
+        self.initial = tuple(_initial(slot.init, self.hyper) for slot in chain.states)
+        self._run = getattr(self, f"_run_{self.backend}")
+
+    def init(self, params: Any) -> OptState:
+        """Fresh state for ``params``: step 0 and buffers at their initial values."""
+        xp = _namespace(params)
+        buffers = tuple(xp.full(params.shape, value, dtype=params.dtype) for value in self.initial)
+        return OptState(0, buffers)
+
+    def step(
+        self, params: Any, grads: Any, state: OptState, *, schedule: float = 1.0
+    ) -> tuple[Any, OptState]:
+        """One step; NumPy/Numba/CuPy update ``params`` and the buffers in place and return them."""
+        if self.validate:
+            _check_arrays(params, grads, state, len(self.optimizer.chain.states))
+        if schedule != 1.0:
+            self._check_schedule(schedule)
+        t = state.step + 1
+        code = self.first_code if t == 1 else self.code
+        params, buffers = self._run(
+            code, params, grads, state.buffers, self._hyper, float(t), float(schedule)
+        )
+        # tuple.__new__ directly: a NamedTuple's own __new__ is Python code, ~0.5 µs a call
+        return params, _new_tuple(OptState, (t, buffers))
+
+    def bind(self, params: Any, grads: Any, state: OptState | None = None) -> BoundStep:
+        """The step tied to ``params``, ``grads`` and the buffers of ``state`` (default: a fresh
+        ``init(params)``), updating them in place; see :class:`BoundStep`. ``grads`` may hold
+        anything until the first call: it is the buffer the gradients are written into."""
+        self._check_in_place("bind")
+        state = self.init(params) if state is None else state
+        _check_shapes(params, grads, state, len(self.optimizer.chain.states))
+        return BoundStep(self, params, grads, state)
+
+    def step_group(self, group: ParamGroup, state: OptState, *, schedule: float = 1.0) -> OptState:
+        """One step of every tensor of ``group`` (state from ``init(group.params)``): one kernel
+        call over the decayed tensors and one, with weight decay 0, over the others."""
+        self._check_in_place("step_group")
+        if self.validate:
+            _check_arrays(group.params, group.grads, state, len(self.optimizer.chain.states))
+        if schedule != 1.0:
+            self._check_schedule(schedule)
+        t = state.step + 1
+        code = self.first_code if t == 1 else self.code
+        for part, hyper in (
+            (slice(0, group.split), self._hyper),
+            (slice(group.split, None), self._hyper_without_decay),
+        ):
+            if group.params[part].size:
+                self._run(
+                    code,
+                    group.params[part],
+                    group.grads[part],
+                    tuple(b[part] for b in state.buffers),
+                    hyper,
+                    float(t),
+                    float(schedule),
+                )
+        return state._replace(step=t)
+
+    def _check_in_place(self, method: str) -> None:
+        if self.backend not in ("numba", "numpy", "cupy"):
+            raise WdtheoryError(f"{method} updates in place; the {self.backend} backend does not")
+
+    def _check_schedule(self, schedule: float) -> None:
+        if not (math.isfinite(schedule) and schedule >= 0) or (
+            schedule != 1 and not self._scheduled
+        ):
+            raise WdtheoryError(
+                f"schedule={schedule!r}: a schedule multiplier must be finite and >= 0, and "
+                f"{self.optimizer.name} takes one only with schedule=true in its spec"
+            )
+
+    @cached_property
+    def _scheduled(self) -> bool:
+        """Whether the rule uses the schedule multiplier (else ``schedule=`` must stay 1)."""
+        return any(SCHEDULE in code.plan_symbols for code in (self.code, self.first_code))
+
+    @cached_property
+    def _hyper(self) -> np.ndarray:
+        """The hyperparameters in the plans' order (``scalars`` without step and schedule)."""
+        return np.array([self.hyper[s] for s in self.scalars[:-2]], dtype=np.float64)
+
+    @cached_property
+    def _hyper_without_decay(self) -> np.ndarray:
+        decay = ROLES["weight_decay"].symbol
+        return np.array(
+            [0.0 if s == decay else self.hyper[s] for s in self.scalars[:-2]], dtype=np.float64
+        )
+
+    # Each runner takes ``scalars = (hyper, t, schedule)`` and returns (params, buffers); the
+    # Numba kernel computes its constants from them itself, the others on the host (prologue).
+
+    def _run_numba(
+        self, code: _PlanCode, params: Any, grads: Any, buffers: tuple, *scalars: Any
+    ) -> tuple:
+        kernel = code.numba_kernel(params)
+        if params.ndim == 1 and not self.validate:  # the caller vouches for the layout
+            kernel(params, grads, *buffers, *scalars)
+        else:
+            kernel(_flat(params), _flat(grads), *map(_flat, buffers), *scalars)
+        return params, buffers
+
+    def _run_numpy(
+        self, code: _PlanCode, params: Any, grads: Any, buffers: tuple, *scalars: Any
+    ) -> tuple:
+        cast = params.dtype.type
+        new_param, *new_buffers = code.array_api(
+            np, params, grads, *buffers, *map(cast, _constants(code, *scalars))
+        )
+        for target, value in zip((params, *buffers), (new_param, *new_buffers), strict=True):
+            target[...] = value
+        return params, buffers
+
+    def _run_array_api(
+        self, code: _PlanCode, params: Any, grads: Any, buffers: tuple, *scalars: Any
+    ) -> tuple:
+        xp = _namespace(params)
+        new_param, *new_buffers = code.array_api(
+            xp, params, grads, *buffers, *_constants(code, *scalars)
+        )
+        dtype = params.dtype  # 0-d inputs come back as scalars: keep them arrays
+        return xp.asarray(new_param, dtype=dtype), tuple(
+            xp.asarray(b, dtype=dtype) for b in new_buffers
+        )
+
+    def _run_cupy(
+        self, code: _PlanCode, params: Any, grads: Any, buffers: tuple, *scalars: Any
+    ) -> tuple:
+        cast = params.dtype.type
+        code.cupy(grads, *map(cast, _constants(code, *scalars)), params, *buffers)
+        return params, buffers
+
+
+class BoundStep:
+    """A :class:`Stepper` tied to fixed arrays: ``bound(schedule=1.0)`` takes one step in place.
+
+    The arrays are checked once, by :meth:`Stepper.bind`; a call then checks only that the
+    gradients are finite (when the stepper validates) and a schedule multiplier other than 1.
+    On ``numba`` the kernels (serial or parallel, for the first and the later steps) are chosen
+    at binding and called with the arrays already flattened, so a call costs about what a
+    hand-written kernel's call does. ``state`` is the :class:`OptState` after the steps taken.
+    """
+
+    def __init__(self, stepper: Stepper, params: Any, grads: Any, state: OptState) -> None:
+        self.stepper, self.params, self.grads = stepper, params, grads
+        self._buffers, self._t, self._hyper = state.buffers, state.step, stepper._hyper
+        self._xp = _namespace(params) if stepper.validate else None
+        if stepper.backend == "numba":
+            arrays = tuple(map(_flat, (params, grads, *state.buffers)))
+
+            def runner(code: _PlanCode) -> Callable:
+                return partial(code.numba_kernel(params), *arrays)
+        else:
+
+            def runner(code: _PlanCode) -> Callable:
+                return partial(stepper._run, code, params, grads, state.buffers)
+
+        # the first step's kernel only if the first step is still to come (compiled on demand)
+        self._first = runner(stepper.first_code) if state.step == 0 else None
+        self._later = runner(stepper.code)
+
+    @property
+    def state(self) -> OptState:
+        return OptState(self._t, self._buffers)
+
+    def __call__(self, schedule: float = 1.0) -> None:
+        if schedule != 1.0:
+            self.stepper._check_schedule(schedule)
+        if self._xp is not None:
+            _check_finite(self.grads, self._xp)
+        self._t = t = self._t + 1
+        (self._first if t == 1 else self._later)(self._hyper, float(t), float(schedule))
+
+
+def _constants(code: _PlanCode, hyper: np.ndarray, t: float, schedule: float) -> tuple:
+    """The hoisted constants of ``code``, computed on the host in float64."""
+    return code.prologue(*hyper.tolist(), t, schedule)
+
+
+class _PlanCode:
+    """The compiled functions of one plan, each made on first use and kept."""
+
+    def __init__(self, plan: KernelPlan) -> None:
+        self.plan = plan
+        self.prologue = prologue_function(plan)
+        self.plan_symbols = {s for _, e in plan.prologue for s in e.free_symbols}
+        #: itemsize (4 or 8 bytes) -> number of elements from which the parallel kernel runs
+        self.parallel_from = {
+            itemsize: PARALLEL_WORK // _work_per_element(plan, itemsize) for itemsize in (4, 8)
+        }
+
+    @cached_property
+    def array_api(self) -> Callable:
+        return array_api_kernel(self.plan)
+
+    def numba_kernel(self, params: Any) -> Callable:
+        """The serial or the parallel kernel, whichever runs ``params``."""
+        if params.size >= self.parallel_from[params.itemsize]:
+            return self.numba_parallel
+        return self.numba_serial
+
+    @cached_property
+    def numba_serial(self) -> Callable:
+        return numba_kernel(self.plan, parallel=False)
+
+    @cached_property
+    def numba_parallel(self) -> Callable:
+        return numba_kernel(self.plan, parallel=True)
+
+    @cached_property
+    def cupy(self) -> Callable:
+        return cupy_kernel(self.plan)
+
+
+def _work_per_element(plan: KernelPlan, itemsize: int) -> int:
+    """The weighted operations of the per-element code plus the bytes it reads and writes (each
+    byte counts as one operation; a heuristic, checked by ``benchmarks/bench_threshold.py``)."""
+    return plan.operations + itemsize * (len(plan.arrays) + len(plan.outputs))
+
+
+def _numeric_values(optimizer: Optimizer) -> dict[sp.Symbol, float]:
+    """Canonical symbol → float for every hyperparameter the rule uses, which must be numbers
+    (one the rule does not use, like the dampening of SGD without momentum, may stay symbolic)."""
+    chain = optimizer.chain
+    used = {
+        s
+        for first in (False, True)
+        for a in chain.program(first).assignments
+        for s in a.value.free_symbols
+    }
+    used |= {s for slot in chain.states for s in sp.sympify(slot.init).free_symbols}
+    numbers = {}
+    for key, role_name in optimizer.definition.params.items():
+        value, role = optimizer.values[key], ROLES[role_name]
+        if role.symbol not in used:
+            numbers[role.symbol] = 0.0
+            continue
+        if not value.is_number:
+            raise WdtheoryError(
+                f"{optimizer.name}: {key}={value} is symbolic; give values={{'{key}': ...}} "
+                "or use .with_defaults() for the library default"
+            )
+        numbers[role.symbol] = to_float_in(
+            key, value, role.low, role.high, closed_high=role.closed_high
+        )
+    return numbers
+
+
+def _initial(init: sp.Expr, hyper: Mapping[sp.Symbol, float]) -> float:
+    return float(init.xreplace(hyper))
+
+
+def _namespace(array: Any, name: str = "params") -> Any:
+    """The array-API namespace of ``array`` (NumPy for NumPy arrays)."""
+    if isinstance(array, np.ndarray):
+        return np
+    if hasattr(array, "__array_namespace__"):
+        return array.__array_namespace__()
+    if type(array).__module__.partition(".")[0] == "cupy":  # CuPy before 14 lacks the method
+        import cupy
+
+        return cupy
+    raise WdtheoryError(
+        f"{name} must be an array (NumPy, CuPy or array-API), got {type(array).__name__}"
+    )
+
+
+def _flat(array: np.ndarray) -> np.ndarray:
+    """A 1-D view of a C-contiguous array (the Numba kernel loops over elements; it indexes a
+    strided 1-D array correctly, so those pass as they are unless their elements overlap)."""
+    if array.ndim == 1 and (array.strides[0] != 0 or array.size <= 1):
+        return array
+    if not array.flags.c_contiguous:
+        raise WdtheoryError(
+            "the numba backend needs C-contiguous arrays (or 1-D ones with distinct elements); "
+            "pass np.ascontiguousarray(x)"
+        )
+    return array.reshape(-1)
+
+
+def _check_arrays(params: Any, grads: Any, state: OptState, states: int) -> None:
+    """The checks of one step: :func:`_check_shapes`, then finite gradients."""
+    _check_finite(grads, _check_shapes(params, grads, state, states))
+
+
+def _check_shapes(params: Any, grads: Any, state: OptState, states: int) -> Any:
+    """Arrays of one namespace (returned), the same shape and float dtype everywhere, one buffer
+    per state variable."""
+    xp = _namespace(params)
+    _namespace(grads, "grads")
+    dtype = params.dtype
+    if dtype not in (xp.float32, xp.float64):
+        raise WdtheoryError(f"params must be float32 or float64, got {dtype}")
+    if len(state.buffers) != states:
+        raise WdtheoryError(
+            f"the state has {len(state.buffers)} buffers, this optimizer keeps {states}; "
+            "make it with init()"
+        )
+    for index, array in enumerate((grads, *state.buffers)):
+        if array.shape != params.shape or array.dtype != dtype:
+            name = "grads" if index == 0 else f"state buffer {index - 1}"
+            if array.shape != params.shape:
+                raise WdtheoryError(
+                    f"{name} has shape {tuple(array.shape)}, params have {tuple(params.shape)}"
+                )
+            raise WdtheoryError(f"{name} has dtype {array.dtype}, params have {dtype}")
+    return xp
+
+
+def _check_finite(grads: Any, xp: Any) -> None:
+    finite = xp.isfinite(grads)
+    # NumPy's method is several µs faster than np.all on a small array
+    if not bool(finite.all() if isinstance(finite, np.ndarray) else xp.all(finite)):
+        raise WdtheoryError("grads contain NaN or infinity; refusing to step")
+
+
+@dataclass(frozen=True)
+class ParamGroup:
+    """Many tensors in two flat buffers, for stepping them all at once.
+
+    ``params`` and ``grads`` are contiguous 1-D buffers; ``param_views`` and ``grad_views`` are
+    arrays of the requested shapes (in the requested order) that live inside them — write
+    gradients into ``grad_views`` and read parameters from ``param_views``. The tensors marked for
+    decay come first (``params[:split]``), the others after, so that a step is two kernel calls
+    whatever the number of tensors (no decay on biases and norms is a mask, not a loop).
+    """
+
+    params: np.ndarray
+    grads: np.ndarray
+    param_views: tuple[np.ndarray, ...]
+    grad_views: tuple[np.ndarray, ...]
+    split: int
+
+    @classmethod
+    def allocate(
+        cls,
+        shapes: Sequence[tuple[int, ...]],
+        decay: Sequence[bool],
+        dtype: Any = np.float32,
+        xp: Any = np,
+    ) -> ParamGroup:
+        """Zero-filled buffers for tensors of ``shapes``; ``decay[i]`` says whether tensor i decays."""
+        if len(shapes) != len(decay):
+            raise WdtheoryError(
+                f"{len(shapes)} shapes but {len(decay)} decay flags; give one per tensor"
+            )
+        sizes = [math.prod(shape) for shape in shapes]
+        order = sorted(range(len(shapes)), key=lambda i: not decay[i])  # decayed first, stable
+        offsets, position = {}, 0
+        for i in order:
+            offsets[i] = position
+            position += sizes[i]
+        params, grads = xp.zeros(position, dtype=dtype), xp.zeros(position, dtype=dtype)
+        views = [
+            tuple(
+                buffer[offsets[i] : offsets[i] + sizes[i]].reshape(shapes[i])
+                for i in range(len(shapes))
+            )
+            for buffer in (params, grads)
+        ]
+        split = sum(sizes[i] for i in range(len(shapes)) if decay[i])
+        return cls(params, grads, views[0], views[1], split)
