@@ -23,8 +23,8 @@ from wdtheory.analysis.fixed_points import (
     ridge_distance,
     run_to_convergence,
 )
+from wdtheory.core.notation import PARAM
 from wdtheory.optim.optimizer import ROLES, Optimizer
-from wdtheory.optim.transforms import PARAM
 
 LAM, ETA, EPS = ROLES["weight_decay"].symbol, ROLES["lr"].symbol, ROLES["eps"].symbol
 MU, TAU = ROLES["momentum"].symbol, ROLES["dampening"].symbol

@@ -30,6 +30,7 @@ import sympy as sp
 from optimizer_cases import DTYPES, optimizer, problem, run, to_numpy, ulp32, with_buffers
 
 from wdtheory.core.errors import WdtheoryError
+from wdtheory.core.notation import GRAD, PARAM, SCHEDULE, STEP
 from wdtheory.lowering.compile import array_api_kernel, numba_kernel, prologue_function
 from wdtheory.lowering.plan import (
     KernelPlan,
@@ -39,7 +40,7 @@ from wdtheory.lowering.plan import (
     plan_kernel,
     prologue_source,
 )
-from wdtheory.optim.transforms import GRAD, PARAM, SCHEDULE, STEP, Scale, Trace, chain
+from wdtheory.optim.transforms import Scale, Trace, chain
 from wdtheory.runtime.stepper import Stepper
 
 #: optimizers whose rules use every construct the printers know: powers, sqrt, Max (AMSGrad,

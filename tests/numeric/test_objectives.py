@@ -32,8 +32,9 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from wdtheory.core.errors import WdtheoryError
+from wdtheory.core.notation import D, N
 from wdtheory.numeric import objectives as numeric
-from wdtheory.problems.gradients import COLUMN, ROW, D, GradientForms, N, derive_gradients
+from wdtheory.problems.gradients import COLUMN, ROW, GradientForms, derive_gradients
 from wdtheory.problems.losses import NUM_CLASSES
 from wdtheory.problems.problem import Problem
 

@@ -7,6 +7,7 @@ import itertools
 import pytest
 import sympy as sp
 
+from wdtheory.core.notation import GRAD, PARAM, SCHEDULE, STEP
 from wdtheory.optim.dynamics import (
     CURVATURE,
     MINIMUM,
@@ -15,7 +16,6 @@ from wdtheory.optim.dynamics import (
     quadratic_gradients,
 )
 from wdtheory.optim.optimizer import ROLES, Optimizer
-from wdtheory.optim.transforms import GRAD, PARAM, SCHEDULE, STEP
 
 ETA, LAM = ROLES["lr"].symbol, ROLES["weight_decay"].symbol
 W0 = sp.Symbol("w_0", real=True)

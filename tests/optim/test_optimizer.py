@@ -17,13 +17,10 @@ import pytest
 import sympy as sp
 
 from wdtheory.core.errors import WdtheoryError
+from wdtheory.core.notation import GRAD, PARAM, SCHEDULE, STEP
 from wdtheory.core.spec import parse_spec
 from wdtheory.optim.optimizer import DECAY_MODES, OPTIMIZERS, ROLES, Optimizer, decay_mode
 from wdtheory.optim.transforms import (
-    GRAD,
-    PARAM,
-    SCHEDULE,
-    STEP,
     AddDecayedWeights,
     AddSignOfWeights,
     ProximalL1,

@@ -24,9 +24,9 @@ import sympy as sp
 from wdtheory.cli import main
 from wdtheory.core.derivation import FORMATS, Derivation
 from wdtheory.core.errors import WdtheoryError
+from wdtheory.core.notation import GRAD, PARAM
 from wdtheory.optim.optimizer import OPTIMIZERS, ROLES, Optimizer
 from wdtheory.optim.rules import derive_optimizer
-from wdtheory.optim.transforms import GRAD, PARAM
 
 CHAIN, RULE, FIRST, HYPER = (
     "Chain of transformations",

@@ -16,12 +16,9 @@ import pytest
 import sympy as sp
 
 from wdtheory.core.errors import WdtheoryError
+from wdtheory.core.notation import GRAD, PARAM, SCHEDULE, STEP
 from wdtheory.optim.optimizer import ROLES, Optimizer
 from wdtheory.optim.transforms import (
-    GRAD,
-    PARAM,
-    SCHEDULE,
-    STEP,
     AddDecayedWeights,
     AddSignOfWeights,
     Assign,

@@ -23,15 +23,9 @@ import itertools
 import pytest
 import sympy as sp
 
-from wdtheory.core.sym import BATCH_SIZE, ElementwiseSign, ExampleSum, sigmoid
-from wdtheory.problems.gradients import (
-    ETA,
-    D,
-    GradientForms,
-    check_forms,
-    derive_gradients,
-    sgd_step,
-)
+from wdtheory.core.notation import BATCH_SIZE, ETA, D
+from wdtheory.core.sym import ElementwiseSign, ExampleSum, sigmoid
+from wdtheory.problems.gradients import GradientForms, check_forms, derive_gradients, sgd_step
 from wdtheory.problems.losses import NUM_CLASSES
 from wdtheory.problems.problem import Problem
 

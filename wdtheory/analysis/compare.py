@@ -40,15 +40,9 @@ from itertools import islice
 import numpy as np
 import sympy as sp
 
-from wdtheory.optim.dynamics import (
-    START,
-    Dynamics,
-    free_gradients,
-    quadratic_gradients,
-    schedule_at,
-)
+from wdtheory.core.notation import GRAD, PARAM, SCHEDULE, START, STEP
+from wdtheory.optim.dynamics import Dynamics, free_gradients, quadratic_gradients, schedule_at
 from wdtheory.optim.optimizer import ROLES, Optimizer
-from wdtheory.optim.transforms import GRAD, PARAM, SCHEDULE, STEP
 from wdtheory.runtime.stepper import Stepper
 
 __all__ = ["Comparison", "compare"]

@@ -22,11 +22,10 @@ from dataclasses import dataclass
 import sympy as sp
 
 from wdtheory.core.derivation import Notation, Section, Step
+from wdtheory.core.notation import ETA, LAMBDA
 
 __all__ = ["Equilibrium", "derive_equilibrium"]
 
-ETA = sp.Symbol("eta", positive=True)
-LAMBDA = sp.Symbol("lambda", positive=True)
 G = sp.Symbol("G", positive=True)
 U = sp.Symbol("U", positive=True)
 _N = sp.Symbol("N", positive=True)
@@ -44,20 +43,28 @@ class Equilibrium:
 
 
 def derive_equilibrium(kind: str) -> Equilibrium:
-    """Solve the norm recursion's fixed point for ``sgd`` or ``adamw`` (see the module doc)."""
+    r"""Solve the norm recursion's fixed point for ``sgd`` or ``adamw`` (see the module doc).
+
+    An equilibrium exists only for :math:`\lambda > 0` (at :math:`\lambda = 0` the norm grows
+    without bound), so it is solved for a positive stand-in of :math:`\lambda`
+    (``sympy.posify``), which the results then name :data:`~wdtheory.core.notation.LAMBDA` again."""
+    (decay,), named = sp.posify([LAMBDA])
     update = G**2 / _N if kind == "sgd" else U**2
-    recursion = (1 - ETA * LAMBDA) ** 2 * _N + ETA**2 * update
+    recursion = (1 - ETA * decay) ** 2 * _N + ETA**2 * update
     # the root that is positive for 0 < eta*lambda < 1 (checked at a sample point)
-    sample = {ETA: sp.Rational(1, 10), LAMBDA: sp.Rational(1, 10), G: 1, U: 1}
+    sample = {ETA: sp.Rational(1, 10), decay: sp.Rational(1, 10), G: 1, U: 1}
     (squared_norm,) = [
         s for s in sp.solve(sp.Eq(recursion, _N), _N) if s.xreplace(sample).is_positive
     ]
     squared_norm = sp.factor(squared_norm)
     step = sp.sqrt(update.xreplace({_N: squared_norm}))
-    angle = sp.atan(sp.simplify(ETA * step / ((1 - ETA * LAMBDA) * sp.sqrt(squared_norm))))
+    angle = sp.atan(sp.simplify(ETA * step / ((1 - ETA * decay) * sp.sqrt(squared_norm))))
     small = sp.Symbol("x", positive=True)  # eta*lambda, small
-    leading = sp.series(angle.xreplace({LAMBDA: small / ETA}), small, 0, 1).removeO()
-    leading = sp.simplify(leading.xreplace({small: ETA * LAMBDA}))
+    leading = sp.series(angle.xreplace({decay: small / ETA}), small, 0, 1).removeO()
+    leading = sp.simplify(leading.xreplace({small: ETA * decay}))
+    recursion, squared_norm, angle, leading = (
+        e.xreplace(named) for e in (recursion, squared_norm, angle, leading)
+    )
     name = "SGD" if kind == "sgd" else "AdamW"
     steps = (
         Step(

@@ -15,8 +15,8 @@ from wdtheory.analysis.fixed_points import FixedPoint
 from wdtheory.core.derivation import Derivation, Notation, Section, Step
 from wdtheory.core.errors import WdtheoryError
 from wdtheory.core.hyperparams import show
+from wdtheory.core.notation import PARAM
 from wdtheory.optim.optimizer import Optimizer
-from wdtheory.optim.transforms import PARAM
 
 __all__ = ["explain_comparison", "explain_conversion", "explain_fixed_point"]
 

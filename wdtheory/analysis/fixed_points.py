@@ -21,9 +21,9 @@ from dataclasses import dataclass
 import numpy as np
 import sympy as sp
 
+from wdtheory.core.notation import GRAD, PARAM, STEP
 from wdtheory.optim.dynamics import Dynamics
 from wdtheory.optim.optimizer import Optimizer
-from wdtheory.optim.transforms import GRAD, PARAM, STEP
 from wdtheory.runtime.stepper import Stepper
 
 __all__ = ["FixedPoint", "fixed_point", "ridge_distance", "run_to_convergence"]

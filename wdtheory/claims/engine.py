@@ -25,15 +25,15 @@ import sympy as sp
 from wdtheory.analysis.compare import Comparison, compare
 from wdtheory.analysis.convert import convert
 from wdtheory.analysis.fixed_points import fixed_point, ridge_distance, run_to_convergence
+from wdtheory.core.notation import ETA, GRAD
 from wdtheory.core.roundoff import roundoff_text
 from wdtheory.core.sym import to_text
 from wdtheory.numeric.experiments import seed_experiment
 from wdtheory.numeric.solvers import proximal_fit, ridge_fit, ridge_path
 from wdtheory.optim.dynamics import Dynamics, quadratic_gradients
 from wdtheory.optim.optimizer import ROLES, Optimizer
-from wdtheory.optim.transforms import GRAD
 from wdtheory.problems.conventions import match
-from wdtheory.problems.gradients import ETA, derive_gradients, sgd_step
+from wdtheory.problems.gradients import derive_gradients, sgd_step
 from wdtheory.problems.problem import Problem
 from wdtheory.problems.proximal import derive_prox
 

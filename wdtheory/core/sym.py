@@ -23,8 +23,9 @@ from sympy.matrices.expressions.matexpr import MatrixExpr
 from sympy.printing.latex import LatexPrinter
 from sympy.printing.str import StrPrinter
 
+from wdtheory.core.notation import BATCH_SIZE
+
 __all__ = [
-    "BATCH_SIZE",
     "ElementwiseSign",
     "ExampleSum",
     "collect_matrix_terms",
@@ -39,8 +40,6 @@ __all__ = [
     "to_text",
 ]
 
-#: :math:`|\mathcal{B}|`, the number of examples in a minibatch.
-BATCH_SIZE = sp.Symbol("B", integer=True, positive=True)
 
 _LATEX_NAMES = {BATCH_SIZE: r"|\mathcal{B}|"}
 _TEXT_NAMES = {"B": "|B|"}

@@ -37,7 +37,8 @@ import sympy as sp
 from sympy.printing.c import C99CodePrinter
 from sympy.printing.pycode import PythonCodePrinter
 
-from wdtheory.optim.transforms import GRAD, PARAM, SCHEDULE, STEP, Program
+from wdtheory.core.notation import GRAD, PARAM, SCHEDULE, STEP
+from wdtheory.optim.transforms import Program
 
 __all__ = [
     "KernelPlan",

@@ -20,15 +20,14 @@ from itertools import count
 
 import sympy as sp
 
+from wdtheory.core.notation import GRAD, PARAM, SCHEDULE, START, STEP
 from wdtheory.optim.optimizer import ROLES, Optimizer
-from wdtheory.optim.transforms import GRAD, PARAM, SCHEDULE, STEP
 
 __all__ = ["CURVATURE", "MINIMUM", "Dynamics", "free_gradients", "quadratic_gradients"]
 
 #: the quadratic loss f(w) = a/2 (w - c)^2 used for "gradients of a loss"
 CURVATURE = sp.Symbol("a", positive=True)
 MINIMUM = sp.Symbol("c", real=True)
-START = sp.Symbol("w_0", real=True)
 
 Gradients = Callable[[int, sp.Expr], sp.Expr]
 

@@ -28,12 +28,25 @@ import sympy as sp
 
 from wdtheory.core.errors import WdtheoryError, check_choice, did_you_mean
 from wdtheory.core.hyperparams import as_hyper, check_interval, show
-from wdtheory.core.spec import Spec, parse_spec
-from wdtheory.optim.transforms import (
+from wdtheory.core.notation import (
+    ALPHA,
+    BETA_1,
+    BETA_2,
+    EPSILON,
+    EPSILON_ROOT,
+    ETA,
+    G_0,
     GRAD,
+    LAMBDA,
+    LR_DECAY,
+    MU,
     PARAM,
     SCHEDULE,
     STEP,
+    TAU,
+)
+from wdtheory.core.spec import Spec, parse_spec
+from wdtheory.optim.transforms import (
     AddDecayedWeights,
     AddSignOfWeights,
     Chain,
@@ -66,17 +79,17 @@ class Role:
 
 
 ROLES: dict[str, Role] = {
-    "lr": Role(sp.Symbol("eta", positive=True), "learning rate"),
-    "momentum": Role(sp.Symbol("mu", nonnegative=True), "momentum", 0, 1, closed_high=True),
-    "dampening": Role(sp.Symbol("tau", nonnegative=True), "dampening", 0, 1, closed_high=True),
-    "weight_decay": Role(sp.Symbol("lambda", nonnegative=True), "weight decay / penalty strength"),
-    "beta1": Role(sp.Symbol("beta_1", nonnegative=True), "first-moment decay", 0, 1),
-    "beta2": Role(sp.Symbol("beta_2", nonnegative=True), "second-moment decay", 0, 1),
-    "eps": Role(sp.Symbol("epsilon", nonnegative=True), "denominator offset"),
-    "eps_root": Role(sp.Symbol("epsilon_root", nonnegative=True), "offset inside the root"),
-    "alpha": Role(sp.Symbol("alpha", nonnegative=True), "squared-gradient smoothing", 0, 1),
-    "lr_decay": Role(sp.Symbol("lr_decay", nonnegative=True), "learning-rate decay per step"),
-    "initial_accumulator_value": Role(sp.Symbol("G_0", nonnegative=True), "initial accumulator"),
+    "lr": Role(ETA, "learning rate"),
+    "momentum": Role(MU, "momentum", 0, 1, closed_high=True),
+    "dampening": Role(TAU, "dampening", 0, 1, closed_high=True),
+    "weight_decay": Role(LAMBDA, "weight decay / penalty strength"),
+    "beta1": Role(BETA_1, "first-moment decay", 0, 1),
+    "beta2": Role(BETA_2, "second-moment decay", 0, 1),
+    "eps": Role(EPSILON, "denominator offset"),
+    "eps_root": Role(EPSILON_ROOT, "offset inside the root"),
+    "alpha": Role(ALPHA, "squared-gradient smoothing", 0, 1),
+    "lr_decay": Role(LR_DECAY, "learning-rate decay per step"),
+    "initial_accumulator_value": Role(G_0, "initial accumulator"),
 }
 
 Values = Mapping[str, sp.Expr]

@@ -27,13 +27,10 @@ from dataclasses import dataclass, field
 import sympy as sp
 
 from wdtheory.core.errors import WdtheoryError
+from wdtheory.core.notation import GRAD, PARAM, SCHEDULE, STEP
 from wdtheory.core.sym import to_latex, to_text
 
 __all__ = [
-    "GRAD",
-    "PARAM",
-    "SCHEDULE",
-    "STEP",
     "AddDecayedWeights",
     "AddSignOfWeights",
     "Assign",
@@ -49,14 +46,6 @@ __all__ = [
     "Transform",
     "chain",
 ]
-
-#: the parameter (one coordinate) before the step, and its gradient
-PARAM = sp.Symbol("w", real=True)
-GRAD = sp.Symbol("g", real=True)
-#: the step count after this step's increment: 1 on the first step
-STEP = sp.Symbol("t", integer=True, positive=True)
-#: the learning-rate schedule multiplier of this step (1 without a schedule)
-SCHEDULE = sp.Symbol("s_t", positive=True)
 
 
 @dataclass(frozen=True)

@@ -25,23 +25,18 @@ from dataclasses import dataclass
 import sympy as sp
 
 from wdtheory.core.errors import WdtheoryError, check_choice
+from wdtheory.core.notation import ALPHA, LAMBDA, LAMBDA_1, LAMBDA_2, D, N
 from wdtheory.core.sym import matrix_terms
 from wdtheory.problems.penalties import Penalty
 
 __all__ = ["CONVENTIONS", "Convention", "Match", "match"]
 
-N = sp.Symbol("n", integer=True, positive=True)
-D = sp.Symbol("d", integer=True, positive=True)
 _X = sp.MatrixSymbol("X", N, D)
 _Y = sp.MatrixSymbol("y", N, 1)
 _W = sp.MatrixSymbol("w", D, 1)
 _B = sp.MatrixSymbol("b", 1, 1)
 _ONE = sp.OneMatrix(N, 1)
 
-LAMBDA = sp.Symbol("lambda", nonnegative=True)
-LAMBDA_1 = sp.Symbol("lambda_1", nonnegative=True)
-LAMBDA_2 = sp.Symbol("lambda_2", nonnegative=True)
-ALPHA = sp.Symbol("alpha", nonnegative=True)
 L1_RATIO = sp.Symbol("rho", nonnegative=True)
 C = sp.Symbol("c", nonnegative=True)
 

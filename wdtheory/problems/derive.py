@@ -10,14 +10,9 @@ from __future__ import annotations
 import sympy as sp
 
 from wdtheory.core.derivation import Derivation, Notation, Section, Step
+from wdtheory.core.notation import ETA
 from wdtheory.core.sym import to_latex
-from wdtheory.problems.gradients import (
-    ETA,
-    GradientForms,
-    check_forms,
-    derive_gradients,
-    sgd_step,
-)
+from wdtheory.problems.gradients import GradientForms, check_forms, derive_gradients, sgd_step
 from wdtheory.problems.problem import Problem
 from wdtheory.problems.proximal import l1_sections
 from wdtheory.problems.ridge import ridge_sections

@@ -30,8 +30,8 @@ from functools import cached_property
 import sympy as sp
 from sympy.matrices.expressions.matexpr import MatrixExpr
 
+from wdtheory.core.notation import BATCH_SIZE, ETA, D, N
 from wdtheory.core.sym import (
-    BATCH_SIZE,
     ExampleSum,
     collect_matrix_terms,
     eliminate_deltas,
@@ -43,9 +43,6 @@ from wdtheory.problems.problem import Problem
 
 __all__ = ["GradientForms", "LinearModel", "check_forms", "derive_gradients", "sgd_step"]
 
-N = sp.Symbol("n", integer=True, positive=True)
-D = sp.Symbol("d", integer=True, positive=True)
-ETA = sp.Symbol("eta", positive=True)
 EXAMPLE, ROW, FEATURE, COLUMN = sp.symbols("i j k m", integer=True, positive=True)
 
 

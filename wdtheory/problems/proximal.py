@@ -27,7 +27,7 @@ import sympy as sp
 from wdtheory.core.derivation import Notation, Section, Step
 from wdtheory.core.errors import WdtheoryError
 from wdtheory.core.hyperparams import check_interval, show
-from wdtheory.problems.gradients import ETA
+from wdtheory.core.notation import ETA, PARAM
 from wdtheory.problems.problem import Problem
 
 __all__ = ["ProxDerivation", "derive_prox", "l1_sections", "subdifferential_at_zero"]
@@ -162,7 +162,7 @@ def l1_sections(problem: Problem) -> tuple[Section, ...]:
     if penalty.l1 == 0:
         return ()
     prox = derive_prox(penalty.l1, penalty.l2_factor * penalty.l2)
-    w = sp.Symbol("w", real=True)
+    w = PARAM
     subgradient = (
         Step(
             Notation("d|w|/dw", r"\frac{\partial |w|}{\partial w}"),

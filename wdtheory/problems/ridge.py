@@ -32,13 +32,12 @@ import sympy as sp
 
 from wdtheory.core.derivation import Notation, Section, Step
 from wdtheory.core.errors import WdtheoryError
+from wdtheory.core.notation import D, N
 from wdtheory.core.sym import solve_affine
 from wdtheory.problems.problem import Problem
 
 __all__ = ["RidgeSolution", "derive_ridge", "ridge_sections", "shrinkage_factor"]
 
-N = sp.Symbol("n", integer=True, positive=True)
-D = sp.Symbol("d", integer=True, positive=True)
 _X = sp.MatrixSymbol("X", N, D)
 _Y = sp.MatrixSymbol("y", N, 1)
 _W = sp.MatrixSymbol("w", D, 1)

@@ -24,11 +24,12 @@ import numpy as np
 import sympy as sp
 
 from wdtheory.analysis.convert import convert
-from wdtheory.analysis.equilibrium import ETA, LAMBDA, G, U, derive_equilibrium
+from wdtheory.analysis.equilibrium import G, U, derive_equilibrium
 from wdtheory.analysis.fixed_points import fixed_point
 from wdtheory.claims.engine import CLAIMS, Evidence, Result, render_results, verify_all
 from wdtheory.core.derivation import Derivation
 from wdtheory.core.hyperparams import show
+from wdtheory.core.notation import ETA, LAMBDA, LAMBDA_1, LAMBDA_2
 from wdtheory.core.roundoff import ROUNDOFF, roundoff_text
 from wdtheory.core.sym import to_latex
 from wdtheory.numeric.experiments import (
@@ -70,9 +71,9 @@ class Settings:
 
 
 PENALTIES = {
-    "l2": {"l2": sp.Symbol("lambda", real=True)},
-    "l1": {"l1": sp.Symbol("lambda_1", real=True)},
-    "elastic-net": {"l1": sp.Symbol("lambda_1", real=True), "l2": sp.Symbol("lambda_2", real=True)},
+    "l2": {"l2": LAMBDA},
+    "l1": {"l1": LAMBDA_1},
+    "elastic-net": {"l1": LAMBDA_1, "l2": LAMBDA_2},
 }
 
 RULES = (

@@ -43,10 +43,10 @@ import sympy as sp
 
 from wdtheory.core.errors import WdtheoryError, check_choice
 from wdtheory.core.hyperparams import to_float_in
+from wdtheory.core.notation import SCHEDULE, STEP
 from wdtheory.lowering.compile import array_api_kernel, cupy_kernel, numba_kernel, prologue_function
 from wdtheory.lowering.plan import KernelPlan, plan_kernel
 from wdtheory.optim.optimizer import ROLES, Optimizer
-from wdtheory.optim.transforms import SCHEDULE, STEP
 
 __all__ = ["BACKENDS", "BoundStep", "OptState", "ParamGroup", "Stepper"]
 
