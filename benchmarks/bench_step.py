@@ -42,7 +42,8 @@ import numpy as np
 import torch
 
 from wdtheory.optim.optimizer import Optimizer
-from wdtheory.runtime.stepper import ParamGroup, Stepper
+from wdtheory.runtime.param_group import ParamGroup
+from wdtheory.runtime.stepper import Stepper
 
 LR, WD, MOMENTUM, BETA1, BETA2, EPS = 1e-3, 1e-2, 0.9, 0.9, 0.999, 1e-8
 LION_BETA2 = 0.99  # optax's default

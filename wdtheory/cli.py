@@ -25,7 +25,8 @@ from wdtheory.analysis.fixed_points import fixed_point
 from wdtheory.core.derivation import FORMATS
 from wdtheory.core.errors import WdtheoryError, did_you_mean
 from wdtheory.core.spec import parse_spec
-from wdtheory.optim.optimizer import OPTIMIZERS, Optimizer
+from wdtheory.optim.optimizer import Optimizer
+from wdtheory.optim.presets import OPTIMIZERS
 from wdtheory.optim.rules import derive_optimizer
 from wdtheory.problems.derive import derive_problem
 from wdtheory.problems.losses import LOSSES

@@ -31,7 +31,8 @@ from optimizer_cases import examples, to_numpy
 from wdtheory.analysis.compare import compare
 from wdtheory.core.notation import GRAD, PARAM, STEP
 from wdtheory.optim.dynamics import Dynamics, schedule_at
-from wdtheory.optim.optimizer import ROLES, Optimizer
+from wdtheory.optim.optimizer import Optimizer
+from wdtheory.optim.roles import ROLES
 from wdtheory.runtime.stepper import Stepper
 
 ETA, LAM, EPS = ROLES["lr"].symbol, ROLES["weight_decay"].symbol, ROLES["eps"].symbol

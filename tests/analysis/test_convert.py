@@ -21,7 +21,8 @@ from optimizer_cases import examples
 from wdtheory.analysis.compare import compare
 from wdtheory.analysis.convert import FRAMEWORKS, Conversion, convert
 from wdtheory.core.errors import WdtheoryError
-from wdtheory.optim.optimizer import ROLES, Optimizer
+from wdtheory.optim.optimizer import Optimizer
+from wdtheory.optim.roles import ROLES
 from wdtheory.runtime.stepper import Stepper
 
 ETA, LAM = ROLES["lr"].symbol, ROLES["weight_decay"].symbol

@@ -24,7 +24,8 @@ from wdtheory.analysis.fixed_points import (
     run_to_convergence,
 )
 from wdtheory.core.notation import PARAM
-from wdtheory.optim.optimizer import ROLES, Optimizer
+from wdtheory.optim.optimizer import Optimizer
+from wdtheory.optim.roles import ROLES
 
 LAM, ETA, EPS = ROLES["weight_decay"].symbol, ROLES["lr"].symbol, ROLES["eps"].symbol
 MU, TAU = ROLES["momentum"].symbol, ROLES["dampening"].symbol

@@ -32,14 +32,8 @@ from optimizer_cases import DTYPES, optimizer, problem, run, to_numpy, ulp32, wi
 from wdtheory.core.errors import WdtheoryError
 from wdtheory.core.notation import GRAD, PARAM, SCHEDULE, STEP
 from wdtheory.lowering.compile import array_api_kernel, numba_kernel, prologue_function
-from wdtheory.lowering.plan import (
-    KernelPlan,
-    array_api_source,
-    cuda_body,
-    numba_source,
-    plan_kernel,
-    prologue_source,
-)
+from wdtheory.lowering.plan import KernelPlan, plan_kernel
+from wdtheory.lowering.printers import array_api_source, cuda_body, numba_source, prologue_source
 from wdtheory.optim.transforms import Scale, Trace, chain
 from wdtheory.runtime.stepper import Stepper
 

@@ -15,7 +15,8 @@ from wdtheory.optim.dynamics import (
     free_gradients,
     quadratic_gradients,
 )
-from wdtheory.optim.optimizer import ROLES, Optimizer
+from wdtheory.optim.optimizer import Optimizer
+from wdtheory.optim.roles import ROLES
 
 ETA, LAM = ROLES["lr"].symbol, ROLES["weight_decay"].symbol
 W0 = sp.Symbol("w_0", real=True)
@@ -91,11 +92,18 @@ def test_initial_state_takes_the_values():
     assert list(d.initial.values()) == [sp.Rational(1, 4)]
 
 
-def test_scheduled_multiplies_the_learning_rate_by_the_schedule():
-    plain = dynamics("torch.sgd(momentum=0)").step_map()[PARAM]
-    scheduled = dynamics("torch.sgd(momentum=0)", scheduled=True).step_map()[PARAM]
-    assert sp.expand(scheduled - plain.xreplace({ETA: ETA * SCHEDULE})) == 0
-    assert SCHEDULE not in plain.free_symbols
+@pytest.mark.parametrize(
+    "spec", ["torch.sgd(momentum=0)", "torch.adamw", "sgdw(momentum=mu, decay=independent)"]
+)
+def test_a_scheduled_optimizer_multiplies_every_learning_rate_by_the_schedule(spec):
+    optimizer = Optimizer.from_spec(spec)
+    for first in (False, True):
+        plain = Dynamics(optimizer).step_map(first)
+        scheduled = Dynamics(optimizer.scheduled()).step_map(first)
+        assert set(scheduled) == set(plain)
+        for target, value in plain.items():
+            assert sp.expand(scheduled[target] - value.xreplace({ETA: ETA * SCHEDULE})) == 0
+        assert SCHEDULE not in plain[PARAM].free_symbols
 
 
 def test_adam_step_depends_on_the_step_count():

@@ -19,7 +19,10 @@ import sympy as sp
 from wdtheory.core.errors import WdtheoryError
 from wdtheory.core.notation import GRAD, PARAM, SCHEDULE, STEP
 from wdtheory.core.spec import parse_spec
-from wdtheory.optim.optimizer import DECAY_MODES, OPTIMIZERS, ROLES, Optimizer, decay_mode
+from wdtheory.optim.builders import DECAY_MODES, decay_mode
+from wdtheory.optim.optimizer import Optimizer
+from wdtheory.optim.presets import OPTIMIZERS
+from wdtheory.optim.roles import ROLES
 from wdtheory.optim.transforms import (
     AddDecayedWeights,
     AddSignOfWeights,

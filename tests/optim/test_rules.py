@@ -25,7 +25,9 @@ from wdtheory.cli import main
 from wdtheory.core.derivation import FORMATS, Derivation
 from wdtheory.core.errors import WdtheoryError
 from wdtheory.core.notation import GRAD, PARAM
-from wdtheory.optim.optimizer import OPTIMIZERS, ROLES, Optimizer
+from wdtheory.optim.optimizer import Optimizer
+from wdtheory.optim.presets import OPTIMIZERS
+from wdtheory.optim.roles import ROLES
 from wdtheory.optim.rules import derive_optimizer
 
 CHAIN, RULE, FIRST, HYPER = (

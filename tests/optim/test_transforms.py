@@ -17,7 +17,8 @@ import sympy as sp
 
 from wdtheory.core.errors import WdtheoryError
 from wdtheory.core.notation import GRAD, PARAM, SCHEDULE, STEP
-from wdtheory.optim.optimizer import ROLES, Optimizer
+from wdtheory.optim.optimizer import Optimizer
+from wdtheory.optim.roles import ROLES
 from wdtheory.optim.transforms import (
     AddDecayedWeights,
     AddSignOfWeights,

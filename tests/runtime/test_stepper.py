@@ -18,7 +18,8 @@ from optimizer_cases import CPU_BACKENDS, DTYPES, optimizer, problem, run, state
 
 from wdtheory.core.errors import WdtheoryError
 from wdtheory.optim.optimizer import Optimizer
-from wdtheory.runtime.stepper import OptState, ParamGroup, Stepper
+from wdtheory.runtime.param_group import ParamGroup
+from wdtheory.runtime.stepper import OptState, Stepper
 
 SHAPES = [(), (1,), (5,), (2, 3, 4)]
 ADAM = "torch.adam(lr=0.01, weight_decay=0.1, amsgrad=true)"

@@ -33,6 +33,7 @@ how a library user runs it with a scheduler.
 
 from __future__ import annotations
 
+import dataclasses
 import random
 from dataclasses import dataclass, field
 from itertools import islice
@@ -42,7 +43,8 @@ import sympy as sp
 
 from wdtheory.core.notation import GRAD, PARAM, SCHEDULE, START, STEP
 from wdtheory.optim.dynamics import Dynamics, free_gradients, quadratic_gradients, schedule_at
-from wdtheory.optim.optimizer import ROLES, Optimizer
+from wdtheory.optim.optimizer import Optimizer
+from wdtheory.optim.roles import MAPPABLE_ROLES, ROLES
 from wdtheory.runtime.stepper import Stepper
 
 __all__ = ["Comparison", "compare"]
@@ -53,8 +55,6 @@ MAX_STEPS = 4
 PREVIOUS_SCHEDULE = sp.Symbol("s_prev", positive=True)
 #: at most this many solution branches are followed when solving for a map
 MAX_BRANCHES = 4
-#: the roles whose values :func:`compare` may re-map ("convert") between two optimizers
-MAPPABLE_ROLES = ("lr", "weight_decay", "eps")
 
 
 @dataclass(frozen=True)
@@ -91,8 +91,8 @@ def _aligned(a: Optimizer, b: Optimizer) -> tuple[Dynamics, Dynamics, str]:
             "taken to follow the same schedule (eta -> eta*s_t)"
         )
     return (
-        Dynamics(a, "", b_scheduled and not a_scheduled),
-        Dynamics(b, "_B", a_scheduled and not b_scheduled),
+        Dynamics(a.scheduled() if b_scheduled and not a_scheduled else a, ""),
+        Dynamics(b.scheduled() if a_scheduled and not b_scheduled else b, "_B"),
         note,
     )
 
@@ -476,26 +476,17 @@ def _run_lowered(
 ) -> float:
     """The parameter after ``steps`` steps of the optimizer's lowered NumPy kernel, in float64,
     at the counterexample's values (``point`` holds a value for every symbol; the start and
-    gradients absent from the difference are 1 and 0). A learning rate that follows the schedule
-    (``dynamics.scheduled``) is set to lr·s_k at step k; a rule with its own multiplier gets s_k."""
+    gradients absent from the difference are 1 and 0); a rule with a schedule multiplier (its
+    own, or a scheduler's) gets s_k at step k."""
     optimizer = dynamics.optimizer
     values = {key: value.xreplace(same).xreplace(point) for key, value in optimizer.values.items()}
-    own_schedule = optimizer.flags.get("schedule") is True
-    lr_key = next(key for key, role in optimizer.definition.params.items() if role == "lr")
+    stepper = Stepper(dataclasses.replace(optimizer, values=values), "numpy")
     w = np.array([float(point.get(START, 1))])
-    state = None
+    state = stepper.init(w)
     for k in range(1, steps + 1):
-        multiplier = point.get(schedule_at(k), sp.S.One)
-        step_values = dict(values)
-        if dynamics.scheduled:
-            step_values[lr_key] = values[lr_key] * multiplier
-        stepper = Stepper(Optimizer(optimizer.definition, step_values, optimizer.flags), "numpy")
-        if state is None:
-            state = stepper.init(w)
+        multiplier = float(point.get(schedule_at(k), 1)) if optimizer.has_schedule else 1.0
         gradient = float(point.get(sp.Symbol(f"g_{k}", real=True), 0))
-        w, state = stepper.step(
-            w, np.array([gradient]), state, schedule=float(multiplier) if own_schedule else 1.0
-        )
+        w, state = stepper.step(w, np.array([gradient]), state, schedule=multiplier)
     return float(w[0])
 
 

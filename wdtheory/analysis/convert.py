@@ -16,7 +16,9 @@ import sympy as sp
 
 from wdtheory.analysis.compare import Comparison, compare
 from wdtheory.core.errors import WdtheoryError, check_choice
-from wdtheory.optim.optimizer import OPTIMIZERS, ROLES, Optimizer
+from wdtheory.optim.optimizer import Optimizer
+from wdtheory.optim.presets import OPTIMIZERS
+from wdtheory.optim.roles import MAPPABLE_ROLES, ROLES
 
 __all__ = ["FRAMEWORKS", "Conversion", "convert"]
 
@@ -38,11 +40,11 @@ def _candidate(source: Optimizer, name: str) -> Optimizer | None:
     """The preset ``name`` with the source's values in the same roles and free mappable ones."""
     definition = OPTIMIZERS[name]
     by_role = {source.definition.params[k]: v for k, v in source.values.items()}
-    if not set(definition.params.values()) >= _used_roles(source) - {"lr", "weight_decay", "eps"}:
+    if not set(definition.params.values()) >= source.used_roles - set(MAPPABLE_ROLES):
         return None  # the source's rule uses a hyperparameter this preset does not have
     text = []
     for key, role in definition.params.items():
-        if role in ("lr", "weight_decay", "eps"):
+        if role in MAPPABLE_ROLES:
             continue
         if role in by_role:
             text.append((key, by_role[role]))
@@ -57,15 +59,6 @@ def _candidate(source: Optimizer, name: str) -> Optimizer | None:
         k: (v if v in definition.flags[k] else definition.flags[k][0]) for k, v in flags.items()
     }
     return Optimizer(definition, values, flags)
-
-
-def _used_roles(optimizer: Optimizer) -> set[str]:
-    """The roles whose hyperparameter appears in the optimizer's rule."""
-    chain = optimizer.chain
-    symbols = set().union(
-        *(a.value.free_symbols for first in (False, True) for a in chain.program(first).assignments)
-    )
-    return {role for role in optimizer.definition.params.values() if ROLES[role].symbol in symbols}
 
 
 def _with_solution(candidate: Optimizer, comparison: Comparison) -> Optimizer:

@@ -31,7 +31,8 @@ from wdtheory.core.sym import to_text
 from wdtheory.numeric.experiments import seed_experiment
 from wdtheory.numeric.solvers import proximal_fit, ridge_fit, ridge_path
 from wdtheory.optim.dynamics import Dynamics, quadratic_gradients
-from wdtheory.optim.optimizer import ROLES, Optimizer
+from wdtheory.optim.optimizer import Optimizer
+from wdtheory.optim.roles import ROLES
 from wdtheory.problems.conventions import match
 from wdtheory.problems.gradients import derive_gradients, sgd_step
 from wdtheory.problems.problem import Problem

@@ -1,7 +1,9 @@
 """Compiling planned kernels, once, with caches in memory and on disk.
 
-The sources come from :mod:`wdtheory.lowering.plan`, generated from checked identifiers only (no user
-text reaches them). Array-API and prologue functions are compiled in memory; Numba kernels are
+:func:`lower` is the lowering layer's entry point: a program and its scalar inputs in, a
+:class:`LoweredRule` out — the plan and its compiled functions, each made on first use and kept
+(one per program and process). The sources come from :mod:`wdtheory.lowering.printers`,
+generated from checked identifiers only (no user text reaches them). Array-API and prologue functions are compiled in memory; Numba kernels are
 written to a cache folder as modules named by the hash of their source, so that Numba's own
 on-disk cache (``cache=True``) makes the second run of a program fast. The folder is
 ``$WDTHEORY_CACHE_DIR`` or ``~/.cache/wdtheory/kernels``. CuPy is imported only when a CuPy
@@ -15,19 +17,25 @@ import importlib.util
 import os
 import sys
 from collections.abc import Callable
-from functools import cache
+from functools import cache, cached_property
 from pathlib import Path
 
-from wdtheory.core.errors import WdtheoryError
-from wdtheory.lowering.plan import (
-    KernelPlan,
-    array_api_source,
-    cuda_body,
-    numba_source,
-    prologue_source,
-)
+import sympy
 
-__all__ = ["array_api_kernel", "cache_dir", "cupy_kernel", "numba_kernel", "prologue_function"]
+from wdtheory.core.errors import WdtheoryError
+from wdtheory.lowering.plan import KernelPlan, plan_kernel
+from wdtheory.lowering.printers import array_api_source, cuda_body, numba_source, prologue_source
+from wdtheory.optim.transforms import Program
+
+__all__ = [
+    "LoweredRule",
+    "array_api_kernel",
+    "cache_dir",
+    "cupy_kernel",
+    "lower",
+    "numba_kernel",
+    "prologue_function",
+]
 
 
 def cache_dir() -> Path:
@@ -106,3 +114,37 @@ def cupy_kernel(plan: KernelPlan) -> Callable:
     inputs = ", ".join([f"T {names[plan.arrays[1]]}"] + [f"T {names[c]}" for c, _ in plan.prologue])
     outputs = ", ".join(f"T {names[a]}" for a in (plan.arrays[0], *plan.states))
     return _cupy(cuda_body(plan), inputs, outputs)
+
+
+class LoweredRule:
+    """One rule's plan and its compiled functions, each made on first use and kept: the host
+    ``prologue`` (hoisted constants in float64), the functional ``array_api`` step, the in-place
+    Numba kernels (``numba_serial``, ``numba_parallel``) and the CuPy kernel."""
+
+    def __init__(self, plan: KernelPlan) -> None:
+        self.plan = plan
+        self.prologue = prologue_function(plan)
+        #: the scalars the hoisted constants depend on
+        self.prologue_symbols = frozenset(s for _, e in plan.prologue for s in e.free_symbols)
+
+    @cached_property
+    def array_api(self) -> Callable:
+        return array_api_kernel(self.plan)
+
+    @cached_property
+    def numba_serial(self) -> Callable:
+        return numba_kernel(self.plan, parallel=False)
+
+    @cached_property
+    def numba_parallel(self) -> Callable:
+        return numba_kernel(self.plan, parallel=True)
+
+    @cached_property
+    def cupy(self) -> Callable:
+        return cupy_kernel(self.plan)
+
+
+@cache
+def lower(program: Program, scalars: tuple[sympy.Symbol, ...]) -> LoweredRule:
+    """The lowered rule of ``program`` whose scalar inputs are ``scalars`` (in call order)."""
+    return LoweredRule(plan_kernel(program, scalars))

@@ -1,17 +1,15 @@
-r"""Lowering an update rule to code: array-API functions, fused Numba kernels, CuPy kernels.
+r"""Planning the kernel of an update rule: what every backend prints, computed once.
 
-One :class:`KernelPlan` is made from a :class:`~wdtheory.optim.transforms.Program` and every backend is
-printed from it, so all lowerings compute the same expressions:
+One :class:`KernelPlan` is made from a :class:`~wdtheory.optim.transforms.Program` and every
+backend is printed from it (:mod:`wdtheory.lowering.printers`), so all lowerings compute the same
+expressions:
 
 1. the assignments are put in single-assignment form (``m`` → ``m_new``);
 2. every subexpression that depends on scalars only (hyperparameters, the step count :math:`t`,
    the schedule multiplier, numeric constants) is **hoisted** into a prologue evaluated once per
    step, in float64, and cast to the arrays' dtype — e.g. :math:`1 - \beta_1^t` or
    :math:`\eta\sqrt{1-\beta_2^t}`; the per-element code then only sees arrays and those
-   constants, so float32 kernels stay in float32. The array-API and CuPy kernels get the
-   constants from a host-side prologue function; the Numba kernel computes them itself, before
-   its loop, from the hyperparameters (one float64 array) and the per-call scalars :math:`t` and
-   the schedule multiplier, so that a step on a small array costs one call;
+   constants, so float32 kernels stay in float32;
 3. like terms are merged across a scalar factor: where a sum holds a scalar multiple of another
    sum, a term of the inner sum with the same per-element part as a term of the outer one joins
    it, :math:`w - \eta(\lambda w + u) \to (1 - \eta\lambda)\,w - \eta u`, so the coefficient
@@ -20,11 +18,6 @@ printed from it, so all lowerings compute the same expressions:
    rounding differs from the unmerged form in the last bit only;
 4. common subexpressions of the per-element code are shared (``sympy.cse``).
 
-Backends: :func:`array_api_source` prints a function against an ``xp`` namespace (NumPy, CuPy,
-``array_api_strict``...); :func:`numba_source` prints an in-place loop for
-``numba.njit(parallel=..., error_model="numpy")``; :func:`cuda_body` prints the C body of a CuPy
-``ElementwiseKernel`` with SymPy's C printer. Every name printed is generated here from a fixed
-alphabet, never taken from user text. The compiled objects live in :mod:`wdtheory.lowering.compile`.
 """
 
 from __future__ import annotations
@@ -32,22 +25,14 @@ from __future__ import annotations
 import keyword
 import re
 from dataclasses import dataclass
+from functools import cached_property
 
 import sympy as sp
-from sympy.printing.c import C99CodePrinter
-from sympy.printing.pycode import PythonCodePrinter
 
 from wdtheory.core.notation import GRAD, PARAM, SCHEDULE, STEP
 from wdtheory.optim.transforms import Program
 
-__all__ = [
-    "KernelPlan",
-    "array_api_source",
-    "cuda_body",
-    "numba_source",
-    "plan_kernel",
-    "prologue_source",
-]
+__all__ = ["OPERATION_WEIGHTS", "KernelPlan", "plan_kernel"]
 
 
 #: weights of SymPy's operation counts: division and powers (every power counts as a square
@@ -82,7 +67,7 @@ class KernelPlan:
     body: tuple[tuple[sp.Symbol, sp.Expr], ...]
     outputs: tuple[tuple[sp.Symbol, sp.Expr], ...]
 
-    @property
+    @cached_property
     def names(self) -> dict[sp.Symbol, str]:
         """The printed name of every symbol the code uses."""
         names: dict[sp.Symbol, str] = {}
@@ -95,7 +80,7 @@ class KernelPlan:
         names |= {c: c.name for c, _ in self.prologue} | {t: t.name for t, _ in self.body}
         return names
 
-    @property
+    @cached_property
     def operations(self) -> int:
         """Weighted operations per element of the loop body (SymPy's counts; see
         ``OPERATION_WEIGHTS``)."""
@@ -105,6 +90,12 @@ class KernelPlan:
             for op, n in counts.as_coefficients_dict().items()
             if op.is_Symbol
         )
+
+    def work_per_element(self, itemsize: int) -> int:
+        """The weighted operations of the per-element code plus the bytes it reads and writes
+        (each byte counts as one operation; a heuristic, checked by
+        ``benchmarks/bench_threshold.py``)."""
+        return self.operations + itemsize * (len(self.arrays) + len(self.outputs))
 
     @property
     def states(self) -> tuple[sp.Symbol, ...]:
@@ -224,195 +215,3 @@ def _plan(
         tuple(temporaries),
         tuple((target, expr) for (target, _), expr in zip(outputs, reduced, strict=True)),
     )
-
-
-# --------------------------------------------------------------------------- printers
-
-
-class _PythonScalarPrinter(PythonCodePrinter):
-    """Scalar Python with ``math``; numbers as float literals (the prologue runs in float64).
-
-    Squares and reciprocals are printed as ``x*x`` and ``1.0/x``: CPython computes ``x**2.0``
-    with libm's ``pow``, which is not always correctly rounded, while LLVM (in the Numba kernel)
-    turns the same power into the product, so the two would differ in the last bit."""
-
-    def __init__(self, names: dict[sp.Symbol, str]) -> None:
-        super().__init__({"fully_qualified_modules": True})
-        self.names = names
-
-    def _print_Pow(self, expr: sp.Pow, rational: bool = False) -> str:
-        if expr.exp in (2, -1, -2):
-            base = self.parenthesize(expr.base, 100)
-            square = base if expr.exp == -1 else f"({base}*{base})"
-            return f"(1.0/{square})" if expr.exp < 0 else square
-        return super()._print_Pow(expr, rational)
-
-    def _print_Symbol(self, expr: sp.Symbol) -> str:
-        return self.names[expr]
-
-    def _print_Rational(self, expr: sp.Rational) -> str:
-        return repr(float(expr))
-
-    _print_Integer = _print_Rational
-
-
-class _ArrayPrinter(_PythonScalarPrinter):
-    """Per-element code on whole arrays, against the namespace ``xp``."""
-
-    module = "xp"
-
-    def _print_Pow(self, expr: sp.Pow, rational: bool = False) -> str:
-        base = self.parenthesize(expr.base, 100)
-        if expr.exp == 2:
-            return f"({base}*{base})"
-        if expr.exp == -1:
-            return f"(1/{base})"
-        if expr.exp == sp.S.Half:
-            return f"{self.module}.sqrt({self._print(expr.base)})"
-        if expr.exp == -sp.S.Half:
-            return f"(1/{self.module}.sqrt({self._print(expr.base)}))"
-        raise AssertionError(f"unexpected power {expr} in per-element code")
-
-    def _print_sign(self, expr: sp.Expr) -> str:
-        return f"{self.module}.sign({self._print(expr.args[0])})"
-
-    def _print_Abs(self, expr: sp.Expr) -> str:
-        return f"{self.module}.abs({self._print(expr.args[0])})"
-
-    def _print_Max(self, expr: sp.Expr) -> str:
-        first, *rest = (self._print(a) for a in expr.args)
-        for other in rest:
-            first = f"{self.module}.maximum({first}, {other})"
-        return first
-
-
-class _NumbaPrinter(_ArrayPrinter):
-    """Per-element scalar code inside a Numba loop (NumPy's scalar functions keep the dtype)."""
-
-    module = "np"
-
-    def _print_sign(self, expr: sp.Expr) -> str:
-        return f"_sign({self._print(expr.args[0])}, one, zero)"
-
-    def _print_Max(self, expr: sp.Expr) -> str:
-        first, *rest = (self._print(a) for a in expr.args)
-        for other in rest:
-            first = f"max({first}, {other})"
-        return first
-
-
-class _CudaPrinter(C99CodePrinter):
-    """C for the body of a CuPy ``ElementwiseKernel`` (element type ``T``)."""
-
-    def __init__(self, names: dict[sp.Symbol, str]) -> None:
-        super().__init__()
-        self.names = names
-
-    def _print_Symbol(self, expr: sp.Symbol) -> str:
-        return self.names[expr]
-
-    def _print_Pow(self, expr: sp.Pow, rational: bool = False) -> str:
-        base = self.parenthesize(expr.base, 100)
-        if expr.exp == 2:
-            return f"({base}*{base})"
-        if expr.exp == -1:
-            return f"((T)1/{base})"
-        if expr.exp == sp.S.Half:
-            return f"sqrt({self._print(expr.base)})"
-        if expr.exp == -sp.S.Half:
-            return f"((T)1/sqrt({self._print(expr.base)}))"
-        raise AssertionError(f"unexpected power {expr} in per-element code")
-
-    def _print_sign(self, expr: sp.Expr) -> str:
-        x = self._print(expr.args[0])
-        return f"((T)(({x} > 0) - ({x} < 0)))"
-
-    def _print_Integer(self, expr: sp.Integer) -> str:
-        return f"((T){int(expr)})"
-
-
-# --------------------------------------------------------------------------- sources
-
-
-def prologue_source(plan: KernelPlan) -> str:
-    """``def prologue(scalars...) -> tuple``: the hoisted scalars, in float64 with ``math``."""
-    printer = _PythonScalarPrinter(plan.names)
-    args = ", ".join(plan.names[s] for s in plan.scalars)
-    lines = ["import math", "", "", f"def prologue({args}):"]
-    lines += [f"    {plan.names[c]} = {printer.doprint(e)}" for c, e in plan.prologue]
-    lines.append(f"    return ({''.join(plan.names[c] + ', ' for c, _ in plan.prologue)})")
-    return "\n".join(lines) + "\n"
-
-
-def _signature(plan: KernelPlan) -> str:
-    return ", ".join(
-        [plan.names[a] for a in plan.arrays] + [plan.names[c] for c, _ in plan.prologue]
-    )
-
-
-def array_api_source(plan: KernelPlan) -> str:
-    """``def step(xp, arrays..., constants...) -> (new param, new states...)`` (functional)."""
-    printer = _ArrayPrinter(plan.names)
-    lines = [f"def step(xp, {_signature(plan)}):"]
-    lines += [f"    {plan.names[t]} = {printer.doprint(e)}" for t, e in plan.body]
-    news = [printer.doprint(e) for _, e in plan.outputs]
-    lines.append(f"    return ({''.join(n + ', ' for n in news)})")
-    return "\n".join(lines) + "\n"
-
-
-#: ``np.sign`` for one float, written as selects: 1, -1, +0.0 for ±0.0 and NaN for NaN, as NumPy
-#: gives, but without the branches of Numba's own ``np.sign``, which cost Lion's loop about 10%
-_NUMBA_SIGN = (
-    '@numba.njit(inline="always", error_model="numpy")',
-    "def _sign(x, one, zero):",
-    "    return one if x > zero else (-one if x < zero else x - x)",
-    "",
-    "",
-)
-
-
-def numba_source(plan: KernelPlan, parallel: bool) -> str:
-    """``step(arrays..., hyper, per-call scalars...)``: an in-place loop over the elements, for
-    ``numba.njit``, arrays 1-D. ``hyper`` is the float64 array of ``plan.hyperparameters``; the
-    prologue is computed from it and the per-call scalars in float64 and cast to the arrays'
-    dtype before the loop (the same operations as :func:`prologue_source`, so the same bits)."""
-    names = plan.names
-    scalar_printer = _PythonScalarPrinter(names)
-    loop = "numba.prange" if parallel else "range"
-    first = names[plan.arrays[0]]
-    arguments = ", ".join(
-        [*(names[a] for a in plan.arrays), "hyper", *(names[s] for s in plan.per_call)]
-    )
-    lines = [
-        "import math",
-        "",
-        "import numba",
-        "import numpy as np",
-        "",
-        "",
-        *_NUMBA_SIGN,
-        f'@numba.njit(parallel={parallel}, error_model="numpy", fastmath=False, cache=True, nogil=True)',
-        f"def step({arguments}):",
-        f"    cast = {first}.dtype.type",
-        "    one, zero = cast(1.0), cast(0.0)",
-        *(f"    {names[s]} = hyper[{k}]" for k, s in enumerate(plan.hyperparameters)),
-        *(f"    {names[c]} = cast({scalar_printer.doprint(e)})" for c, e in plan.prologue),
-        f"    for i in {loop}({first}.shape[0]):",
-    ]
-    element = {a: f"{names[a]}[i]" for a in plan.arrays}
-    local = {**names, **{a: f"e_{names[a]}" for a in plan.arrays}}
-    printer = _NumbaPrinter(local)
-    lines += [f"        {local[a]} = {element[a]}" for a in plan.arrays]
-    lines += [f"        {local[t]} = {printer.doprint(e)}" for t, e in plan.body]
-    lines += [f"        {element[target]} = {printer.doprint(e)}" for target, e in plan.outputs]
-    return "\n".join(lines) + "\n"
-
-
-def cuda_body(plan: KernelPlan) -> str:
-    """The C body of a CuPy ``ElementwiseKernel``: parameter and states are in/out, read first."""
-    printer = _CudaPrinter(plan.names)
-    lines = [f"T {plan.names[t]} = {printer.doprint(e)};" for t, e in plan.body]
-    news = [(plan.names[target], printer.doprint(e)) for target, e in plan.outputs]
-    lines += [f"T new_{name} = {value};" for name, value in news]
-    lines += [f"{name} = new_{name};" for name, _ in news]
-    return "\n".join(lines) + "\n"

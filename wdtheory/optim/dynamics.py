@@ -21,7 +21,7 @@ from itertools import count
 import sympy as sp
 
 from wdtheory.core.notation import GRAD, PARAM, SCHEDULE, START, STEP
-from wdtheory.optim.optimizer import ROLES, Optimizer
+from wdtheory.optim.optimizer import Optimizer
 
 __all__ = ["CURVATURE", "MINIMUM", "Dynamics", "free_gradients", "quadratic_gradients"]
 
@@ -51,14 +51,13 @@ def quadratic_gradients(k: int, w: sp.Expr) -> sp.Expr:
 class Dynamics:
     """One-step maps of an optimizer, with its values substituted, and its initial state.
 
-    ``suffix`` renames the state symbols (so that two optimizers' states stay distinct);
-    ``scheduled`` makes the learning rate follow the schedule multiplier (η → η s_t),
-    as a library's scheduler does, for optimizers that have no multiplier of their own.
+    ``suffix`` renames the state symbols (so that two optimizers' states stay distinct). An
+    optimizer whose learning rate follows a scheduler is :meth:`Optimizer.scheduled
+    <wdtheory.optim.optimizer.Optimizer.scheduled>`.
     """
 
     optimizer: Optimizer
     suffix: str = ""
-    scheduled: bool = False
 
     @cached_property
     def states(self) -> tuple[sp.Symbol, ...]:
@@ -73,16 +72,19 @@ class Dynamics:
         }
 
     def step_map(self, first: bool = False) -> dict[sp.Symbol, sp.Expr]:
-        """New parameter and states in terms of ``w``, ``g``, the states and ``t``."""
-        program = self.optimizer.chain.program(
-            first=first and self.optimizer.chain.has_first_step_rule
-        )
+        """New parameter and states in terms of ``w``, ``g``, the states and ``t`` (first: of
+        step 1); each map is composed once."""
+        return self._step_maps[first]
+
+    @cached_property
+    def _step_maps(self) -> dict[bool, dict[sp.Symbol, sp.Expr]]:
         values = {**self.optimizer.symbols, **self._rename}
-        eta = ROLES["lr"].symbol
-        schedule = {eta: eta * SCHEDULE} if self.scheduled else {}
         return {
-            self._rename.get(k, k): v.xreplace(schedule).xreplace(values)
-            for k, v in program.one_step().items()
+            first: {
+                self._rename.get(k, k): v.xreplace(values)
+                for k, v in self.optimizer.program(first).one_step().items()
+            }
+            for first in (False, True)
         }
 
     @cached_property

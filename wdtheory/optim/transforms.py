@@ -22,7 +22,8 @@ Each transformation cites the library function whose arithmetic it reproduces.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, replace
+from functools import cached_property
 
 import sympy as sp
 
@@ -118,6 +119,15 @@ class Transform:
     def has_first_step_rule(self) -> bool:
         """Whether the first step (``t = 1``) follows a different rule."""
         return False
+
+    def substitute(self, mapping: dict[sp.Symbol, sp.Expr]) -> Transform:
+        """The same transformation with ``mapping`` applied to its expressions."""
+        changes = {
+            f.name: getattr(self, f.name).xreplace(mapping)
+            for f in fields(self)
+            if isinstance(getattr(self, f.name), sp.Basic)
+        }
+        return replace(self, **changes)
 
 
 @dataclass(frozen=True)
@@ -382,7 +392,19 @@ class Chain:
         return any(t.has_first_step_rule for t in self.transforms)
 
     def program(self, first: bool = False) -> Program:
-        """The assignments of one step (``first=True``: of step 1, where it differs)."""
+        """The assignments of one step (``first=True``: of step 1, where it differs); each is
+        derived once per chain."""
+        return self._first_program if first else self._program
+
+    @cached_property
+    def _program(self) -> Program:
+        return self._derive_program(first=False)
+
+    @cached_property
+    def _first_program(self) -> Program:
+        return self._derive_program(first=True) if self.has_first_step_rule else self._program
+
+    def _derive_program(self, first: bool) -> Program:
         assignments: list[Assign] = []
         update: sp.Expr = GRAD
         for transform in self.transforms:
@@ -392,6 +414,10 @@ class Chain:
         for transform in self.transforms:
             new_param = transform.project(new_param)
         return Program((*assignments, Assign(PARAM, new_param)), self.states)
+
+    def substitute(self, mapping: dict[sp.Symbol, sp.Expr]) -> Chain:
+        """The same chain with ``mapping`` applied to every transformation's expressions."""
+        return Chain(tuple(t.substitute(mapping) for t in self.transforms))
 
     def label(self, values: dict[sp.Symbol, sp.Expr] | None = None, latex: bool = False) -> str:
         """The transformations in order, as text or LaTeX, with ``values`` substituted."""

@@ -33,8 +33,7 @@ does no bounds checks) then takes 1-D arrays as they are; wrong input is undefin
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
 from functools import cached_property, partial
 from typing import Any, NamedTuple
 
@@ -42,11 +41,12 @@ import numpy as np
 import sympy as sp
 
 from wdtheory.core.errors import WdtheoryError, check_choice
-from wdtheory.core.hyperparams import to_float_in
 from wdtheory.core.notation import SCHEDULE, STEP
-from wdtheory.lowering.compile import array_api_kernel, cupy_kernel, numba_kernel, prologue_function
-from wdtheory.lowering.plan import KernelPlan, plan_kernel
-from wdtheory.optim.optimizer import ROLES, Optimizer
+from wdtheory.lowering.compile import LoweredRule, lower
+from wdtheory.optim.optimizer import Optimizer
+from wdtheory.optim.roles import ROLES
+from wdtheory.runtime.checks import check_arrays, check_finite, check_shapes, flat, namespace
+from wdtheory.runtime.param_group import ParamGroup
 
 __all__ = ["BACKENDS", "BoundStep", "OptState", "ParamGroup", "Stepper"]
 
@@ -92,9 +92,9 @@ class Stepper:
             STEP,
             SCHEDULE,
         )
-        self.code = _PlanCode(plan_kernel(chain.program(first=False), self.scalars))
+        self.code = _Kernels(lower(optimizer.program(first=False), self.scalars))
         self.first_code = (
-            _PlanCode(plan_kernel(chain.program(first=True), self.scalars))
+            _Kernels(lower(optimizer.program(first=True), self.scalars))
             if chain.has_first_step_rule
             else self.code
         )
@@ -103,7 +103,7 @@ class Stepper:
 
     def init(self, params: Any) -> OptState:
         """Fresh state for ``params``: step 0 and buffers at their initial values."""
-        xp = _namespace(params)
+        xp = namespace(params)
         buffers = tuple(xp.full(params.shape, value, dtype=params.dtype) for value in self.initial)
         return OptState(0, buffers)
 
@@ -112,7 +112,7 @@ class Stepper:
     ) -> tuple[Any, OptState]:
         """One step; NumPy/Numba/CuPy update ``params`` and the buffers in place and return them."""
         if self.validate:
-            _check_arrays(params, grads, state, len(self.optimizer.chain.states))
+            check_arrays(params, grads, state.buffers, len(self.optimizer.chain.states))
         if schedule != 1.0:
             self._check_schedule(schedule)
         t = state.step + 1
@@ -129,7 +129,7 @@ class Stepper:
         anything until the first call: it is the buffer the gradients are written into."""
         self._check_in_place("bind")
         state = self.init(params) if state is None else state
-        _check_shapes(params, grads, state, len(self.optimizer.chain.states))
+        check_shapes(params, grads, state.buffers, len(self.optimizer.chain.states))
         return BoundStep(self, params, grads, state)
 
     def step_group(self, group: ParamGroup, state: OptState, *, schedule: float = 1.0) -> OptState:
@@ -137,7 +137,7 @@ class Stepper:
         call over the decayed tensors and one, with weight decay 0, over the others."""
         self._check_in_place("step_group")
         if self.validate:
-            _check_arrays(group.params, group.grads, state, len(self.optimizer.chain.states))
+            check_arrays(group.params, group.grads, state.buffers, len(self.optimizer.chain.states))
         if schedule != 1.0:
             self._check_schedule(schedule)
         t = state.step + 1
@@ -192,17 +192,17 @@ class Stepper:
     # Numba kernel computes its constants from them itself, the others on the host (prologue).
 
     def _run_numba(
-        self, code: _PlanCode, params: Any, grads: Any, buffers: tuple, *scalars: Any
+        self, code: _Kernels, params: Any, grads: Any, buffers: tuple, *scalars: Any
     ) -> tuple:
         kernel = code.numba_kernel(params)
         if params.ndim == 1 and not self.validate:  # the caller vouches for the layout
             kernel(params, grads, *buffers, *scalars)
         else:
-            kernel(_flat(params), _flat(grads), *map(_flat, buffers), *scalars)
+            kernel(flat(params), flat(grads), *map(flat, buffers), *scalars)
         return params, buffers
 
     def _run_numpy(
-        self, code: _PlanCode, params: Any, grads: Any, buffers: tuple, *scalars: Any
+        self, code: _Kernels, params: Any, grads: Any, buffers: tuple, *scalars: Any
     ) -> tuple:
         cast = params.dtype.type
         new_param, *new_buffers = code.array_api(
@@ -213,9 +213,9 @@ class Stepper:
         return params, buffers
 
     def _run_array_api(
-        self, code: _PlanCode, params: Any, grads: Any, buffers: tuple, *scalars: Any
+        self, code: _Kernels, params: Any, grads: Any, buffers: tuple, *scalars: Any
     ) -> tuple:
-        xp = _namespace(params)
+        xp = namespace(params)
         new_param, *new_buffers = code.array_api(
             xp, params, grads, *buffers, *_constants(code, *scalars)
         )
@@ -225,7 +225,7 @@ class Stepper:
         )
 
     def _run_cupy(
-        self, code: _PlanCode, params: Any, grads: Any, buffers: tuple, *scalars: Any
+        self, code: _Kernels, params: Any, grads: Any, buffers: tuple, *scalars: Any
     ) -> tuple:
         cast = params.dtype.type
         code.cupy(grads, *map(cast, _constants(code, *scalars)), params, *buffers)
@@ -245,15 +245,15 @@ class BoundStep:
     def __init__(self, stepper: Stepper, params: Any, grads: Any, state: OptState) -> None:
         self.stepper, self.params, self.grads = stepper, params, grads
         self._buffers, self._t, self._hyper = state.buffers, state.step, stepper._hyper
-        self._xp = _namespace(params) if stepper.validate else None
+        self._xp = namespace(params) if stepper.validate else None
         if stepper.backend == "numba":
-            arrays = tuple(map(_flat, (params, grads, *state.buffers)))
+            arrays = tuple(map(flat, (params, grads, *state.buffers)))
 
-            def runner(code: _PlanCode) -> Callable:
+            def runner(code: _Kernels) -> Callable:
                 return partial(code.numba_kernel(params), *arrays)
         else:
 
-            def runner(code: _PlanCode) -> Callable:
+            def runner(code: _Kernels) -> Callable:
                 return partial(stepper._run, code, params, grads, state.buffers)
 
         # the first step's kernel only if the first step is still to come (compiled on demand)
@@ -268,31 +268,32 @@ class BoundStep:
         if schedule != 1.0:
             self.stepper._check_schedule(schedule)
         if self._xp is not None:
-            _check_finite(self.grads, self._xp)
+            check_finite(self.grads, self._xp)
         self._t = t = self._t + 1
         (self._first if t == 1 else self._later)(self._hyper, float(t), float(schedule))
 
 
-def _constants(code: _PlanCode, hyper: np.ndarray, t: float, schedule: float) -> tuple:
+def _constants(code: _Kernels, hyper: np.ndarray, t: float, schedule: float) -> tuple:
     """The hoisted constants of ``code``, computed on the host in float64."""
     return code.prologue(*hyper.tolist(), t, schedule)
 
 
-class _PlanCode:
-    """The compiled functions of one plan, each made on first use and kept."""
+class _Kernels:
+    """A lowered rule as this stepper runs it: its prologue and array-API step, and the serial
+    or parallel Numba kernel by the size of the arrays (``parallel_from``: itemsize -> number of
+    elements from which the parallel one runs; see :data:`PARALLEL_WORK`)."""
 
-    def __init__(self, plan: KernelPlan) -> None:
-        self.plan = plan
-        self.prologue = prologue_function(plan)
-        self.plan_symbols = {s for _, e in plan.prologue for s in e.free_symbols}
-        #: itemsize (4 or 8 bytes) -> number of elements from which the parallel kernel runs
+    def __init__(self, rule: LoweredRule) -> None:
+        self.rule = rule
+        self.prologue = rule.prologue
+        self.plan_symbols = rule.prologue_symbols
         self.parallel_from = {
-            itemsize: PARALLEL_WORK // _work_per_element(plan, itemsize) for itemsize in (4, 8)
+            itemsize: PARALLEL_WORK // rule.plan.work_per_element(itemsize) for itemsize in (4, 8)
         }
 
-    @cached_property
+    @property
     def array_api(self) -> Callable:
-        return array_api_kernel(self.plan)
+        return self.rule.array_api
 
     def numba_kernel(self, params: Any) -> Callable:
         """The serial or the parallel kernel, whichever runs ``params``."""
@@ -302,38 +303,24 @@ class _PlanCode:
 
     @cached_property
     def numba_serial(self) -> Callable:
-        return numba_kernel(self.plan, parallel=False)
+        return self.rule.numba_serial
 
     @cached_property
     def numba_parallel(self) -> Callable:
-        return numba_kernel(self.plan, parallel=True)
+        return self.rule.numba_parallel
 
-    @cached_property
+    @property
     def cupy(self) -> Callable:
-        return cupy_kernel(self.plan)
-
-
-def _work_per_element(plan: KernelPlan, itemsize: int) -> int:
-    """The weighted operations of the per-element code plus the bytes it reads and writes (each
-    byte counts as one operation; a heuristic, checked by ``benchmarks/bench_threshold.py``)."""
-    return plan.operations + itemsize * (len(plan.arrays) + len(plan.outputs))
+        return self.rule.cupy
 
 
 def _numeric_values(optimizer: Optimizer) -> dict[sp.Symbol, float]:
     """Canonical symbol → float for every hyperparameter the rule uses, which must be numbers
     (one the rule does not use, like the dampening of SGD without momentum, may stay symbolic)."""
-    chain = optimizer.chain
-    used = {
-        s
-        for first in (False, True)
-        for a in chain.program(first).assignments
-        for s in a.value.free_symbols
-    }
-    used |= {s for slot in chain.states for s in sp.sympify(slot.init).free_symbols}
     numbers = {}
     for key, role_name in optimizer.definition.params.items():
         value, role = optimizer.values[key], ROLES[role_name]
-        if role.symbol not in used:
+        if role.symbol not in optimizer.used_symbols:
             numbers[role.symbol] = 0.0
             continue
         if not value.is_number:
@@ -341,123 +328,9 @@ def _numeric_values(optimizer: Optimizer) -> dict[sp.Symbol, float]:
                 f"{optimizer.name}: {key}={value} is symbolic; give values={{'{key}': ...}} "
                 "or use .with_defaults() for the library default"
             )
-        numbers[role.symbol] = to_float_in(
-            key, value, role.low, role.high, closed_high=role.closed_high
-        )
+        numbers[role.symbol] = role.to_float(key, value)
     return numbers
 
 
 def _initial(init: sp.Expr, hyper: Mapping[sp.Symbol, float]) -> float:
     return float(init.xreplace(hyper))
-
-
-def _namespace(array: Any, name: str = "params") -> Any:
-    """The array-API namespace of ``array`` (NumPy for NumPy arrays)."""
-    if isinstance(array, np.ndarray):
-        return np
-    if hasattr(array, "__array_namespace__"):
-        return array.__array_namespace__()
-    if type(array).__module__.partition(".")[0] == "cupy":  # CuPy before 14 lacks the method
-        import cupy
-
-        return cupy
-    raise WdtheoryError(
-        f"{name} must be an array (NumPy, CuPy or array-API), got {type(array).__name__}"
-    )
-
-
-def _flat(array: np.ndarray) -> np.ndarray:
-    """A 1-D view of a C-contiguous array (the Numba kernel loops over elements; it indexes a
-    strided 1-D array correctly, so those pass as they are unless their elements overlap)."""
-    if array.ndim == 1 and (array.strides[0] != 0 or array.size <= 1):
-        return array
-    if not array.flags.c_contiguous:
-        raise WdtheoryError(
-            "the numba backend needs C-contiguous arrays (or 1-D ones with distinct elements); "
-            "pass np.ascontiguousarray(x)"
-        )
-    return array.reshape(-1)
-
-
-def _check_arrays(params: Any, grads: Any, state: OptState, states: int) -> None:
-    """The checks of one step: :func:`_check_shapes`, then finite gradients."""
-    _check_finite(grads, _check_shapes(params, grads, state, states))
-
-
-def _check_shapes(params: Any, grads: Any, state: OptState, states: int) -> Any:
-    """Arrays of one namespace (returned), the same shape and float dtype everywhere, one buffer
-    per state variable."""
-    xp = _namespace(params)
-    _namespace(grads, "grads")
-    dtype = params.dtype
-    if dtype not in (xp.float32, xp.float64):
-        raise WdtheoryError(f"params must be float32 or float64, got {dtype}")
-    if len(state.buffers) != states:
-        raise WdtheoryError(
-            f"the state has {len(state.buffers)} buffers, this optimizer keeps {states}; "
-            "make it with init()"
-        )
-    for index, array in enumerate((grads, *state.buffers)):
-        if array.shape != params.shape or array.dtype != dtype:
-            name = "grads" if index == 0 else f"state buffer {index - 1}"
-            if array.shape != params.shape:
-                raise WdtheoryError(
-                    f"{name} has shape {tuple(array.shape)}, params have {tuple(params.shape)}"
-                )
-            raise WdtheoryError(f"{name} has dtype {array.dtype}, params have {dtype}")
-    return xp
-
-
-def _check_finite(grads: Any, xp: Any) -> None:
-    finite = xp.isfinite(grads)
-    # NumPy's method is several µs faster than np.all on a small array
-    if not bool(finite.all() if isinstance(finite, np.ndarray) else xp.all(finite)):
-        raise WdtheoryError("grads contain NaN or infinity; refusing to step")
-
-
-@dataclass(frozen=True)
-class ParamGroup:
-    """Many tensors in two flat buffers, for stepping them all at once.
-
-    ``params`` and ``grads`` are contiguous 1-D buffers; ``param_views`` and ``grad_views`` are
-    arrays of the requested shapes (in the requested order) that live inside them — write
-    gradients into ``grad_views`` and read parameters from ``param_views``. The tensors marked for
-    decay come first (``params[:split]``), the others after, so that a step is two kernel calls
-    whatever the number of tensors (no decay on biases and norms is a mask, not a loop).
-    """
-
-    params: np.ndarray
-    grads: np.ndarray
-    param_views: tuple[np.ndarray, ...]
-    grad_views: tuple[np.ndarray, ...]
-    split: int
-
-    @classmethod
-    def allocate(
-        cls,
-        shapes: Sequence[tuple[int, ...]],
-        decay: Sequence[bool],
-        dtype: Any = np.float32,
-        xp: Any = np,
-    ) -> ParamGroup:
-        """Zero-filled buffers for tensors of ``shapes``; ``decay[i]`` says whether tensor i decays."""
-        if len(shapes) != len(decay):
-            raise WdtheoryError(
-                f"{len(shapes)} shapes but {len(decay)} decay flags; give one per tensor"
-            )
-        sizes = [math.prod(shape) for shape in shapes]
-        order = sorted(range(len(shapes)), key=lambda i: not decay[i])  # decayed first, stable
-        offsets, position = {}, 0
-        for i in order:
-            offsets[i] = position
-            position += sizes[i]
-        params, grads = xp.zeros(position, dtype=dtype), xp.zeros(position, dtype=dtype)
-        views = [
-            tuple(
-                buffer[offsets[i] : offsets[i] + sizes[i]].reshape(shapes[i])
-                for i in range(len(shapes))
-            )
-            for buffer in (params, grads)
-        ]
-        split = sum(sizes[i] for i in range(len(shapes)) if decay[i])
-        return cls(params, grads, views[0], views[1], split)

@@ -1,0 +1,97 @@
+"""PyTorch's optimizers (``torch.optim``, version 2.x), with their names and defaults.
+
+Each definition cites the function of ``torch/optim`` whose arithmetic it reproduces; the
+conformance tests run them against ``torch.optim`` itself.
+"""
+
+from __future__ import annotations
+
+import sympy as sp
+
+from wdtheory.optim.builders import build_adagrad, build_adam, build_rmsprop, build_sgd
+from wdtheory.optim.definition import Definition
+
+__all__ = ["ADAGRAD", "ADAM", "ADAMW", "PRESETS", "RMSPROP", "SGD"]
+
+_R = sp.Rational
+
+_SGD_PARAMS = {
+    "lr": "lr",
+    "momentum": "momentum",
+    "dampening": "dampening",
+    "weight_decay": "weight_decay",
+}
+_ADAM_PARAMS = {
+    "lr": "lr",
+    "beta1": "beta1",
+    "beta2": "beta2",
+    "eps": "eps",
+    "weight_decay": "weight_decay",
+}
+_ADAM_DEFAULTS = {"lr": _R("0.001"), "beta1": _R("0.9"), "beta2": _R("0.999"), "eps": _R("1e-8")}
+
+SGD = Definition(
+    "torch.sgd",
+    "torch.optim.SGD",
+    _SGD_PARAMS,
+    {"lr": _R("0.001"), "momentum": 0, "dampening": 0, "weight_decay": 0},
+    {"nesterov": (False, True), "decay": ("coupled",)},
+    build_sgd,
+    "torch/optim/sgd.py _single_tensor_sgd",
+)
+ADAM = Definition(
+    "torch.adam",
+    "torch.optim.Adam",
+    _ADAM_PARAMS,
+    {**_ADAM_DEFAULTS, "weight_decay": 0},
+    {"amsgrad": (False, True), "decoupled_weight_decay": (False, True)},
+    build_adam,
+    "torch/optim/adam.py _single_tensor_adam",
+)
+ADAMW = Definition(
+    "torch.adamw",
+    "torch.optim.AdamW",
+    _ADAM_PARAMS,
+    {**_ADAM_DEFAULTS, "weight_decay": _R("0.01")},
+    {"amsgrad": (False, True), "decay": ("decoupled",)},
+    build_adam,
+    "torch/optim/adamw.py (Adam with decoupled_weight_decay=True)",
+)
+RMSPROP = Definition(
+    "torch.rmsprop",
+    "torch.optim.RMSprop",
+    {
+        "lr": "lr",
+        "alpha": "alpha",
+        "eps": "eps",
+        "weight_decay": "weight_decay",
+        "momentum": "momentum",
+    },
+    {"lr": _R("0.01"), "alpha": _R("0.99"), "eps": _R("1e-8"), "weight_decay": 0, "momentum": 0},
+    {"centered": (False, True), "decay": ("coupled",)},
+    build_rmsprop,
+    "torch/optim/rmsprop.py _single_tensor_rmsprop",
+)
+ADAGRAD = Definition(
+    "torch.adagrad",
+    "torch.optim.Adagrad",
+    {
+        "lr": "lr",
+        "lr_decay": "lr_decay",
+        "weight_decay": "weight_decay",
+        "initial_accumulator_value": "initial_accumulator_value",
+        "eps": "eps",
+    },
+    {
+        "lr": _R("0.01"),
+        "lr_decay": 0,
+        "weight_decay": 0,
+        "initial_accumulator_value": 0,
+        "eps": _R("1e-10"),
+    },
+    {"decay": ("coupled",)},
+    build_adagrad,
+    "torch/optim/adagrad.py _single_tensor_adagrad",
+)
+
+PRESETS = (SGD, ADAM, ADAMW, RMSPROP, ADAGRAD)
