@@ -23,9 +23,14 @@ import itertools
 import pytest
 import sympy as sp
 
+from wdtheory.core.algebra import ElementwiseSign, ExampleSum, sigmoid
 from wdtheory.core.notation import BATCH_SIZE, ETA, D
-from wdtheory.core.sym import ElementwiseSign, ExampleSum, sigmoid
-from wdtheory.problems.gradients import GradientForms, check_forms, derive_gradients, sgd_step
+from wdtheory.problems.gradients import (
+    GradientForms,
+    check_forms,
+    derive_gradients,
+    derive_sgd_step,
+)
 from wdtheory.problems.losses import NUM_CLASSES
 from wdtheory.problems.problem import Problem
 
@@ -239,7 +244,7 @@ def test_sgd_step_of_squared_error_with_l2_is_the_slides_update() -> None:
     p = problem("squared_error", "L2")
     forms = forms_of(p)
     m = forms.model
-    w_new, b_new = sgd_step(p, forms)
+    w_new, b_new = derive_sgd_step(p, forms)
     terms = coefficients(w_new)
     data_term = ExampleSum((m.z - m.y) * m.x, BATCH_SIZE)
     assert set(terms) == {m.weights, data_term}
@@ -255,7 +260,7 @@ def test_sgd_step_of_squared_error_with_l2_is_the_slides_update() -> None:
 def test_sgd_step_with_the_full_convention_decays_by_two_eta_lambda() -> None:
     p = problem("squared_error", "L2", half=False)
     forms = forms_of(p)
-    terms = coefficients(sgd_step(p, forms)[0])
+    terms = coefficients(derive_sgd_step(p, forms)[0])
     assert equal(terms[forms.model.weights], 1 - 2 * ETA * LAM)
 
 
@@ -264,7 +269,7 @@ def test_sgd_step_with_l1_subtracts_eta_l1_sign_w(loss: str) -> None:
     p = problem(loss, "L1")
     forms = forms_of(p)
     m = forms.model
-    terms = coefficients(sgd_step(p, forms)[0])
+    terms = coefficients(derive_sgd_step(p, forms)[0])
     assert equal(terms[ElementwiseSign(m.weights)], -ETA * MU)
     assert equal(terms[m.weights], 1)  # no decay without an L2 term
 
@@ -275,7 +280,7 @@ def test_sgd_step_with_elastic_net_has_both_terms(loss: str, half: bool) -> None
     p = problem(loss, "elastic net", half=half)
     forms = forms_of(p)
     m = forms.model
-    terms = coefficients(sgd_step(p, forms)[0])
+    terms = coefficients(derive_sgd_step(p, forms)[0])
     decay = ETA * LAM * (1 if half else 2)
     assert equal(terms[m.weights], 1 - decay)
     assert equal(terms[ElementwiseSign(m.weights)], -ETA * MU)
@@ -295,7 +300,7 @@ def test_penalize_bias_decays_the_scalar_bias(loss: str, half: bool) -> None:
     b = sp.Symbol("b", real=True)
     for penalize_bias in (False, True):
         p = problem(loss, "elastic net", half=half, penalize_bias=penalize_bias)
-        b_new = sgd_step(p, forms_of(p))[1]
+        b_new = derive_sgd_step(p, forms_of(p))[1]
         factor, sign_coefficient = scalar_bias_parts(b_new, b)
         if penalize_bias:
             assert equal(factor, 1 - decay)
@@ -315,7 +320,7 @@ def test_penalize_bias_decays_the_softmax_bias(half: bool) -> None:
         p = problem("softmax", "elastic net", half=half, penalize_bias=penalize_bias)
         forms = forms_of(p)
         m = forms.model
-        terms = coefficients(sgd_step(p, forms)[1])
+        terms = coefficients(derive_sgd_step(p, forms)[1])
         data_term = ExampleSum(m.p - m.y, BATCH_SIZE)
         assert equal(terms[data_term], -ETA / BATCH_SIZE)
         if penalize_bias:
@@ -330,7 +335,7 @@ def test_logistic_step_uses_sigmoid_minus_y() -> None:
     p = problem("logistic", "L2")
     forms = forms_of(p)
     m = forms.model
-    terms = coefficients(sgd_step(p, forms)[0])
+    terms = coefficients(derive_sgd_step(p, forms)[0])
     assert ExampleSum((sigmoid(m.z) - m.y) * m.x, BATCH_SIZE) in terms
 
 
@@ -338,7 +343,7 @@ def test_softmax_step_uses_x_times_p_minus_y_transposed() -> None:
     p = problem("softmax", "L2")
     forms = forms_of(p)
     m = forms.model
-    terms = coefficients(sgd_step(p, forms)[0])
+    terms = coefficients(derive_sgd_step(p, forms)[0])
     (data_term,) = (t for t in terms if isinstance(t, ExampleSum))
     assert data_term.args[1] == BATCH_SIZE
     sizes = {D: 2, NUM_CLASSES: 3}

@@ -1,7 +1,7 @@
 """Per-example losses ℓ(z, y): their formulas, and ∂ℓ/∂z derived by SymPy equal the closed forms.
 
 * squared error ½(z − y)²       → ∂ℓ/∂z = z − y
-* logistic log(1 + e^z) − y z   → ∂ℓ/∂z = σ(z) − y, shown with :class:`wdtheory.core.sym.sigmoid`
+* logistic log(1 + e^z) − y z   → ∂ℓ/∂z = σ(z) − y, shown with :class:`wdtheory.core.algebra.sigmoid`
 * softmax log Σ e^{z_c} − Σ y_c z_c → ∂ℓ/∂z_j = p_j − y_j, p_j = e^{z_j} / Σ_c e^{z_c}, for any K
 """
 
@@ -12,8 +12,8 @@ import math
 import pytest
 import sympy as sp
 
+from wdtheory.core.algebra import sigmoid
 from wdtheory.core.errors import WdtheoryError
-from wdtheory.core.sym import sigmoid
 from wdtheory.problems.losses import CLASS_INDEX, LOSSES, NUM_CLASSES, get_loss
 from wdtheory.problems.problem import Problem
 

@@ -17,7 +17,7 @@ import pytest
 import sympy as sp
 
 from wdtheory.core.errors import WdtheoryError
-from wdtheory.core.sym import to_latex, to_text
+from wdtheory.core.printing import to_latex, to_text
 from wdtheory.problems.penalties import Norm, Penalty
 
 LAM = sp.Symbol("lam", real=True)

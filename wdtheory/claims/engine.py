@@ -26,15 +26,15 @@ from wdtheory.analysis.compare import Comparison, compare
 from wdtheory.analysis.convert import convert
 from wdtheory.analysis.fixed_points import fixed_point, ridge_distance, run_to_convergence
 from wdtheory.core.notation import ETA, GRAD
+from wdtheory.core.printing import to_text
 from wdtheory.core.roundoff import roundoff_text
-from wdtheory.core.sym import to_text
 from wdtheory.numeric.experiments import seed_experiment
 from wdtheory.numeric.solvers import proximal_fit, ridge_fit, ridge_path
 from wdtheory.optim.dynamics import Dynamics, quadratic_gradients
 from wdtheory.optim.optimizer import Optimizer
 from wdtheory.optim.roles import ROLES
 from wdtheory.problems.conventions import match
-from wdtheory.problems.gradients import derive_gradients, sgd_step
+from wdtheory.problems.gradients import derive_gradients, derive_sgd_step
 from wdtheory.problems.problem import Problem
 from wdtheory.problems.proximal import derive_prox
 
@@ -388,7 +388,7 @@ def _l1_feature_selection() -> Evidence:
 
 def _sgd_update_formula() -> Evidence:
     problem = Problem.create("squared_error", l2=sp.Symbol("lam", real=True))
-    weights, _ = sgd_step(problem, derive_gradients(problem))
+    weights, _ = derive_sgd_step(problem, derive_gradients(problem))
     text = to_text(weights)
     ok = "(1 - lam*eta)*w" in text or "(-lam*eta + 1)*w" in text
     return Evidence(
@@ -509,11 +509,11 @@ def _l2_not_zero() -> Evidence:
 
 def _two_types() -> Evidence:
     lam = sp.Symbol("lam", real=True)
-    l2, _ = sgd_step(
+    l2, _ = derive_sgd_step(
         Problem.create("squared_error", l2=lam),
         derive_gradients(Problem.create("squared_error", l2=lam)),
     )
-    l1, _ = sgd_step(
+    l1, _ = derive_sgd_step(
         Problem.create("squared_error", l1=lam),
         derive_gradients(Problem.create("squared_error", l1=lam)),
     )

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import sympy as sp
 
 from wdtheory.core.errors import check_choice
-from wdtheory.core.sym import to_latex, to_text
+from wdtheory.core.printing import to_latex, to_text
 
 __all__ = ["FORMATS", "Derivation", "Notation", "Section", "Step"]
 

@@ -308,10 +308,10 @@ def spectral_filters(
 
 
 @dataclass(frozen=True)
-class Equilibrium:
+class ScaleInvariantRun:
     """Weight norm and angular update per step of a scale-invariant weight under an optimizer
-    with weight decay, simulated; ``predicted_norm`` and ``predicted_angle`` come from the
-    equilibrium derived in :mod:`wdtheory.analysis.equilibrium` (passed in by the caller)."""
+    with weight decay, simulated (the equilibrium they settle at is derived in
+    :mod:`wdtheory.analysis.equilibrium`)."""
 
     name: str
     norm: np.ndarray
@@ -320,7 +320,7 @@ class Equilibrium:
 
 def scale_invariant_run(
     kind: str, *, lr: float, weight_decay: float, d: int = 100, steps: int = 4000, seed: int = 0
-) -> Equilibrium:
+) -> ScaleInvariantRun:
     """Simulate a weight whose loss is scale-invariant, :math:`f(c\\mathbf{w}) = f(\\mathbf{w})`: its
     gradient is orthogonal to :math:`\\mathbf{w}` with norm :math:`\\|\\tilde g\\|/\\|\\mathbf{w}\\|`
     (here a fresh random direction of unit norm at unit scale, as from minibatch noise). ``kind``
@@ -344,4 +344,4 @@ def scale_invariant_run(
         angles.append(float(np.arccos(np.clip(cosine, -1.0, 1.0))))
         w = new
         norms.append(float(np.linalg.norm(w)))
-    return Equilibrium(kind, np.array(norms), np.array(angles))
+    return ScaleInvariantRun(kind, np.array(norms), np.array(angles))

@@ -34,6 +34,14 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from wdtheory.core.errors import WdtheoryError
+from wdtheory.numeric.arrays import (
+    FloatArray,
+    check_data,
+    check_matrix,
+    check_scalar,
+    check_vector,
+    float_array,
+)
 
 __all__ = [
     "effective_dof",
@@ -45,73 +53,12 @@ __all__ = [
     "soft_threshold",
 ]
 
-FloatArray = NDArray[np.floating]
-
-
 # --------------------------------------------------------------------------- validation
-
-
-def _float_array(name: str, value: ArrayLike) -> FloatArray:
-    """``value`` as a finite array of dtype float32/float64 (other real dtypes become float64)."""
-    try:
-        array = np.asarray(value)
-    except (TypeError, ValueError) as exc:
-        raise WdtheoryError(f"{name} must be an array of real numbers: {exc}") from exc
-    if array.dtype.kind not in "biuf":
-        raise WdtheoryError(f"{name} must hold real numbers, got dtype {array.dtype}")
-    if array.dtype not in (np.float32, np.float64):
-        array = array.astype(np.float64)
-    bad = np.argwhere(~np.isfinite(array))
-    if bad.size:
-        index = tuple(int(i) for i in bad[0])
-        where = f"[{', '.join(map(str, index))}]" if index else ""
-        raise WdtheoryError(f"{name}{where} = {float(array[index])}; all entries must be finite")
-    return array
-
-
-def _check_matrix(X: ArrayLike) -> FloatArray:
-    """``X`` as a finite 2-D float array with at least one row and one column."""
-    X = _float_array("X", X)
-    if X.ndim != 2 or 0 in X.shape:
-        raise WdtheoryError(
-            f"X must be a non-empty 2-D array (n_samples, n_features), got shape {X.shape}"
-        )
-    return X
-
-
-def _check_vector(name: str, value: ArrayLike, length: int, per: str) -> FloatArray:
-    """``value`` as a finite 1-D float array of the given length (one entry ``per`` ...)."""
-    vector = _float_array(name, value)
-    if vector.shape != (length,):
-        raise WdtheoryError(
-            f"{name} must be 1-D with {length} entries (one per {per} of X), got shape "
-            f"{vector.shape}"
-        )
-    return vector
-
-
-def _check_data(X: ArrayLike, y: ArrayLike) -> tuple[FloatArray, FloatArray]:
-    """Validated ``(X, y)`` converted to their common floating dtype."""
-    X = _check_matrix(X)
-    y = _check_vector("y", y, X.shape[0], "row")
-    dtype = np.result_type(X, y)
-    return X.astype(dtype, copy=False), y.astype(dtype, copy=False)
-
-
-def _check_scalar(name: str, value: object, *, positive: bool = False) -> float:
-    """``value`` as a finite Python float that is ``>= 0`` (or ``> 0`` if ``positive``)."""
-    is_real = isinstance(value, numbers.Real) and not isinstance(value, bool)
-    number = float(value) if is_real else math.nan  # type: ignore[arg-type]
-    if not (math.isfinite(number) and (number > 0 or (number == 0 and not positive))):
-        allowed = "> 0" if positive else "≥ 0"
-        shown = number if is_real else value
-        raise WdtheoryError(f"{name} must be a finite real number {allowed}, got {shown!r}")
-    return number
 
 
 def _check_lams(lams: ArrayLike) -> NDArray[np.float64]:
     """``lams`` as a 1-D float64 array of finite penalties ``>= 0``."""
-    array = _float_array("lams", lams)
+    array = float_array("lams", lams)
     if array.ndim != 1:
         raise WdtheoryError(f"lams must be a 1-D sequence of penalties, got shape {array.shape}")
     negative = np.flatnonzero(array < 0)
@@ -201,8 +148,8 @@ def ridge_fit(
 
     Returns ``(w, b)``: ``w`` of shape ``(d,)`` in the input's floating dtype, ``b`` a float.
     """
-    X, y = _check_data(X, y)
-    lams = np.array([_check_scalar("lam", lam)])
+    X, y = check_data(X, y)
+    lams = np.array([check_scalar("lam", lam)])
     A, t = _design(X, y, penalize_bias)
     w, b = _with_bias(_ridge_coefficients(A, t, lams, half)[0], X, y, penalize_bias)
     return w, float(b)
@@ -222,7 +169,7 @@ def ridge_path(
 
     Returns ``(W, b)`` of shapes ``(len(lams), d)`` and ``(len(lams),)`` in the input's dtype.
     """
-    X, y = _check_data(X, y)
+    X, y = check_data(X, y)
     A, t = _design(X, y, penalize_bias=False)
     return _with_bias(_ridge_coefficients(A, t, _check_lams(lams), half), X, y, False)
 
@@ -239,7 +186,7 @@ def shrinkage_factors(X: ArrayLike, lams: ArrayLike, *, half: bool = True) -> Fl
 
     Returns an array of shape ``(len(lams), r)`` in the dtype of ``X``.
     """
-    X = _check_matrix(X)
+    X = check_matrix(X)
     s = _nonzero_svd(_centred(X))[1]
     return _filter_factors(s, _scaled_lams(_check_lams(lams), X.shape[0], half, X.dtype))
 
@@ -276,7 +223,7 @@ def soft_threshold(v: ArrayLike, t: float) -> FloatArray:
     Entries with :math:`|v| \le t` become exactly ``0.0``; the others move toward 0 by ``t``.
     ``t`` must be a finite number ≥ 0; the result has the shape and floating dtype of ``v``.
     """
-    return _soft_threshold(_float_array("v", v), _check_scalar("t", t))
+    return _soft_threshold(float_array("v", v), check_scalar("t", t))
 
 
 def _fista(
@@ -367,10 +314,10 @@ def proximal_fit(
 
     Raises :class:`~wdtheory.core.errors.WdtheoryError` if ``max_iter`` iterations do not reach ``tol``.
     """
-    X, y = _check_data(X, y)
-    l1 = _check_scalar("l1", l1)
-    l2 = _check_scalar("l2", l2)
-    tol = _check_scalar("tol", tol, positive=True)
+    X, y = check_data(X, y)
+    l1 = check_scalar("l1", l1)
+    l2 = check_scalar("l2", l2)
+    tol = check_scalar("tol", tol, positive=True)
     if isinstance(max_iter, bool) or not isinstance(max_iter, numbers.Integral) or max_iter < 1:
         raise WdtheoryError(f"max_iter must be an integer ≥ 1, got {max_iter!r}")
     X64, y64 = X.astype(np.float64), y.astype(np.float64)
@@ -406,15 +353,15 @@ def kkt_violation(
     ``l1 = 0`` gives the gradient norm (max-norm) of the ridge objective in the half convention.
     Evaluated in float64 (exact for float32 inputs), so it certifies float32 solutions too.
     """
-    X, y = _check_data(X, y)
+    X, y = check_data(X, y)
     X64, y64 = X.astype(np.float64), y.astype(np.float64)
-    w64 = _check_vector("w", w, X.shape[1], "column").astype(np.float64)
-    b_array = _float_array("b", b)
+    w64 = check_vector("w", w, X.shape[1], "column of X").astype(np.float64)
+    b_array = float_array("b", b)
     if b_array.ndim != 0:
         raise WdtheoryError(f"b must be a scalar, got shape {b_array.shape}")
     b64 = float(b_array)
-    l1 = _check_scalar("l1", l1)
-    l2 = _check_scalar("l2", l2)
+    l1 = check_scalar("l1", l1)
+    l2 = check_scalar("l2", l2)
     residual = X64 @ w64 + b64 - y64
     grad_w = X64.T @ residual / X.shape[0] + l2 * w64
     grad_b = float(residual.mean())

@@ -13,7 +13,7 @@ import sympy as sp
 
 from wdtheory.core.derivation import Derivation, Notation, Section, Step
 from wdtheory.core.hyperparams import show
-from wdtheory.core.sym import for_display
+from wdtheory.core.printing import for_display
 from wdtheory.optim.optimizer import Optimizer
 from wdtheory.optim.roles import ROLES
 from wdtheory.optim.transforms import Program

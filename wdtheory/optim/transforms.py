@@ -29,7 +29,7 @@ import sympy as sp
 
 from wdtheory.core.errors import WdtheoryError
 from wdtheory.core.notation import GRAD, PARAM, SCHEDULE, STEP
-from wdtheory.core.sym import to_latex, to_text
+from wdtheory.core.printing import to_latex, to_text
 
 __all__ = [
     "AddDecayedWeights",

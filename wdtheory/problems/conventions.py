@@ -24,9 +24,9 @@ from dataclasses import dataclass
 
 import sympy as sp
 
+from wdtheory.core.algebra import matrix_terms
 from wdtheory.core.errors import WdtheoryError, check_choice
 from wdtheory.core.notation import ALPHA, LAMBDA, LAMBDA_1, LAMBDA_2, D, N
-from wdtheory.core.sym import matrix_terms
 from wdtheory.problems.penalties import Penalty
 
 __all__ = ["CONVENTIONS", "Convention", "Match", "match"]

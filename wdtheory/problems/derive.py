@@ -11,8 +11,13 @@ import sympy as sp
 
 from wdtheory.core.derivation import Derivation, Notation, Section, Step
 from wdtheory.core.notation import ETA
-from wdtheory.core.sym import to_latex
-from wdtheory.problems.gradients import GradientForms, check_forms, derive_gradients, sgd_step
+from wdtheory.core.printing import to_latex
+from wdtheory.problems.gradients import (
+    GradientForms,
+    check_forms,
+    derive_gradients,
+    derive_sgd_step,
+)
 from wdtheory.problems.problem import Problem
 from wdtheory.problems.proximal import l1_sections
 from wdtheory.problems.ridge import ridge_sections
@@ -116,7 +121,7 @@ def _gradient_section(problem: Problem, forms: GradientForms) -> Section:
 
 
 def _sgd_section(problem: Problem, forms: GradientForms) -> Section:
-    weights, bias = sgd_step(problem, forms)
+    weights, bias = derive_sgd_step(problem, forms)
     vector = problem.loss.vector_output
     steps = (
         Step(

@@ -30,18 +30,18 @@ from functools import cached_property
 import sympy as sp
 from sympy.matrices.expressions.matexpr import MatrixExpr
 
-from wdtheory.core.notation import BATCH_SIZE, ETA, D, N
-from wdtheory.core.sym import (
+from wdtheory.core.algebra import (
     ExampleSum,
     collect_matrix_terms,
     eliminate_deltas,
     recognise_sigmoid,
     replace_part,
 )
+from wdtheory.core.notation import BATCH_SIZE, ETA, D, N
 from wdtheory.problems.losses import CLASS_INDEX, NUM_CLASSES
 from wdtheory.problems.problem import Problem
 
-__all__ = ["GradientForms", "LinearModel", "check_forms", "derive_gradients", "sgd_step"]
+__all__ = ["GradientForms", "LinearModel", "check_forms", "derive_gradients", "derive_sgd_step"]
 
 EXAMPLE, ROW, FEATURE, COLUMN = sp.symbols("i j k m", integer=True, positive=True)
 
@@ -265,7 +265,7 @@ def derive_gradients(problem: Problem) -> GradientForms:
     )
 
 
-def sgd_step(problem: Problem, forms: GradientForms) -> tuple[MatrixExpr, sp.Basic]:
+def derive_sgd_step(problem: Problem, forms: GradientForms) -> tuple[MatrixExpr, sp.Basic]:
     r"""The minibatch SGD updates :math:`\theta \leftarrow \theta - \eta\,\nabla_\theta L_{\mathcal{B}}`,
     with the terms in the parameter itself collected (this is where :math:`(1-\eta\lambda)` appears)."""
     batch = {N: BATCH_SIZE}

@@ -25,9 +25,9 @@ from dataclasses import dataclass
 
 import sympy as sp
 
+from wdtheory.core.algebra import eliminate_deltas, recognise_sigmoid
 from wdtheory.core.derivation import Notation
 from wdtheory.core.errors import check_choice
-from wdtheory.core.sym import eliminate_deltas, recognise_sigmoid
 
 __all__ = ["LOSSES", "Loss", "get_loss"]
 

@@ -22,8 +22,8 @@ from sympy.matrices.expressions.matexpr import MatrixExpr
 from sympy.printing.latex import LatexPrinter
 from sympy.printing.str import StrPrinter
 
+from wdtheory.core.algebra import ElementwiseSign
 from wdtheory.core.hyperparams import as_nonnegative
-from wdtheory.core.sym import ElementwiseSign
 
 __all__ = ["Norm", "Penalty"]
 

@@ -30,10 +30,10 @@ from dataclasses import dataclass
 
 import sympy as sp
 
+from wdtheory.core.algebra import solve_affine
 from wdtheory.core.derivation import Notation, Section, Step
 from wdtheory.core.errors import WdtheoryError
 from wdtheory.core.notation import D, N
-from wdtheory.core.sym import solve_affine
 from wdtheory.problems.problem import Problem
 
 __all__ = ["RidgeSolution", "derive_ridge", "ridge_sections", "shrinkage_factor"]

@@ -30,8 +30,8 @@ from wdtheory.claims.engine import CLAIMS, Evidence, Result, render_results, ver
 from wdtheory.core.derivation import Derivation
 from wdtheory.core.hyperparams import show
 from wdtheory.core.notation import ETA, LAMBDA, LAMBDA_1, LAMBDA_2
+from wdtheory.core.printing import to_latex
 from wdtheory.core.roundoff import ROUNDOFF, roundoff_text
-from wdtheory.core.sym import to_latex
 from wdtheory.numeric.experiments import (
     decay_paths,
     digits_softmax,

@@ -1,21 +1,18 @@
-"""Small SymPy building blocks shared by every derivation: printing, and a few notations.
+r"""SymPy building blocks the derivations share.
 
-* :func:`to_latex` / :func:`to_text` print expressions the same way everywhere (bold matrices,
-  ``|B|`` for the batch size, Greek names for symbols spelt ``lambda``, ``eta``...).
-* :class:`sigmoid` is the logistic function :math:`\\sigma(z) = 1/(1+e^{-z})` as a SymPy function
-  with its derivative :math:`\\sigma' = \\sigma(1-\\sigma)`, so derived expressions can be shown in
-  the form a reader knows.
+* :class:`sigmoid` is the logistic function :math:`\sigma(z) = 1/(1+e^{-z})` as a SymPy function
+  with its derivative :math:`\sigma' = \sigma(1-\sigma)`, so derived expressions can be shown in
+  the form a reader knows (:func:`recognise_sigmoid`, built on :func:`replace_part`).
 * :class:`ElementwiseSign` and :class:`ExampleSum` are printing-level matrix expressions for
-  :math:`\\operatorname{sign}(\\mathbf{w})` and :math:`\\sum_{i=1}^{|\\mathcal{B}|}` of a per-example
+  :math:`\operatorname{sign}(\mathbf{w})` and :math:`\sum_{i=1}^{|\mathcal{B}|}` of a per-example
   vector, which SymPy has no matrix-shaped form for.
 * :func:`eliminate_deltas` removes the Kronecker deltas that differentiating index sums produces
-  (:math:`\\sum_k \\delta_{jk} f_k = f_j`), and :func:`collect_matrix_terms` collects
-  :math:`\\mathbf{w} - \\eta\\lambda\\mathbf{w}` into :math:`(1-\\eta\\lambda)\\mathbf{w}`.
+  (:math:`\sum_k \delta_{jk} f_k = f_j`), and :func:`collect_matrix_terms` collects
+  :math:`\mathbf{w} - \eta\lambda\mathbf{w}` into :math:`(1-\eta\lambda)\mathbf{w}`.
+* :func:`solve_affine` solves a gradient that is affine in its unknown, with proofs.
 """
 
 from __future__ import annotations
-
-import re
 
 import sympy as sp
 from sympy.concrete.delta import deltasummation
@@ -23,93 +20,17 @@ from sympy.matrices.expressions.matexpr import MatrixExpr
 from sympy.printing.latex import LatexPrinter
 from sympy.printing.str import StrPrinter
 
-from wdtheory.core.notation import BATCH_SIZE
-
 __all__ = [
     "ElementwiseSign",
     "ExampleSum",
     "collect_matrix_terms",
     "eliminate_deltas",
-    "for_display",
     "matrix_terms",
     "recognise_sigmoid",
     "replace_part",
     "sigmoid",
     "solve_affine",
-    "to_latex",
-    "to_text",
 ]
-
-
-_LATEX_NAMES = {BATCH_SIZE: r"|\mathcal{B}|"}
-_TEXT_NAMES = {"B": "|B|"}
-
-
-def _signed_join(pieces: list[str]) -> str:
-    """``a + b - c`` from printed terms, turning ``+ -c`` into ``- c``."""
-    out = pieces[:1]
-    for piece in pieces[1:]:
-        out.append(f"- {piece[1:].lstrip()}" if piece.startswith("-") else f"+ {piece}")
-    return " ".join(out)
-
-
-class _LatexPrinter(LatexPrinter):
-    """SymPy's LaTeX printer, with sums of matrices printed in their stored order and sign,
-    ``lam``/``lam1``/``lam_2`` (what users type, since ``lambda`` is a Python keyword) as λ, and
-    primed names (``lambda'``) with a prime."""
-
-    def _print_Symbol(self, expr: sp.Symbol, style: str = "plain") -> str:
-        if expr in self._settings["symbol_names"]:
-            return super()._print_Symbol(expr, style)
-        if expr.name.endswith("'"):
-            return self._print_Symbol(sp.Symbol(expr.name[:-1]), style) + "'"
-        match = re.fullmatch(r"lam_?(\d*)", expr.name)
-        if match:
-            return r"\lambda" + (f"_{{{match.group(1)}}}" if match.group(1) else "")
-        return super()._print_Symbol(expr, style)
-
-    def _print_MatAdd(self, expr: sp.MatAdd) -> str:
-        return _signed_join([self._print(term) for term in expr.args])
-
-    def _print_OneMatrix(self, expr: sp.OneMatrix) -> str:
-        return r"\mathbf{1}^{T}" if expr.shape[0] == 1 and expr.shape[1] != 1 else r"\mathbf{1}"
-
-    def _print_Float(self, expr: sp.Float) -> str:
-        mantissa, _, exponent = repr(float(expr)).partition("e")
-        return rf"{mantissa} \cdot 10^{{{int(exponent)}}}" if exponent else mantissa
-
-
-class _TextPrinter(StrPrinter):
-    """SymPy's ``str`` printer with ``|B|`` for the batch size and ordered matrix sums."""
-
-    def _print_Symbol(self, expr: sp.Symbol) -> str:
-        return _TEXT_NAMES.get(expr.name, expr.name)
-
-    def _print_MatAdd(self, expr: sp.MatAdd) -> str:
-        return _signed_join([self._print(term) for term in expr.args])
-
-    def _print_OneMatrix(self, expr: sp.OneMatrix) -> str:
-        return "1.T" if expr.shape[0] == 1 and expr.shape[1] != 1 else "1"
-
-    def _print_Float(self, expr: sp.Float) -> str:
-        return repr(float(expr))
-
-
-def for_display(value: sp.Expr) -> sp.Expr:
-    """A number as a float (printed in its shortest form, ``0.9`` not ``9/10``); other values as
-    they are. Only for printing: derivations keep exact rationals."""
-    return sp.Float(value, 17) if value.is_Number and not value.is_Integer else value
-
-
-def to_latex(expr: sp.Basic) -> str:
-    """LaTeX for ``expr`` with bold matrices and the project's symbol names."""
-    settings = {"mat_symbol_style": "bold", "symbol_names": _LATEX_NAMES, "order": "none"}
-    return _LatexPrinter(settings).doprint(expr)
-
-
-def to_text(expr: sp.Basic) -> str:
-    """One-line plain text for ``expr`` (SymPy's ``str`` form with the project's symbol names)."""
-    return _TextPrinter({"order": "none"}).doprint(expr)
 
 
 class sigmoid(sp.Function):
