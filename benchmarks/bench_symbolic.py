@@ -22,7 +22,8 @@ import time
 
 LOWER_ALL = """
 import numpy as np
-from wdtheory.optim.optimizer import DECAY_MODES, OPTIMIZERS, Optimizer
+from wdtheory.optim.optimizer import Optimizer
+from wdtheory.optim.presets import OPTIMIZERS
 from wdtheory.runtime.stepper import Stepper
 count = 0
 for name, definition in OPTIMIZERS.items():

@@ -1,4 +1,5 @@
-"""Shared test configuration: hypothesis profiles.
+"""Shared test configuration: hypothesis profiles, and the expensive fixtures shared by
+several test modules.
 
 ``ci`` (the default) is bounded and derandomised so that the suite is fast and repeatable;
 ``thorough`` runs many more examples. Select with ``WDTHEORY_HYPOTHESIS_PROFILE=thorough``.
@@ -6,6 +7,7 @@
 
 import os
 
+import pytest
 from hypothesis import HealthCheck, settings
 
 settings.register_profile(
@@ -17,3 +19,14 @@ settings.register_profile(
 )
 settings.register_profile("thorough", max_examples=1000, deadline=None)
 settings.load_profile(os.environ.get("WDTHEORY_HYPOTHESIS_PROFILE", "ci"))
+
+
+@pytest.fixture(scope="session")
+def claim_results():
+    """The whole claims catalogue verified once per session, from a cold comparison cache, by
+    claim id: the claims tests and the report test (its claims pages) share this one run."""
+    from wdtheory.claims import optimizer_checks
+    from wdtheory.claims.catalogue import verify_all
+
+    optimizer_checks.compared.cache_clear()
+    return {r.claim.id: r for r in verify_all()}

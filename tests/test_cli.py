@@ -443,3 +443,104 @@ def test_a_real_process_prints_json_and_exits_zero() -> None:
     assert payload["title"].startswith("squared_error(l1=0.01): ")
     steps = [step["text"] for s in payload["sections"] for step in s["steps"]]
     assert "prox(v) = Max(0, -eta/100 + Abs(v))*sign(v)" in steps
+
+
+# ---------------------------------------------------------------------------------------------
+# verify, compare, fixed-point, convert
+# ---------------------------------------------------------------------------------------------
+
+
+def use_verify_all(monkeypatch: pytest.MonkeyPatch, replacement) -> None:
+    """Make the ``verify`` command use ``replacement`` (it imports verify_all lazily from
+    wdtheory.claims.catalogue)."""
+    from wdtheory.claims import catalogue
+
+    monkeypatch.setattr(catalogue, "verify_all", replacement)
+
+
+def fresh(*argv: str) -> Result:
+    """``run`` without its cache, for commands whose outcome a test patches."""
+    return run.__wrapped__(*argv)
+
+
+def test_verify_json_exits_zero_and_parses(monkeypatch, claim_results) -> None:
+    """The command's plumbing on the results the session verified (the catalogue is not re-run)."""
+    use_verify_all(monkeypatch, lambda: list(claim_results.values()))
+    result = fresh("verify", "--json")
+    assert result.code == 0, result.err
+    assert result.err == ""
+    data = json.loads(result.out)
+    assert len(data) == len(claim_results) and all(d["agrees"] for d in data)
+
+
+@pytest.mark.slow
+def test_verify_json_end_to_end() -> None:
+    result = fresh("verify", "--json")
+    assert result.code == 0, result.err
+    data = json.loads(result.out)
+    assert data and all(d["agrees"] for d in data)
+
+
+def test_verify_text_exits_zero(monkeypatch, claim_results) -> None:
+    use_verify_all(monkeypatch, lambda: list(claim_results.values()))
+    result = fresh("verify")
+    assert result.code == 0 and result.err == ""
+    n = len(claim_results)
+    assert result.lines[-1].startswith(f"{n}/{n} claims agree")
+
+
+def test_verify_reports_a_disagreement_in_one_line(monkeypatch) -> None:
+    from wdtheory.claims.engine import Claim, ClaimVerdict, Evidence, EvidenceKind, verify
+
+    evidence = Evidence(ClaimVerdict.FALSE, (EvidenceKind.PROOF,), "d")
+    claim = Claim("x-claim", "s", "src", ClaimVerdict.TRUE, lambda: evidence)
+    use_verify_all(monkeypatch, lambda: verify([claim]))
+    result = fresh("verify")
+    assert result.code == 2
+    assert "MISMATCH" in result.out
+    assert result.err.count("\n") == 1 and "x-claim" in result.err
+
+
+def test_compare_smoke():
+    r = run("compare", "torch.adamw", "optax.adamw(eps_root=0)")
+    assert r.code == 0 and r.err == ""
+    assert "identical" in r.out
+    r = run("compare", "torch.sgd(momentum=mu)", "sgdw(momentum=mu)")
+    assert r.code == 0 and "different" in r.out and "First difference" in r.out
+    r = run("compare", "torch.adamw", "paper.adamw", "--format", "json")
+    assert r.code == 0 and json.loads(r.out)["title"].startswith("compare torch.adamw")
+
+
+def test_fixed_point_smoke():
+    r = run("fixed-point", "sgdw(momentum=0.5, dampening=0.25)")
+    assert r.code == 0 and r.err == ""
+    assert "ridge with lambda_eff = 2*lambda/3" in r.out
+    r = run("fixed-point", "torch.adamw", "--format", "markdown")
+    assert r.code == 0 and "not a ridge solution" in r.out
+
+
+def test_convert_smoke():
+    r = run("convert", "torch.sgd(lr=0.1, momentum=0, weight_decay=0.01)", "--to", "keras")
+    assert r.code == 0 and r.err == ""
+    assert "keras.sgd(learning_rate=0.1, momentum=0, weight_decay=0.01)" in r.out
+    r = run("convert", "torch.adamw", "--to", "keras")
+    assert r.code == 0 and "no keras optimizer is equivalent" in r.out
+
+
+@pytest.mark.parametrize(
+    ("argv", "fragments"),
+    [
+        (("compare", "torch.adam(lr=", "torch.adam"), ()),
+        (("compare", "torch.adamm", "torch.adam"), ("did you mean 'torch.adam'",)),
+        (("compare", "squared_error(l2=lam)", "torch.adam"), ("is a loss",)),
+        (("fixed-point", "logistic"), ("is a loss",)),
+        (("convert", "squared_error", "--to", "keras"), ("is a loss",)),
+        (("fixed-point", "torch.adam(lr=-1)"), ("lr=-1",)),
+        (("convert", "torch.adamw", "--to", "pytorch"), ("--to",)),
+        (("convert", "torch.adamw"), ("--to",)),
+        (("compare", "torch.adam"), ()),
+        (("compare", "torch.adam(beta1=__import__)", "torch.adam"), ()),
+    ],
+)
+def test_engine_command_mistakes_are_one_line_errors(argv, fragments):
+    assert_user_error(run(*argv), *fragments)

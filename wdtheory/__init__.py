@@ -21,7 +21,7 @@ from typing import Any
 
 #: public name -> (module, attribute)
 _EXPORTS = {
-    "CLAIMS": ("claims.engine", "CLAIMS"),
+    "CLAIMS": ("claims.catalogue", "CLAIMS"),
     "Optimizer": ("optim.optimizer", "Optimizer"),
     "Penalty": ("problems.penalties", "Penalty"),
     "Problem": ("problems.problem", "Problem"),
@@ -49,7 +49,7 @@ _EXPORTS = {
     "sgd_step": ("numeric.objectives", "sgd_step"),
     "shrinkage_factors": ("numeric.solvers", "shrinkage_factors"),
     "soft_threshold": ("numeric.solvers", "soft_threshold"),
-    "verify_all": ("claims.engine", "verify_all"),
+    "verify_all": ("claims.catalogue", "verify_all"),
     "write_report": ("report.build", "write_report"),
 }
 

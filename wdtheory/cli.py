@@ -84,7 +84,8 @@ def _convert(args: argparse.Namespace) -> None:
 
 
 def _verify(args: argparse.Namespace) -> None:
-    from wdtheory.claims.engine import render_results, verify_all  # heavy: imported when it runs
+    from wdtheory.claims.catalogue import verify_all  # heavy: imported when it runs
+    from wdtheory.claims.render import render_results
 
     results = verify_all()
     print(render_results(results, "json" if args.json else "text"), end="")

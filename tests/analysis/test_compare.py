@@ -17,7 +17,6 @@ The runner here is written plainly against the public ``Stepper`` API; it knows 
 
 from __future__ import annotations
 
-import time
 from fractions import Fraction
 
 import array_api_strict
@@ -37,7 +36,6 @@ from wdtheory.runtime.stepper import Stepper
 
 ETA, LAM, EPS = ROLES["lr"].symbol, ROLES["weight_decay"].symbol, ROLES["eps"].symbol
 START = sp.Symbol("w_0", real=True)
-DIFFERENCE = sp.Symbol("difference")
 
 GENERIC = ("sgd", "sgdw", "adam", "adamw", "rmsprop", "adagrad", "lion")
 PLACEMENTS = ("coupled", "decoupled", "independent")
@@ -239,9 +237,9 @@ def assert_difference_confirmed(a: Optimizer, b: Optimizer, comparison) -> None:
     """The first differing step and the exact difference, re-run on every CPU backend."""
     k = comparison.first_difference
     assert k is not None and k >= 1, comparison.evidence
-    point = dict(comparison.counterexample)
-    exact = point.pop(DIFFERENCE)
+    point, exact = comparison.counterexample.point, comparison.counterexample.difference
     assert exact != 0
+    assert comparison.counterexample.confirmed
     # the exact difference expression at the counterexample is the reported value
     at_point = comparison.difference.xreplace(point)
     assert at_point.free_symbols == set(), at_point
@@ -387,6 +385,7 @@ def test_moving_the_decay_with_momentum_is_different_and_the_counterexample_runs
     comparison = compare(a, b)
     assert comparison.verdict == "different", (a.text, b.flags, comparison.evidence)
     assert comparison.difference is not None and comparison.quadratic_difference is not None
+    assert comparison.counterexample.confirmed, comparison.evidence
     assert not any("DISAGREES" in e for e in comparison.evidence), comparison.evidence
     assert_difference_confirmed(a, b, comparison)
 
@@ -412,6 +411,7 @@ def test_symbolic_pairs_differ_at_the_expected_step_and_the_counterexample_runs(
 def test_the_lowered_self_check_does_not_cry_wolf():
     comparison = compare(Optimizer.from_spec("lion(lr=0.001)"), Optimizer.from_spec("torch.adamw"))
     assert comparison.verdict == "different"
+    assert comparison.counterexample.confirmed, comparison.evidence
     assert not any("DISAGREES" in e for e in comparison.evidence), comparison.evidence
 
 
@@ -534,6 +534,8 @@ def test_keras_adam_is_not_torch_adam_and_no_constant_epsilon_works():
     )
     assert comparison.verdict == "different"
     assert comparison.first_difference == 1
+    proofs = {p.symbol.name: p for p in comparison.no_constant_value}
+    assert proofs["epsilon'"].needed[2] != proofs["epsilon'"].needed[3]
     assert any("epsilon' would have to be" in e and "no constant" in e for e in comparison.evidence)
     assert_difference_confirmed(
         Optimizer.from_spec("torch.adam(weight_decay=0)"),
@@ -605,15 +607,17 @@ def test_the_same_seed_gives_the_same_counterexample():
 
 
 # ---------------------------------------------------------------------------------------------
-# budget: compare on two Adam-family specs takes a few seconds
+# Adam-family pairs reach their verdicts (their timings are in benchmarks/bench_symbolic.py)
 # ---------------------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
-    ("a", "b"),
-    [("torch.adam", "torch.adamw"), ("torch.adamw", "paper.adamw"), ("keras.adamw", "torch.adamw")],
+    ("a", "b", "verdict"),
+    [
+        ("torch.adam", "torch.adamw", "different"),
+        ("torch.adamw", "paper.adamw", "equivalent"),
+        ("keras.adamw", "torch.adamw", "different"),
+    ],
 )
-def test_compare_on_two_adam_family_specs_is_a_matter_of_seconds(a, b):
-    start = time.perf_counter()
-    compare(Optimizer.from_spec(a), Optimizer.from_spec(b))
-    assert time.perf_counter() - start < 20, "budget: a few seconds (20 s on a loaded machine)"
+def test_two_adam_family_specs_reach_their_verdict(a, b, verdict):
+    assert compare(Optimizer.from_spec(a), Optimizer.from_spec(b)).verdict == verdict

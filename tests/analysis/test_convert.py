@@ -128,6 +128,7 @@ def test_torch_adamw_has_no_keras_equivalent_because_of_epsilon(source):
     keras_adamw = next(c for c in conversion.comparisons if c.b.name == "keras.adamw")
     assert any("epsilon" in e and "no map found" in e for e in keras_adamw.evidence)
     if "0." not in source:  # symbolic: the engine also shows that epsilon' would have to vary
+        assert "epsilon'" in [p.symbol.name for p in keras_adamw.no_constant_value]
         assert any("epsilon' would have to be" in e for e in keras_adamw.evidence)
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 import wdtheory.report.build
-from wdtheory.claims.engine import CLAIMS
+from wdtheory.claims.catalogue import CLAIMS
 from wdtheory.core.errors import WdtheoryError
 from wdtheory.core.roundoff import ROUNDOFF
 from wdtheory.report.build import write_report
@@ -52,15 +52,21 @@ class Run:
 
 
 @pytest.fixture(scope="module")
-def quick_report(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Run]:
-    """``write_report("out", quick=True)`` with a relative path, from inside a sandbox folder."""
+def quick_report(tmp_path_factory: pytest.TempPathFactory, claim_results) -> Iterator[Run]:
+    """``write_report("out", quick=True)`` with a relative path, from inside a sandbox folder;
+    its claims pages show the session's catalogue run (``claim_results``)."""
     sandbox = tmp_path_factory.mktemp("sandbox")
     (sandbox / "neighbour.txt").write_text("a file next to the report folder\n")
     before = snapshot(sandbox)
     messages: list[str] = []
     with pytest.MonkeyPatch.context() as patch:
         patch.chdir(sandbox)
-        returned = write_report("out", quick=True, progress=messages.append)
+        returned = write_report(
+            "out",
+            quick=True,
+            progress=messages.append,
+            claim_results=list(claim_results.values()),
+        )
     yield Run(sandbox / "out", returned, messages, before, snapshot(sandbox))
 
 
@@ -183,7 +189,9 @@ STUB = {
 def stubbed(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     calls: list[int] = []
 
-    def compute(settings: object, workers: int, say: object) -> dict[str, str | bytes]:
+    def compute(
+        settings: object, workers: int, say: object, claim_results: object
+    ) -> dict[str, str | bytes]:
         calls.append(1)
         return dict(STUB)
 
@@ -232,3 +240,38 @@ def test_after_a_clash_is_resolved_the_report_is_written(
     (tmp_path / "a.md").rename(tmp_path / "my-a.md")
     assert write_report(tmp_path, quick=True)[0] == "index.md"
     assert (tmp_path / "my-a.md").read_text() == "mine\n"
+
+
+# --- the claims computed by the report's own workers ------------------------------------------
+
+
+def test_the_two_claims_jobs_reassemble_the_catalogue_in_order(monkeypatch) -> None:
+    """Without results given, two jobs verify alternate claims in worker processes; the pages
+    list them in the catalogue's order (here a small stub catalogue and no other page)."""
+    from wdtheory.claims.engine import Claim, ClaimVerdict, Evidence, EvidenceKind
+    from wdtheory.report.pages import claims as claims_pages
+    from wdtheory.report.settings import Settings
+
+    def claim(i: int) -> Claim:
+        evidence = Evidence(ClaimVerdict.TRUE, (EvidenceKind.PROOF,), f"evidence {i}")
+        return Claim(f"c{i}", f"statement {i}", "seed 001", ClaimVerdict.TRUE, lambda: evidence)
+
+    stub = tuple(claim(i) for i in range(5))
+    monkeypatch.setattr(claims_pages, "CLAIMS", stub)
+    monkeypatch.setattr(wdtheory.report.build, "CLAIMS", stub)
+    monkeypatch.setattr(wdtheory.report.build, "PAGES", ())
+    settings = Settings(seeds=1, sweep=1, penalties=(), steps=1)
+    files = wdtheory.report.build.compute_files(settings, 2, lambda _: None)
+    assert set(files) == {"claims.md", "audit.md"}
+    statements = re.findall(r"statement (\d)", files["claims.md"])
+    assert statements == ["0", "1", "2", "3", "4"]
+    assert "5 of 5 agree" in files["claims.md"]
+
+
+@pytest.mark.slow
+def test_a_report_that_verifies_the_claims_itself_writes_the_committed_pages(
+    tmp_path: Path,
+) -> None:
+    write_report(tmp_path / "out", quick=True, progress=lambda _: None)
+    written, committed = snapshot(tmp_path / "out"), snapshot(COMMITTED)
+    assert [name for name in written if written[name] != committed.get(name)] == []

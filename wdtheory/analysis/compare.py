@@ -36,6 +36,7 @@ from __future__ import annotations
 import dataclasses
 import random
 from dataclasses import dataclass, field
+from enum import StrEnum
 from itertools import islice
 
 import numpy as np
@@ -47,7 +48,15 @@ from wdtheory.optim.optimizer import Optimizer
 from wdtheory.optim.roles import MAPPABLE_ROLES, ROLES
 from wdtheory.runtime.stepper import Stepper
 
-__all__ = ["Comparison", "compare"]
+__all__ = [
+    "Comparison",
+    "Counterexample",
+    "NoConstantValue",
+    "Verdict",
+    "compare",
+    "primed",
+    "unprimed",
+]
 
 #: how far trajectories are unrolled to find the first difference
 MAX_STEPS = 4
@@ -57,27 +66,92 @@ PREVIOUS_SCHEDULE = sp.Symbol("s_prev", positive=True)
 MAX_BRANCHES = 4
 
 
+class Verdict(StrEnum):
+    """What :func:`compare` decides (printed as its value)."""
+
+    IDENTICAL = "identical"
+    EQUIVALENT = "equivalent"
+    DIFFERENT = "different"
+
+    @property
+    def same_algorithm(self) -> bool:
+        """Identical, or equivalent under a reparametrisation."""
+        return self is not Verdict.DIFFERENT
+
+
+@dataclass(frozen=True)
+class Counterexample:
+    """Rational values of every symbol (``point``) at which the parameters first differ: the
+    exact ``difference`` there, and the difference ``lowered`` that running both lowered
+    optimizers (NumPy, float64) from those values gives."""
+
+    point: dict[sp.Symbol, sp.Expr]
+    difference: sp.Expr
+    lowered: float
+
+    @property
+    def confirmed(self) -> bool:
+        """Whether the lowered code reproduces the exact difference (to 1e-9 relative)."""
+        exact = float(self.difference)
+        return abs(self.lowered - exact) <= 1e-9 * max(1.0, abs(exact))
+
+
+@dataclass(frozen=True)
+class NoConstantValue:
+    """A proof that no constant value of B's hyperparameter ``symbol`` (primed) makes the two
+    parameter updates agree, with the states matched by name and everything else equal: the
+    exact value it would need at two points that differ in the step count (``needed``: step
+    count -> value), which differ."""
+
+    symbol: sp.Symbol
+    needed: dict[int, sp.Expr]
+
+    @property
+    def sentence(self) -> str:
+        """The proof in one sentence (values rounded for display)."""
+        (t1, first), (t2, second) = self.needed.items()
+        return (
+            f"with the states matched by name and everything else equal, {self.symbol.name} would "
+            f"have to be {sp.N(first, 6)} at one exact point with t = {t1} and {sp.N(second, 6)} "
+            f"at another with t = {t2} (exact algebraic values, shown rounded): no constant value "
+            "works"
+        )
+
+
 @dataclass(frozen=True)
 class Comparison:
-    """The verdict of :func:`compare` with its evidence.
+    """The verdict of :func:`compare` with its evidence, as data.
 
     ``hyper_map``: B's hyperparameters (primed symbols) in terms of A's; ``state_map``: B's
     states in terms of A's states and :math:`w`; ``first_difference``: the first step at which
     the parameters differ (free gradients), with the exact ``difference`` :math:`w_k^B - w_k^A`,
     ``quadratic_difference`` the same for the gradients of :math:`\\frac a2(w - c)^2`;
-    ``counterexample``: rational values of every symbol and the resulting exact difference.
+    ``counterexample``: where it is not 0, confirmed by running both; ``no_constant_value``:
+    proofs that no constant value of one of B's hyperparameters would make them agree;
+    ``evidence``: the same findings in sentences, for display.
     """
 
     a: Optimizer
     b: Optimizer
-    verdict: str
+    verdict: Verdict
     hyper_map: dict[sp.Symbol, sp.Expr] = field(default_factory=dict)
     state_map: dict[sp.Symbol, sp.Expr] = field(default_factory=dict)
     first_difference: int | None = None
     difference: sp.Expr | None = None
     quadratic_difference: sp.Expr | None = None
-    counterexample: dict[sp.Symbol, sp.Expr] = field(default_factory=dict)
+    counterexample: Counterexample | None = None
+    no_constant_value: tuple[NoConstantValue, ...] = ()
     evidence: tuple[str, ...] = ()
+
+
+def primed(symbol: sp.Symbol) -> sp.Symbol:
+    """B's copy of a hyperparameter symbol in a map: ``lambda`` -> ``lambda'``."""
+    return sp.Symbol(f"{symbol.name}'", **symbol.assumptions0)
+
+
+def unprimed(symbol: sp.Symbol) -> sp.Symbol:
+    """The hyperparameter symbol a primed one stands for: ``lambda'`` -> ``lambda``."""
+    return sp.Symbol(symbol.name.removesuffix("'"), **symbol.assumptions0)
 
 
 def _aligned(a: Optimizer, b: Optimizer) -> tuple[Dynamics, Dynamics, str]:
@@ -309,7 +383,7 @@ def _forced_values(
     twins = _identity_map(da, db)
     if twins is None:
         return []
-    unknown = sp.Symbol(f"{symbol.name}'", **symbol.assumptions0)
+    unknown = primed(symbol)
     condition = _conditions(da, db, dict(twins), {symbol: unknown})[0]
     variables = sorted(condition.free_symbols - {unknown}, key=lambda v: v.name)
     forced = []
@@ -334,7 +408,7 @@ def _free_hyperparameters(a: Optimizer, b: Optimizer) -> dict[sp.Symbol, tuple[s
         value = b.symbols.get(symbol)
         if value is not None and not value.is_number:
             unknown[value] = (
-                sp.Symbol(f"{value.name}'", **value.assumptions0),
+                primed(value),
                 a.symbols.get(symbol, value),
             )
     return unknown
@@ -353,7 +427,9 @@ def compare(a: Optimizer, b: Optimizer, *, seed: int = 0) -> Comparison:
                 "each one-step map (general and first step) differs by an expression that "
                 "SymPy simplifies to 0"
             )
-            return Comparison(a, b, "identical", state_map=dict(twins), evidence=tuple(evidence))
+            return Comparison(
+                a, b, Verdict.IDENTICAL, state_map=dict(twins), evidence=tuple(evidence)
+            )
     free = _free_hyperparameters(a, b)
     for unknown in ({}, free) if free else ({},):
         for phi, hyper in _solve_maps(da, db, unknown, rng):
@@ -366,22 +442,17 @@ def compare(a: Optimizer, b: Optimizer, *, seed: int = 0) -> Comparison:
                 "a map was found by solving the step conditions at exact random points, "
                 "then each condition was simplified to 0 for all values"
             )
-            shown = {
-                sp.Symbol(f"{k.name}'", **k.assumptions0): v for k, v in hyper.items() if v != k
-            }
+            shown = {primed(k): v for k, v in hyper.items() if v != k}
             return Comparison(
-                a, b, "equivalent", hyper_map=shown, state_map=phi, evidence=tuple(evidence)
+                a, b, Verdict.EQUIVALENT, hyper_map=shown, state_map=phi, evidence=tuple(evidence)
             )
+    proofs = []
     for symbol in free:
         forced = _forced_values(da, db, symbol, rng)
         if forced and forced[0][1] != forced[1][1]:
             (_, first), (_, second) = forced
-            evidence.append(
-                f"with the states matched by name and everything else equal, {symbol.name}' would have to be "
-                f"{sp.N(first, 6)} "
-                f"at one exact point with t = 2 and {sp.N(second, 6)} at another with t = 3 (exact "
-                "algebraic values, shown rounded): no constant value works"
-            )
+            proofs.append(NoConstantValue(primed(symbol), {2: first, 3: second}))
+            evidence.append(proofs[-1].sentence)
     mapped = ", ".join(s.name for s in free) or "none"
     linear = (
         "a linear state map"
@@ -397,7 +468,7 @@ def compare(a: Optimizer, b: Optimizer, *, seed: int = 0) -> Comparison:
         evidence.append(
             "the difference below gives B's free learning rate / weight decay / epsilon A's values"
         )
-    return _different(a, b, da, db, rng, evidence, same)
+    return _different(a, b, da, db, rng, evidence, same, tuple(proofs))
 
 
 def _different(
@@ -408,7 +479,10 @@ def _different(
     rng: random.Random,
     evidence: list[str],
     same: dict[sp.Symbol, sp.Expr],
+    proofs: tuple[NoConstantValue, ...],
 ) -> Comparison:
+    """The first step at which the trajectories differ, with the exact difference and a
+    counterexample confirmed by running both lowered optimizers."""
     pairs = zip(da.trajectory(free_gradients), db.trajectory(free_gradients), strict=False)
     for k, (xa, xb) in enumerate(pairs, start=1):
         if k > MAX_STEPS:
@@ -419,28 +493,28 @@ def _different(
                 next(islice(d.trajectory(quadratic_gradients), k - 1, None)) for d in (da, db)
             ]
             quadratic[1] = quadratic[1].xreplace(same)
-            example = _counterexample(difference, rng)
-            exact = float(example[sp.Symbol("difference")])
-            point = _completed(example, [da, db], same)
-            ran = _run_lowered(db, point, same, k) - _run_lowered(da, point, {}, k)
-            agrees = abs(ran - exact) <= 1e-9 * max(1.0, abs(exact))
+            point, value = _counterexample(difference, rng)
+            completed = _completed(point, [da, db], same)
+            ran = _run_lowered(db, completed, same, k) - _run_lowered(da, completed, {}, k)
+            example = Counterexample(point, value, ran)
             evidence.append(
-                f"w_{k} differs: at the rational counterexample the exact difference is {exact:.6g}; "
-                f"running both lowered optimizers (NumPy, float64) gives {ran:.6g}"
-                + ("" if agrees else " -- THE LOWERED CODE DISAGREES")
+                f"w_{k} differs: at the rational counterexample the exact difference is "
+                f"{float(value):.6g}; running both lowered optimizers (NumPy, float64) gives "
+                f"{ran:.6g}" + ("" if example.confirmed else " -- THE LOWERED CODE DISAGREES")
             )
             return Comparison(
                 a,
                 b,
-                "different",
+                Verdict.DIFFERENT,
                 first_difference=k,
                 difference=_tidy(difference),
                 quadratic_difference=_tidy(quadratic[1] - quadratic[0]),
                 counterexample=example,
+                no_constant_value=proofs,
                 evidence=tuple(evidence),
             )
     evidence.append(f"the trajectories agree for {MAX_STEPS} steps but no map was proved")
-    return Comparison(a, b, "different", evidence=tuple(evidence))
+    return Comparison(a, b, Verdict.DIFFERENT, no_constant_value=proofs, evidence=tuple(evidence))
 
 
 def _tidy(expr: sp.Expr) -> sp.Expr:
@@ -454,8 +528,10 @@ def _tidy(expr: sp.Expr) -> sp.Expr:
     return expr.xreplace({q: 1 - b for b, q in gaps.items()})
 
 
-def _counterexample(difference: sp.Expr, rng: random.Random) -> dict[sp.Symbol, sp.Expr]:
-    """Rational values of every symbol at which ``difference`` is not 0, and the difference;
+def _counterexample(
+    difference: sp.Expr, rng: random.Random
+) -> tuple[dict[sp.Symbol, sp.Expr], sp.Expr]:
+    """Rational values of every symbol at which ``difference`` is not 0, and its value there;
     hyperparameters get positive values (below 1), the start and the gradients any sign."""
     symbols = _free_symbols([difference])
     for _ in range(20):
@@ -467,7 +543,7 @@ def _counterexample(difference: sp.Expr, rng: random.Random) -> dict[sp.Symbol, 
         }
         value = sp.nsimplify(difference.xreplace(point))
         if value != 0:
-            return {**point, sp.Symbol("difference"): value}
+            return point, value
     raise AssertionError("no counterexample found for a nonzero difference")
 
 

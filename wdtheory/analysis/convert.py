@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import sympy as sp
 
-from wdtheory.analysis.compare import Comparison, compare
+from wdtheory.analysis.compare import Comparison, compare, unprimed
 from wdtheory.core.errors import WdtheoryError, check_choice
 from wdtheory.optim.optimizer import Optimizer
 from wdtheory.optim.presets import OPTIMIZERS
@@ -63,9 +63,7 @@ def _candidate(source: Optimizer, name: str) -> Optimizer | None:
 
 def _with_solution(candidate: Optimizer, comparison: Comparison) -> Optimizer:
     """The candidate with the hyperparameter values the comparison solved for."""
-    solved = {
-        sp.Symbol(k.name.rstrip("'"), **k.assumptions0): v for k, v in comparison.hyper_map.items()
-    }
+    solved = {unprimed(k): v for k, v in comparison.hyper_map.items()}
     values = {key: solved.get(value, value) for key, value in candidate.values.items()}
     return Optimizer(candidate.definition, values, candidate.flags)
 
@@ -82,7 +80,7 @@ def convert(source: Optimizer, framework: str) -> Conversion:
             continue
         comparison = compare(source, candidate)
         comparisons.append(comparison)
-        if comparison.verdict in ("identical", "equivalent"):
+        if comparison.verdict.same_algorithm:
             return Conversion(
                 source, framework, _with_solution(candidate, comparison), tuple(comparisons)
             )

@@ -7,9 +7,7 @@ show the same thing.
 
 from __future__ import annotations
 
-import sympy as sp
-
-from wdtheory.analysis.compare import Comparison
+from wdtheory.analysis.compare import Comparison, Verdict
 from wdtheory.analysis.convert import Conversion
 from wdtheory.analysis.fixed_points import FixedPoint
 from wdtheory.core.derivation import Derivation, Notation, Section, Step
@@ -21,10 +19,10 @@ from wdtheory.optim.optimizer import Optimizer
 __all__ = ["explain_comparison", "explain_conversion", "explain_fixed_point"]
 
 _VERDICTS = {
-    "identical": "identical: the one-step maps are equal, so the trajectories agree for every number "
+    Verdict.IDENTICAL: "identical: the one-step maps are equal, so the trajectories agree for every number "
     "of steps and every gradient sequence",
-    "equivalent": "equivalent under a reparametrisation: with the map below the one-step maps are equal",
-    "different": "different",
+    Verdict.EQUIVALENT: "equivalent under a reparametrisation: with the map below the one-step maps are equal",
+    Verdict.DIFFERENT: "different",
 }
 
 
@@ -57,14 +55,13 @@ def _difference_steps(comparison: Comparison) -> list[Step]:
             "the gradients of the quadratic a/2 (w - c)^2 instead",
         ),
     ]
-    example = dict(comparison.counterexample)
-    difference = example.pop(sp.Symbol("difference"), None)
-    if difference is not None:
-        values = ", ".join(f"{k} = {v}" for k, v in example.items())
+    example = comparison.counterexample
+    if example is not None:
+        values = ", ".join(f"{k} = {v}" for k, v in example.point.items())
         steps.append(
             Step(
                 Notation("counterexample", r"\text{counterexample}"),
-                difference,
+                example.difference,
                 f"the exact difference at {values}",
             )
         )
@@ -80,7 +77,7 @@ def explain_comparison(comparison: Comparison) -> Derivation:
     sections = [verdict]
     details = _map_steps(comparison) + _difference_steps(comparison)
     if details:
-        title = "Map" if comparison.verdict != "different" else "First difference"
+        title = "Map" if comparison.verdict.same_algorithm else "First difference"
         sections.append(Section(title, tuple(details)))
     sections.append(Section("Evidence", (), checks=comparison.evidence))
     return Derivation(f"compare {a.text} with {b.text}", tuple(sections))

@@ -29,7 +29,7 @@ from wdtheory.core.errors import WdtheoryError, check_choice
 from wdtheory.core.notation import ALPHA, LAMBDA, LAMBDA_1, LAMBDA_2, D, N
 from wdtheory.problems.penalties import Penalty
 
-__all__ = ["CONVENTIONS", "Convention", "Match", "match"]
+__all__ = ["CONVENTIONS", "KERAS_L2", "L1_RATIO", "Convention", "Match", "match"]
 
 _X = sp.MatrixSymbol("X", N, D)
 _Y = sp.MatrixSymbol("y", N, 1)
@@ -37,8 +37,9 @@ _W = sp.MatrixSymbol("w", D, 1)
 _B = sp.MatrixSymbol("b", 1, 1)
 _ONE = sp.OneMatrix(N, 1)
 
+#: scikit-learn ElasticNet's l1_ratio, and the coefficient c of Keras' regularizers.l2(c)
 L1_RATIO = sp.Symbol("rho", nonnegative=True)
-C = sp.Symbol("c", nonnegative=True)
+KERAS_L2 = sp.Symbol("c", nonnegative=True)
 
 
 @dataclass(frozen=True)
@@ -103,8 +104,8 @@ CONVENTIONS: dict[str, Convention] = {
             "keras.mse.l2",
             "mean(r²) + c‖w‖² (MeanSquaredError with kernel_regularizer=l2(c))",
             1 / N,
-            Penalty(l2=C, half=False),
-            (C,),
+            Penalty(l2=KERAS_L2, half=False),
+            (KERAS_L2,),
             "keras/src/regularizers/regularizers.py L2: c * sum(square(x))",
         ),
         Convention(
