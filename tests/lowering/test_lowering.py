@@ -575,3 +575,18 @@ def test_cupy_backend_without_cupy_is_a_one_line_error():
     message = str(error.value)
     assert "\n" not in message
     assert "cupy" in message.lower()
+
+
+# --------------------------------------------------------------------------- lowered once
+
+
+def test_a_program_is_lowered_once_and_its_steppers_share_the_lowered_rule():
+    from wdtheory.lowering.compile import lower
+
+    opt = optimizer("torch.adamw(lr=0.01)")
+    first, second = Stepper(opt), Stepper(opt, "numpy")
+    assert first.code.rule is second.code.rule
+    assert lower(opt.program(), first.scalars) is first.code.rule
+    # a stepper's choice of serial or parallel kernel stays its own
+    first.code.parallel_from[4] = 0
+    assert second.code.parallel_from[4] != 0

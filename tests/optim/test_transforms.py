@@ -16,7 +16,8 @@ import pytest
 import sympy as sp
 
 from wdtheory.core.errors import WdtheoryError
-from wdtheory.core.notation import GRAD, PARAM, SCHEDULE, STEP
+from wdtheory.core.notation import ETA, GRAD, MU, PARAM, SCHEDULE, STEP
+from wdtheory.core.notation import LAMBDA as LAM
 from wdtheory.optim.optimizer import Optimizer
 from wdtheory.optim.roles import ROLES
 from wdtheory.optim.transforms import (
@@ -579,3 +580,31 @@ class TestDecayPosition:
         out = step(opt.chain)
         assert same(out[b], -m_new)
         assert same(out[w], w - m_new - s_t * L * w)
+
+
+# --------------------------------------------------------------------------- derived once, substituted
+
+
+def test_a_chain_derives_each_program_once():
+    c = chain(
+        AddDecayedWeights(LAM), Trace(MU, copy_first=True), Scale(-ETA, "scale_by_learning_rate")
+    )
+    assert c.program() is c.program() and c.program(first=True) is c.program(first=True)
+    assert c.program(first=True) != c.program()
+    plain = chain(Scale(-ETA, "scale_by_learning_rate"))
+    assert plain.program(first=True) is plain.program()  # no first-step rule: one program
+
+
+def test_substitute_replaces_in_every_transformation_and_keeps_the_rest():
+    c = chain(
+        AddDecayedWeights(LAM), Trace(MU, nesterov=True), Scale(-ETA, "scale_by_learning_rate")
+    )
+    s = c.substitute({ETA: ETA * s_t, LAM: 2 * LAM})
+    assert s.transforms == (
+        AddDecayedWeights(2 * LAM),
+        Trace(MU, nesterov=True),
+        Scale(-ETA * s_t, "scale_by_learning_rate"),
+    )
+    assert s.program().one_step()[w] == c.program().one_step()[w].xreplace(
+        {ETA: ETA * s_t, LAM: 2 * LAM}
+    )
