@@ -1,7 +1,8 @@
-"""Shared helpers for the lowering tests (``test_conformance``, ``test_lower``, ``test_stepper``).
+"""Shared helpers for the optimizer tests (``optim/``, ``lowering/``, ``runtime/``, ``analysis/``).
 
 Nothing here knows how ``wdtheory`` computes a step: these are problem generators, comparison
-measures and small adapters between a :class:`~wdtheory.runtime.stepper.Stepper` and plain NumPy.
+measures, small adapters between a :class:`~wdtheory.runtime.stepper.Stepper` and plain NumPy,
+and the check that a spec is refused in one line.
 """
 
 from __future__ import annotations
@@ -9,8 +10,10 @@ from __future__ import annotations
 from functools import cache
 
 import numpy as np
+import pytest
 from hypothesis import settings
 
+from wdtheory.core.errors import WdtheoryError
 from wdtheory.optim.optimizer import Optimizer
 from wdtheory.runtime.stepper import OptState, Stepper
 
@@ -102,3 +105,17 @@ def assert_close(actual, expected, rtol: float, scale: float | None = None, what
 def ulp32(x) -> np.ndarray:
     """The float32 spacing at ``|x|`` (elementwise), as float64."""
     return np.spacing(np.abs(np.asarray(x, dtype=np.float32))).astype(np.float64)
+
+
+def refuse(text: str, *fragments: str, defaults: bool = False) -> str:
+    """``Optimizer.from_spec(text)`` (and, with ``defaults``, ``with_defaults()``) raises one
+    WdtheoryError line containing every fragment; the message is returned."""
+    with pytest.raises(WdtheoryError) as info:
+        opt = Optimizer.from_spec(text)
+        if defaults:
+            opt.with_defaults()
+    message = str(info.value)
+    assert "\n" not in message and message.strip() == message and message
+    for fragment in fragments:
+        assert fragment in message, (fragment, message)
+    return message

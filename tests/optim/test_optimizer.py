@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 import sympy as sp
+from optimizer_cases import refuse
 
-from wdtheory.core.errors import WdtheoryError
 from wdtheory.core.notation import GRAD, PARAM, SCHEDULE
 from wdtheory.optim.optimizer import Optimizer
 from wdtheory.optim.presets import OPTIMIZERS
@@ -21,19 +21,6 @@ PRESETS = tuple(name for name in OPTIMIZERS if "." in name)
 
 def build(text: str) -> Optimizer:
     return Optimizer.from_spec(text)
-
-
-def refuse(text: str, *fragments: str, defaults: bool = False) -> str:
-    """The spec raises one WdtheoryError line containing every fragment."""
-    with pytest.raises(WdtheoryError) as info:
-        opt = build(text)
-        if defaults:
-            opt.with_defaults()
-    message = str(info.value)
-    assert "\n" not in message and message.strip() == message and message
-    for fragment in fragments:
-        assert fragment in message, (fragment, message)
-    return message
 
 
 def has_float(expr: sp.Expr) -> bool:

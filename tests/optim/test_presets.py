@@ -7,8 +7,8 @@ import inspect
 
 import pytest
 import sympy as sp
+from optimizer_cases import refuse
 
-from wdtheory.core.errors import WdtheoryError
 from wdtheory.core.notation import GRAD, PARAM, SCHEDULE, STEP
 from wdtheory.core.spec import parse_spec
 from wdtheory.optim.optimizer import Optimizer
@@ -108,19 +108,6 @@ TORCH_CLASSES = {
 
 def build(text: str) -> Optimizer:
     return Optimizer.from_spec(text)
-
-
-def refuse(text: str, *fragments: str, defaults: bool = False) -> str:
-    """The spec raises one WdtheoryError line containing every fragment."""
-    with pytest.raises(WdtheoryError) as info:
-        opt = build(text)
-        if defaults:
-            opt.with_defaults()
-    message = str(info.value)
-    assert "\n" not in message and message.strip() == message and message
-    for fragment in fragments:
-        assert fragment in message, (fragment, message)
-    return message
 
 
 def is_lr_scale(transform: object) -> bool:
