@@ -14,7 +14,8 @@ from dataclasses import dataclass
 
 import sympy as sp
 
-from wdtheory.analysis.compare import Comparison, compare, unprimed
+from wdtheory.analysis.compare import Comparison, compare
+from wdtheory.analysis.maps import unprimed
 from wdtheory.core.errors import WdtheoryError, check_choice
 from wdtheory.optim.optimizer import Optimizer
 from wdtheory.optim.presets import OPTIMIZERS

@@ -10,9 +10,10 @@ from functools import cache
 import numpy as np
 import sympy as sp
 
-from wdtheory.analysis.compare import Comparison, compare, primed
+from wdtheory.analysis.compare import Comparison, compare
 from wdtheory.analysis.convert import convert
 from wdtheory.analysis.fixed_points import fixed_point, ridge_distance, run_to_convergence
+from wdtheory.analysis.maps import primed
 from wdtheory.claims.engine import ClaimVerdict, Evidence, EvidenceKind
 from wdtheory.core.notation import ETA, GRAD, LAMBDA, PARAM, START
 from wdtheory.core.printing import to_text
