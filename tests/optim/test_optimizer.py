@@ -258,3 +258,13 @@ def test_used_roles_are_the_roles_whose_symbol_the_rule_depends_on(text, used):
     assert optimizer.used_roles == used
     assert {ROLES[r].symbol for r in used} <= optimizer.used_symbols
     assert {GRAD, PARAM} <= optimizer.used_symbols
+
+
+@pytest.mark.parametrize("text", ["paper.adamw", "sgd(schedule=true)"])
+def test_a_rule_with_its_own_multiplier_is_not_scheduled_twice(text):
+    own = build(text)
+    assert own.scheduled() is own
+    assert (
+        build("torch.adam").scheduled().scheduled().program()
+        == build("torch.adam").scheduled().program()
+    )

@@ -3,8 +3,8 @@
 :func:`lower` is the lowering layer's entry point: a program and its scalar inputs in, a
 :class:`LoweredRule` out — the plan and its compiled functions, each made on first use and kept
 (one per program and process). The sources come from :mod:`wdtheory.lowering.printers`,
-generated from checked identifiers only (no user text reaches them). Array-API and prologue functions are compiled in memory; Numba kernels are
-written to a cache folder as modules named by the hash of their source, so that Numba's own
+generated from checked identifiers only (no user text reaches them). Array-API and prologue
+functions are compiled in memory; Numba kernels are written to a cache folder as modules named by the hash of their source, so that Numba's own
 on-disk cache (``cache=True``) makes the second run of a program fast. The folder is
 ``$WDTHEORY_CACHE_DIR`` or ``~/.cache/wdtheory/kernels``. CuPy is imported only when a CuPy
 kernel is asked for.

@@ -14,8 +14,9 @@ enters the chain (:func:`decay_placement`):
 * ``none``.
 
 Chains whose momentum holds the *scaled* step (Keras' velocity, the paper's SGDW) put the
-learning-rate scaling first; their decoupled decay then comes after the core with the factor
-:math:`-\eta_t` written out. The builders below are the only places a chain is assembled.
+learning-rate scaling first; a decoupled decay (Keras) then comes after the core with the factor
+:math:`-\eta_t` written out, an independent one (the paper) with :math:`-s_t`. The builders below
+are the only places a chain is assembled.
 """
 
 from __future__ import annotations
@@ -70,7 +71,7 @@ __all__ = [
     "build_velocity_sgd",
     "decay_mode",
     "decay_placement",
-    "is_zero",
+    "is_exactly_zero",
 ]
 
 DECAY_MODES = ("none", "coupled", "decoupled", "independent", "proximal")
@@ -81,7 +82,7 @@ Values = Mapping[str, sp.Expr]
 Flags = Mapping[str, object]
 
 
-def is_zero(value: sp.Expr) -> bool:
+def is_exactly_zero(value: sp.Expr) -> bool:
     """Whether a hyperparameter value is exactly 0 (a symbol is not)."""
     return value.is_zero is True
 
@@ -107,7 +108,7 @@ def decay_placement(
     slows the scaling only)."""
     mode = decay_mode(flags)
     lr = learning_rate(flags)
-    if mode == "none" or is_zero(values.get("weight_decay", sp.S.Zero)):
+    if mode == "none" or is_exactly_zero(values.get("weight_decay", sp.S.Zero)):
         return [], [], []
     penalty = flags.get("penalty", "l2")
     if mode == "proximal":
@@ -144,22 +145,22 @@ def assemble(
 def momentum(values: Values, flags: Flags, *, copy_first: bool) -> list[Transform]:
     """Heavy-ball momentum (none when it is 0); ``copy_first``: PyTorch's first-step rule."""
     mu = values.get("momentum", sp.S.Zero)
-    if is_zero(mu):
+    if is_exactly_zero(mu):
         if flags.get("nesterov"):
             raise WdtheoryError("nesterov=true needs a momentum > 0")
         return []
     dampening = values.get("dampening", sp.S.Zero)
-    if flags.get("nesterov") and not is_zero(dampening):
+    if flags.get("nesterov") and not is_exactly_zero(dampening):
         raise WdtheoryError(
             f"nesterov=true needs dampening=0, got dampening={show(dampening)} (as torch.optim.SGD)"
         )
-    damp = sp.S.Zero if is_zero(dampening) else TAU
+    damp = sp.S.Zero if is_exactly_zero(dampening) else TAU
     return [Trace(MU, damp, bool(flags.get("nesterov")), copy_first)]
 
 
 def adam(values: Values, flags: Flags, *, epsilon_hat: bool = False) -> list[Transform]:
     """Adam's preconditioner (``epsilon_hat``: Keras' ε on the uncorrected root)."""
-    root = EPSILON_ROOT if not is_zero(values.get("eps_root", sp.S.Zero)) else sp.S.Zero
+    root = EPSILON_ROOT if not is_exactly_zero(values.get("eps_root", sp.S.Zero)) else sp.S.Zero
     return [ScaleByAdam(BETA_1, BETA_2, EPSILON, root, bool(flags.get("amsgrad")), epsilon_hat)]
 
 
@@ -200,13 +201,16 @@ def build_rmsprop(values: Values, flags: Flags) -> list[Transform]:
 
 def build_adagrad(values: Values, flags: Flags) -> list[Transform]:
     r"""PyTorch's Adagrad: the step size is :math:`\eta / (1 + (t-1)\,\text{lr\_decay})`."""
-    initial = sp.S.Zero if is_zero(values.get("initial_accumulator_value", sp.S.Zero)) else G_0
+    initial = (
+        sp.S.Zero if is_exactly_zero(values.get("initial_accumulator_value", sp.S.Zero)) else G_0
+    )
     decay_rate = values.get("lr_decay", sp.S.Zero)
-    slowdown = 1 if is_zero(decay_rate) else 1 + (STEP - 1) * LR_DECAY
+    slowdown = 1 if is_exactly_zero(decay_rate) else 1 + (STEP - 1) * LR_DECAY
     lr = learning_rate(flags) / slowdown
     return assemble([ScaleByAdagrad(EPSILON, initial)], values, flags, lr=lr)
 
 
 def build_lion(values: Values, flags: Flags) -> list[Transform]:
-    """Lion (optax ``lion``): the sign of an interpolation, decay decoupled."""
+    """Lion (optax ``lion``): the sign of an interpolation, with the decay its mode places
+    (optax's: decoupled)."""
     return assemble([ScaleByLion(BETA_1, BETA_2)], values, flags)

@@ -22,7 +22,7 @@ from wdtheory.core.errors import WdtheoryError, did_you_mean
 from wdtheory.core.hyperparams import as_hyper, show
 from wdtheory.core.notation import ETA, GRAD, PARAM, SCHEDULE, STEP
 from wdtheory.core.spec import Spec, parse_spec
-from wdtheory.optim.builders import decay_mode, is_zero
+from wdtheory.optim.builders import decay_mode, is_exactly_zero
 from wdtheory.optim.definition import Definition
 from wdtheory.optim.presets import OPTIMIZERS, get_optimizer
 from wdtheory.optim.roles import ROLES
@@ -90,7 +90,7 @@ class Optimizer:
     def decay_mode(self) -> str:
         """``none`` when there is no decay (or its strength is 0), else the chain's mode."""
         strength = self._role_values.get("weight_decay", sp.S.Zero)
-        return "none" if is_zero(strength) else decay_mode(self.flags)
+        return "none" if is_exactly_zero(strength) else decay_mode(self.flags)
 
     @property
     def name(self) -> str:
@@ -132,7 +132,10 @@ class Optimizer:
 
     def scheduled(self) -> Optimizer:
         r"""The same optimizer run under a learning-rate scheduler, as a library's scheduler runs
-        it: every :math:`\eta` of the rule becomes :math:`\eta s_t`."""
+        it: every :math:`\eta` of the rule becomes :math:`\eta s_t`. A rule that takes the
+        multiplier already (``schedule=true``, or scheduled before) is returned as it is."""
+        if self.follows_schedule or self.flags.get("schedule") is True:
+            return self
         return dataclasses.replace(self, follows_schedule=True)
 
     def bind(self, values: Mapping[str, object]) -> Optimizer:

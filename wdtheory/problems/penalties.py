@@ -49,7 +49,7 @@ class Norm(sp.Expr):
 @dataclass(frozen=True)
 class Penalty:
     r""":math:`R(\mathbf{w}) = l_1\|\mathbf{w}\|_1 + c\,l_2\|\mathbf{w}\|^2` with :math:`c = \frac12`
-    if ``half`` else :math:`1`. Strengths are exact numbers or symbols (see :mod:`hyperparams`)."""
+    if ``half`` else :math:`1`. Strengths are exact numbers or symbols (see :mod:`wdtheory.core.hyperparams`)."""
 
     l1: sp.Expr = sp.S.Zero
     l2: sp.Expr = sp.S.Zero

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from wdtheory.core.errors import WdtheoryError
 from wdtheory.core.hyperparams import show
 from wdtheory.core.spec import Spec, parse_spec
-from wdtheory.problems.losses import LOSSES, Loss, get_loss
+from wdtheory.problems.losses import Loss, get_loss
 from wdtheory.problems.penalties import Penalty
 
 __all__ = ["PROBLEM_PARAMETERS", "RESERVED_NAMES", "Problem"]
@@ -123,8 +123,3 @@ class Problem:
         if self.penalize_bias:
             params.append("penalize_bias=true")
         return f"{self.loss.name}({', '.join(params)})"
-
-
-def is_problem_spec(spec: Spec) -> bool:
-    """Whether ``spec`` names a problem (a loss) rather than something else."""
-    return spec.name in LOSSES

@@ -53,7 +53,7 @@ __all__ = ["BACKENDS", "BoundStep", "OptState", "ParamGroup", "Stepper"]
 BACKENDS = ("numba", "numpy", "array_api", "cupy")
 
 #: the Numba kernel runs on all threads from this much work per call (elements times the rule's
-#: work per element, see ``_work_per_element``); below, starting the threads costs more than it
+#: work per element, :meth:`KernelPlan.work_per_element <wdtheory.lowering.plan.KernelPlan.work_per_element>`); below, starting the threads costs more than it
 #: saves. Measured with ``benchmarks/bench_threshold.py`` (2 cores, Intel and AMD): AdamW in
 #: float32 (work 71: parallel from 7384 elements) gains from about 1e4 elements, SGD with
 #: momentum in float32 (work 26) from about 2-3e4, both sooner in float64 (twice the bytes).
@@ -168,7 +168,8 @@ class Stepper:
         ):
             raise WdtheoryError(
                 f"schedule={schedule!r}: a schedule multiplier must be finite and >= 0, and "
-                f"{self.optimizer.name} takes one only with schedule=true in its spec"
+                f"{self.optimizer.name} takes one only if its rule has one (schedule=true in its "
+                "spec, or Optimizer.scheduled())"
             )
 
     @cached_property
@@ -281,7 +282,9 @@ def _constants(code: _Kernels, hyper: np.ndarray, t: float, schedule: float) -> 
 class _Kernels:
     """A lowered rule as this stepper runs it: its prologue and array-API step, and the serial
     or parallel Numba kernel by the size of the arrays (``parallel_from``: itemsize -> number of
-    elements from which the parallel one runs; see :data:`PARALLEL_WORK`)."""
+    elements from which the parallel one runs; see :data:`PARALLEL_WORK`). The rule and its
+    compiled functions are shared by every stepper of the rule; the two kernels are also kept
+    here, so that a step reaches its kernel in one lookup (and a stepper's use of each shows)."""
 
     def __init__(self, rule: LoweredRule) -> None:
         self.rule = rule
