@@ -1,6 +1,6 @@
 # Two entry points, each creating its own virtual environment on first use:
 #   make report   set up, then write the whole reports/ folder (the committed, quick version)
-#   make test     set up, then run ruff and the test suite
+#   make test     set up, then run ruff and the test suite (a worker per CPU)
 #   make report-full   the same pages with larger experiments, into reports-full/
 PYTHON ?= python3
 VENV := .venv
@@ -21,7 +21,7 @@ report-full: $(BIN)/.installed
 
 test: $(BIN)/.installed
 	$(BIN)/ruff check wdtheory tests benchmarks
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n auto --dist loadgroup
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis

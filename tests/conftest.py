@@ -30,3 +30,15 @@ def claim_results():
 
     optimizer_checks.compared.cache_clear()
     return {r.claim.id: r for r in verify_all()}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Under pytest-xdist (``make test`` runs a worker per CPU, ``--dist loadgroup``) each test
+    file stays on one worker, so that its module fixtures run once, and the files that read the
+    session's catalogue run (``claim_results``) share one worker, so that it runs once."""
+    if not config.pluginmanager.hasplugin("xdist"):
+        return
+    reads_catalogue = {item.path for item in items if "claim_results" in item.fixturenames}
+    for item in items:
+        group = "catalogue" if item.path in reads_catalogue else str(item.path)
+        item.add_marker(pytest.mark.xdist_group(group))
