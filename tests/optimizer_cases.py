@@ -30,8 +30,8 @@ def examples(n: int) -> int:
 
 @cache
 def optimizer(spec: str, defaults: bool = True) -> Optimizer:
-    """``Optimizer.from_spec(spec)`` (with library defaults filled in), built once per spec."""
-    opt = Optimizer.from_spec(spec)
+    """``Optimizer.from_spec(spec, symbolic=True)`` (with library defaults filled in), built once per spec."""
+    opt = Optimizer.from_spec(spec, symbolic=True)
     return opt.with_defaults() if defaults else opt
 
 
@@ -108,10 +108,10 @@ def ulp32(x) -> np.ndarray:
 
 
 def refuse(text: str, *fragments: str, defaults: bool = False) -> str:
-    """``Optimizer.from_spec(text)`` (and, with ``defaults``, ``with_defaults()``) raises one
+    """``Optimizer.from_spec(text, symbolic=True)`` (and, with ``defaults``, ``with_defaults()``) raises one
     WdtheoryError line containing every fragment; the message is returned."""
     with pytest.raises(WdtheoryError) as info:
-        opt = Optimizer.from_spec(text)
+        opt = Optimizer.from_spec(text, symbolic=True)
         if defaults:
             opt.with_defaults()
     message = str(info.value)

@@ -25,6 +25,7 @@ from wdtheory.analysis.fixed_points import fixed_point
 from wdtheory.core.derivation import FORMATS
 from wdtheory.core.errors import WdtheoryError, did_you_mean
 from wdtheory.core.spec import parse_spec
+from wdtheory.optim.constructor import LIBRARY_PATHS, resolve_name
 from wdtheory.optim.optimizer import Optimizer
 from wdtheory.optim.presets import OPTIMIZERS
 from wdtheory.optim.rules import derive_optimizer
@@ -35,6 +36,11 @@ from wdtheory.problems.problem import PROBLEM_PARAMETERS, Problem
 __all__ = ["main"]
 
 USER_ERROR = 2
+
+SYMBOLIC_HELP = (
+    "every hyperparameter an optimizer spec leaves out is a symbol (as symbolic(SPEC)); without "
+    "it, left out means the library's default"
+)
 
 
 class _UsageError(Exception):
@@ -50,8 +56,8 @@ def _derive(args: argparse.Namespace) -> None:
     spec = parse_spec(args.spec)
     if spec.name in LOSSES:
         derivation = derive_problem(Problem.from_spec(spec))
-    elif spec.name in OPTIMIZERS:
-        derivation = derive_optimizer(Optimizer.from_spec(spec))
+    elif _names_optimizer(spec.name):
+        derivation = derive_optimizer(Optimizer.from_spec(spec, symbolic=args.symbolic))
     else:
         known = [*LOSSES, *OPTIMIZERS]
         raise WdtheoryError(
@@ -61,26 +67,33 @@ def _derive(args: argparse.Namespace) -> None:
     print(derivation.render(args.format), end="")
 
 
-def _optimizer(text: str) -> Optimizer:
+def _names_optimizer(name: str) -> bool:
+    """Whether ``name`` names an optimizer, in any of the spellings code uses."""
+    return resolve_name(name) in OPTIMIZERS or name.split(".")[0] in LIBRARY_PATHS
+
+
+def _optimizer(text: str, args: argparse.Namespace) -> Optimizer:
     spec = parse_spec(text)
     if spec.name in LOSSES:
         raise WdtheoryError(
             f"{spec.name!r} is a loss; this command takes an optimizer spec, e.g. torch.adamw"
         )
-    return Optimizer.from_spec(spec)
+    return Optimizer.from_spec(spec, symbolic=args.symbolic)
 
 
 def _compare(args: argparse.Namespace) -> None:
-    comparison = compare(_optimizer(args.a), _optimizer(args.b))
+    comparison = compare(_optimizer(args.a, args), _optimizer(args.b, args))
     print(explain_comparison(comparison).render(args.format), end="")
 
 
 def _fixed_point(args: argparse.Namespace) -> None:
-    print(explain_fixed_point(fixed_point(_optimizer(args.spec))).render(args.format), end="")
+    optimizer = _optimizer(args.spec, args)
+    print(explain_fixed_point(fixed_point(optimizer)).render(args.format), end="")
 
 
 def _convert(args: argparse.Namespace) -> None:
-    print(explain_conversion(convert(_optimizer(args.spec), args.to)).render(args.format), end="")
+    conversion = convert(_optimizer(args.spec, args), args.to)
+    print(explain_conversion(conversion).render(args.format), end="")
 
 
 def _verify(args: argparse.Namespace) -> None:
@@ -122,6 +135,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     derive.add_argument("spec", help='e.g. "logistic(l1=0.01, l2=lam)"')
     derive.add_argument("--format", choices=FORMATS, default="text")
+    derive.add_argument("--symbolic", action="store_true", help=SYMBOLIC_HELP)
     derive.set_defaults(run=_derive)
     for name, run, helptext, positional in (
         ("compare", _compare, "compare two optimizer specs", ("a", "b")),
@@ -139,6 +153,7 @@ def _parser() -> argparse.ArgumentParser:
         for argument in positional:
             command.add_argument(argument, help='an optimizer spec, e.g. "torch.adamw(lr=0.001)"')
         command.add_argument("--format", choices=FORMATS, default="text")
+        command.add_argument("--symbolic", action="store_true", help=SYMBOLIC_HELP)
         command.set_defaults(run=run)
     commands.choices["convert"].add_argument("--to", required=True, choices=FRAMEWORKS)
     verify = commands.add_parser(

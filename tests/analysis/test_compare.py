@@ -103,7 +103,7 @@ def generic_optimizers(
         }
     elif name == "lion":
         values |= {"beta1": draw(unit), "beta2": draw(unit)}
-    return Optimizer.from_spec(f"{name}({', '.join(flags)})").bind(values)
+    return Optimizer.from_spec(f"{name}({', '.join(flags)})", symbolic=True).bind(values)
 
 
 def with_values(optimizer: Optimizer, **values) -> Optimizer:
@@ -301,13 +301,17 @@ def test_symbolic_lr_and_decay_are_solved_back_to_the_numbers(x):
     ],
 )
 def test_a_symbolic_lr_without_decay_is_solved_back_to_the_number(a, b):
-    comparison = compare(Optimizer.from_spec(a), Optimizer.from_spec(b))
+    comparison = compare(
+        Optimizer.from_spec(a, symbolic=True), Optimizer.from_spec(b, symbolic=True)
+    )
     # B with eta = A's lr is literally A: a map exists, so "different" is wrong
     assert comparison.verdict == "equivalent", comparison.evidence
 
 
 def test_proximal_decay_with_symbolic_lr_and_decay_does_not_raise():
-    x = Optimizer.from_spec("sgd(lr=0.5, weight_decay=0.5, decay=proximal, penalty=l1)")
+    x = Optimizer.from_spec(
+        "sgd(lr=0.5, weight_decay=0.5, decay=proximal, penalty=l1)", symbolic=True
+    )
     comparison = compare(x, symbolic(x, "lr", "weight_decay"))
     assert comparison.verdict == "equivalent"
 
@@ -339,10 +343,10 @@ def test_keras_velocity_is_minus_lr_times_the_torch_buffer_for_random_numbers(
     lr, momentum, nesterov
 ):
     flag = str(nesterov).lower()
-    torch = Optimizer.from_spec(f"torch.sgd(dampening=0, weight_decay=0, nesterov={flag})").bind(
-        {"lr": lr, "momentum": momentum}
-    )
-    keras = Optimizer.from_spec(f"keras.sgd(weight_decay=0, nesterov={flag})").bind(
+    torch = Optimizer.from_spec(
+        f"torch.sgd(dampening=0, weight_decay=0, nesterov={flag})", symbolic=True
+    ).bind({"lr": lr, "momentum": momentum})
+    keras = Optimizer.from_spec(f"keras.sgd(weight_decay=0, nesterov={flag})", symbolic=True).bind(
         {"learning_rate": lr, "momentum": momentum}
     )
     comparison = compare(torch, keras)
@@ -358,7 +362,7 @@ def test_adagrad_with_lr_decay_has_no_constant_independent_decay():
     """A case the previous map does not cover: Adagrad's decoupled decay is divided by
     1 + (t-1)*lr_decay, so no constant lambda' reproduces it; the difference must be real."""
     x = Optimizer.from_spec(
-        "adagrad(lr=0.5, lr_decay=0.5, weight_decay=0.25, eps=0.5, decay=decoupled)"
+        "adagrad(lr=0.5, lr_decay=0.5, weight_decay=0.25, eps=0.5, decay=decoupled)", symbolic=True
     ).bind({"initial_accumulator_value": 0})
     y = symbolic(with_decay(x, "independent"), "weight_decay")
     comparison = compare(x, y)
@@ -401,7 +405,7 @@ def test_moving_the_decay_with_momentum_is_different_and_the_counterexample_runs
     ],
 )
 def test_symbolic_pairs_differ_at_the_expected_step_and_the_counterexample_runs(a, b, step):
-    oa, ob = Optimizer.from_spec(a), Optimizer.from_spec(b)
+    oa, ob = Optimizer.from_spec(a, symbolic=True), Optimizer.from_spec(b, symbolic=True)
     comparison = compare(oa, ob)
     assert comparison.verdict == "different"
     assert comparison.first_difference == step
@@ -409,7 +413,10 @@ def test_symbolic_pairs_differ_at_the_expected_step_and_the_counterexample_runs(
 
 
 def test_the_lowered_self_check_does_not_cry_wolf():
-    comparison = compare(Optimizer.from_spec("lion(lr=0.001)"), Optimizer.from_spec("torch.adamw"))
+    comparison = compare(
+        Optimizer.from_spec("lion(lr=0.001)", symbolic=True),
+        Optimizer.from_spec("torch.adamw", symbolic=True),
+    )
     assert comparison.verdict == "different"
     assert comparison.counterexample.confirmed, comparison.evidence
     assert not any("DISAGREES" in e for e in comparison.evidence), comparison.evidence
@@ -418,21 +425,24 @@ def test_the_lowered_self_check_does_not_cry_wolf():
 def test_the_independent_runner_confirms_the_case_the_self_check_gets_wrong():
     """Same pair as above, run with shared values for the shared symbols: the exact difference
     is right; only compare's own check is off."""
-    a, b = Optimizer.from_spec("lion(lr=0.001)"), Optimizer.from_spec("torch.adamw")
+    a, b = (
+        Optimizer.from_spec("lion(lr=0.001)", symbolic=True),
+        Optimizer.from_spec("torch.adamw", symbolic=True),
+    )
     assert_difference_confirmed(a, b, compare(a, b))
 
 
 def test_the_paper_map_is_found_in_the_reverse_direction():
-    paper = Optimizer.from_spec("paper.adamw(alpha=0.001, weight_decay=0.00001)")
-    comparison = compare(paper, Optimizer.from_spec("torch.adamw"))
+    paper = Optimizer.from_spec("paper.adamw(alpha=0.001, weight_decay=0.00001)", symbolic=True)
+    comparison = compare(paper, Optimizer.from_spec("torch.adamw", symbolic=True))
     assert comparison.verdict == "equivalent", comparison.evidence
 
 
 def test_the_reverse_paper_pair_is_identical_with_numbers():
     """What the reverse map must give: with the numbers filled in, the engine proves identity."""
     comparison = compare(
-        Optimizer.from_spec("paper.adamw(alpha=0.001, weight_decay=0.00001)"),
-        Optimizer.from_spec("torch.adamw(lr=0.001, weight_decay=0.01)"),
+        Optimizer.from_spec("paper.adamw(alpha=0.001, weight_decay=0.00001)", symbolic=True),
+        Optimizer.from_spec("torch.adamw(lr=0.001, weight_decay=0.01)", symbolic=True),
     )
     assert comparison.verdict == "identical", comparison.evidence
 
@@ -460,8 +470,8 @@ def test_symbolic_lr_and_decay_thorough(x):
 
 def test_keras_sgd_velocity_is_minus_eta_times_the_torch_buffer():
     comparison = compare(
-        Optimizer.from_spec("torch.sgd(momentum=mu, dampening=0, weight_decay=0)"),
-        Optimizer.from_spec("keras.sgd(momentum=mu, weight_decay=0)"),
+        Optimizer.from_spec("torch.sgd(momentum=mu, dampening=0, weight_decay=0)", symbolic=True),
+        Optimizer.from_spec("keras.sgd(momentum=mu, weight_decay=0)", symbolic=True),
     )
     assert comparison.verdict == "equivalent"
     b = sp.Symbol("b", real=True)
@@ -476,7 +486,9 @@ def test_keras_sgd_velocity_is_minus_eta_times_the_torch_buffer():
     [("sgdw(momentum=0)", "paper.sgdw(beta1=0)"), ("torch.adamw", "paper.adamw")],
 )
 def test_paper_lambda_is_eta_times_the_library_lambda(a, b):
-    comparison = compare(Optimizer.from_spec(a), Optimizer.from_spec(b))
+    comparison = compare(
+        Optimizer.from_spec(a, symbolic=True), Optimizer.from_spec(b, symbolic=True)
+    )
     assert comparison.verdict == "equivalent"
     assert sp.simplify(comparison.hyper_map[primed(LAM)] - ETA * LAM) == 0
     assert any("schedule" in e for e in comparison.evidence)
@@ -485,10 +497,12 @@ def test_paper_lambda_is_eta_times_the_library_lambda(a, b):
 @compare_settings(5)
 @given(lr=unit, decay=unit)
 def test_paper_map_with_random_numbers(lr, decay):
-    torch = Optimizer.from_spec("torch.adamw(beta1=0.9, beta2=0.999, eps=0.5)").bind(
+    torch = Optimizer.from_spec("torch.adamw(beta1=0.9, beta2=0.999, eps=0.5)", symbolic=True).bind(
         {"lr": lr, "weight_decay": decay}
     )
-    comparison = compare(torch, Optimizer.from_spec("paper.adamw(beta1=0.9, beta2=0.999, eps=0.5)"))
+    comparison = compare(
+        torch, Optimizer.from_spec("paper.adamw(beta1=0.9, beta2=0.999, eps=0.5)", symbolic=True)
+    )
     assert comparison.verdict == "equivalent", comparison.evidence
     assert comparison.hyper_map[primed(LAM)] == sp.Rational(lr) * sp.Rational(decay)
     assert comparison.hyper_map.get(primed(ETA), sp.Rational(lr)) == sp.Rational(lr)
@@ -496,7 +510,8 @@ def test_paper_map_with_random_numbers(lr, decay):
 
 def test_torch_adamw_is_optax_adamw_without_eps_root():
     comparison = compare(
-        Optimizer.from_spec("torch.adamw"), Optimizer.from_spec("optax.adamw(eps_root=0)")
+        Optimizer.from_spec("torch.adamw", symbolic=True),
+        Optimizer.from_spec("optax.adamw(eps_root=0)", symbolic=True),
     )
     assert comparison.verdict == "identical"
     assert {k.name: v.name for k, v in comparison.state_map.items()} == {"m_B": "m", "v_B": "v"}
@@ -504,16 +519,19 @@ def test_torch_adamw_is_optax_adamw_without_eps_root():
 
 
 def test_a_nonzero_eps_root_makes_optax_adamw_different():
-    comparison = compare(Optimizer.from_spec("torch.adamw"), Optimizer.from_spec("optax.adamw"))
+    comparison = compare(
+        Optimizer.from_spec("torch.adamw", symbolic=True),
+        Optimizer.from_spec("optax.adamw", symbolic=True),
+    )
     assert comparison.verdict != "identical"
 
 
 def _required_epsilon(t: int, point: dict) -> sp.Expr:
     """The Keras epsilon that makes Keras' Adam step equal PyTorch's at one point with step t
     (states matched by name), solved here from the two one-step maps."""
-    torch_dynamics = Dynamics(Optimizer.from_spec("torch.adam(weight_decay=0)"))
+    torch_dynamics = Dynamics(Optimizer.from_spec("torch.adam(weight_decay=0)", symbolic=True))
     torch = torch_dynamics.step_map()
-    keras = Dynamics(Optimizer.from_spec("keras.adam(weight_decay=0)")).step_map()
+    keras = Dynamics(Optimizer.from_spec("keras.adam(weight_decay=0)", symbolic=True)).step_map()
     unknown = sp.Symbol("e", positive=True)
     states = {s.name: s for s in torch_dynamics.states}
     values = {
@@ -529,8 +547,8 @@ def _required_epsilon(t: int, point: dict) -> sp.Expr:
 
 def test_keras_adam_is_not_torch_adam_and_no_constant_epsilon_works():
     comparison = compare(
-        Optimizer.from_spec("torch.adam(weight_decay=0)"),
-        Optimizer.from_spec("keras.adam(weight_decay=0)"),
+        Optimizer.from_spec("torch.adam(weight_decay=0)", symbolic=True),
+        Optimizer.from_spec("keras.adam(weight_decay=0)", symbolic=True),
     )
     assert comparison.verdict == "different"
     assert comparison.first_difference == 1
@@ -538,8 +556,8 @@ def test_keras_adam_is_not_torch_adam_and_no_constant_epsilon_works():
     assert proofs["epsilon'"].needed[2] != proofs["epsilon'"].needed[3]
     assert any("epsilon' would have to be" in e and "no constant" in e for e in comparison.evidence)
     assert_difference_confirmed(
-        Optimizer.from_spec("torch.adam(weight_decay=0)"),
-        Optimizer.from_spec("keras.adam(weight_decay=0)"),
+        Optimizer.from_spec("torch.adam(weight_decay=0)", symbolic=True),
+        Optimizer.from_spec("keras.adam(weight_decay=0)", symbolic=True),
         comparison,
     )
     # independently: at one point the epsilon Keras needs depends on t
@@ -563,16 +581,18 @@ def test_keras_adam_is_not_torch_adam_and_no_constant_epsilon_works():
 
 def test_a_name_written_in_a_spec_is_the_same_as_the_one_left_out():
     comparison = compare(
-        Optimizer.from_spec("torch.sgd(momentum=mu, dampening=tau)"),
-        Optimizer.from_spec("torch.sgd"),
+        Optimizer.from_spec("torch.sgd(momentum=mu, dampening=tau)", symbolic=True),
+        Optimizer.from_spec("torch.sgd", symbolic=True),
     )
     assert comparison.verdict == "identical", comparison.difference
 
 
 def test_a_different_verdict_under_a_schedule_comes_with_a_difference():
     comparison = compare(
-        Optimizer.from_spec("sgd(momentum=mu, dampening=0, weight_decay=0, schedule=true)"),
-        Optimizer.from_spec("keras.sgd(momentum=mu, weight_decay=0)"),
+        Optimizer.from_spec(
+            "sgd(momentum=mu, dampening=0, weight_decay=0, schedule=true)", symbolic=True
+        ),
+        Optimizer.from_spec("keras.sgd(momentum=mu, weight_decay=0)", symbolic=True),
     )
     assert comparison.verdict == "different"
     assert comparison.first_difference is not None, comparison.evidence
@@ -581,8 +601,12 @@ def test_a_different_verdict_under_a_schedule_comes_with_a_difference():
 def test_keras_and_torch_momentum_differ_when_the_learning_rate_changes():
     """Why the schedule matters above: Keras' velocity holds the learning rate, so with a
     scheduler torch.sgd and keras.sgd part ways (checked here with the lowered steppers)."""
-    torch = Optimizer.from_spec("torch.sgd(lr=0.1, momentum=0.9, dampening=0, weight_decay=0)")
-    keras = Optimizer.from_spec("keras.sgd(learning_rate=0.1, momentum=0.9, weight_decay=0)")
+    torch = Optimizer.from_spec(
+        "torch.sgd(lr=0.1, momentum=0.9, dampening=0, weight_decay=0)", symbolic=True
+    )
+    keras = Optimizer.from_spec(
+        "keras.sgd(learning_rate=0.1, momentum=0.9, weight_decay=0)", symbolic=True
+    )
     runs = []
     for optimizer, key in ((torch, "lr"), (keras, "learning_rate")):
         params = np.array([1.0])
@@ -600,7 +624,10 @@ def test_keras_and_torch_momentum_differ_when_the_learning_rate_changes():
 
 
 def test_the_same_seed_gives_the_same_counterexample():
-    a, b = Optimizer.from_spec("torch.sgd(momentum=mu)"), Optimizer.from_spec("sgdw(momentum=mu)")
+    a, b = (
+        Optimizer.from_spec("torch.sgd(momentum=mu)", symbolic=True),
+        Optimizer.from_spec("sgdw(momentum=mu)", symbolic=True),
+    )
     first, second = compare(a, b, seed=3), compare(a, b, seed=3)
     assert first.counterexample == second.counterexample
     assert first.verdict == second.verdict == "different"
@@ -620,4 +647,9 @@ def test_the_same_seed_gives_the_same_counterexample():
     ],
 )
 def test_two_adam_family_specs_reach_their_verdict(a, b, verdict):
-    assert compare(Optimizer.from_spec(a), Optimizer.from_spec(b)).verdict == verdict
+    assert (
+        compare(
+            Optimizer.from_spec(a, symbolic=True), Optimizer.from_spec(b, symbolic=True)
+        ).verdict
+        == verdict
+    )

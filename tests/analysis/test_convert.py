@@ -29,7 +29,9 @@ ETA, LAM = ROLES["lr"].symbol, ROLES["weight_decay"].symbol
 
 
 def spec(text: str, defaults: bool = False) -> Optimizer:
-    optimizer = Optimizer.from_spec(text)
+    """The optimizer with every left-out hyperparameter a symbol, or (``defaults``) the
+    library's default."""
+    optimizer = Optimizer.from_spec(text, symbolic=True)
     return optimizer.with_defaults() if defaults else optimizer
 
 

@@ -68,7 +68,7 @@ COUPLED = [
 
 @pytest.mark.parametrize("spec", COUPLED)
 def test_coupled_decay_stops_at_ridge_with_the_same_lambda(spec):
-    fixed = fixed_point(Optimizer.from_spec(spec))
+    fixed = fixed_point(Optimizer.from_spec(spec, symbolic=True))
     if spec.startswith("lion"):  # sign(.) of the update: the engine does not claim ridge
         assert not fixed.is_ridge
         return
@@ -81,8 +81,8 @@ def test_coupled_decay_stops_at_ridge_with_the_same_lambda(spec):
 def test_coupled_sgd_with_momentum_reaches_ridge_numerically():
     X, y = problem(0)
     spec = "torch.sgd(lr=0.1, momentum=0.9, dampening=0.5, weight_decay=0.3)"
-    fixed = fixed_point(Optimizer.from_spec(spec))
-    w = run_to_convergence(Optimizer.from_spec(spec), X, y, steps=6000)
+    fixed = fixed_point(Optimizer.from_spec(spec, symbolic=True))
+    w = run_to_convergence(Optimizer.from_spec(spec, symbolic=True), X, y, steps=6000)
     np.testing.assert_allclose(w, ridge(X, y, float(fixed.ridge_strength)), rtol=0, atol=1e-9)
 
 
@@ -92,7 +92,7 @@ def test_coupled_sgd_with_momentum_reaches_ridge_numerically():
 
 
 def test_sgdw_symbolic_strength():
-    optimizer = Optimizer.from_spec("sgdw(momentum=mu, dampening=tau)")
+    optimizer = Optimizer.from_spec("sgdw(momentum=mu, dampening=tau)", symbolic=True)
     mu, tau = optimizer.values["momentum"], optimizer.values["dampening"]  # the user's symbols
     fixed = fixed_point(optimizer)
     assert fixed.is_ridge
@@ -101,7 +101,7 @@ def test_sgdw_symbolic_strength():
 
 
 def test_sgdw_strength_with_momentum_left_out_uses_the_canonical_symbols():
-    fixed = fixed_point(Optimizer.from_spec("sgdw"))
+    fixed = fixed_point(Optimizer.from_spec("sgdw", symbolic=True))
     assert sp.simplify(fixed.ridge_strength - LAM * (1 - MU) / (1 - TAU)) == 0
 
 
@@ -116,7 +116,7 @@ strength = st.fractions(min_value=Fraction(1, 10), max_value=Fraction(1), max_de
 @settings(max_examples=examples(6), deadline=None)
 @given(m=momentum, d=dampening, lam=strength, seed=st.integers(0, 2**16))
 def test_sgdw_stops_at_ridge_with_lambda_times_one_minus_m_over_one_minus_d(m, d, lam, seed):
-    optimizer = Optimizer.from_spec("sgdw(lr=0.1)").bind(
+    optimizer = Optimizer.from_spec("sgdw(lr=0.1)", symbolic=True).bind(
         {"momentum": m, "dampening": d, "weight_decay": lam}
     )
     fixed = fixed_point(optimizer)
@@ -133,7 +133,9 @@ def test_sgdw_stops_at_ridge_with_lambda_times_one_minus_m_over_one_minus_d(m, d
 
 def test_without_momentum_dampening_is_ignored_as_in_torch():
     """torch.optim.SGD keeps no buffer when momentum = 0, so dampening cannot rescale lambda."""
-    fixed = fixed_point(Optimizer.from_spec("sgdw(momentum=0, dampening=0.5, weight_decay=0.5)"))
+    fixed = fixed_point(
+        Optimizer.from_spec("sgdw(momentum=0, dampening=0.5, weight_decay=0.5)", symbolic=True)
+    )
     assert fixed.ridge_strength == sp.Rational(1, 2)
 
 
@@ -157,12 +159,12 @@ def test_without_momentum_dampening_is_ignored_as_in_torch():
     ],
 )
 def test_other_decoupled_rules_rescale_lambda_and_reach_that_ridge(spec, numbers, strength):
-    symbolic = Optimizer.from_spec(spec)
+    symbolic = Optimizer.from_spec(spec, symbolic=True)
     general = fixed_point(symbolic)
     assert general.is_ridge
     symbols = {symbolic.values[k]: sp.Rational(repr(v)) for k, v in numbers.items()}
     assert sp.nsimplify(general.ridge_strength.xreplace(symbols)) == sp.Rational(repr(strength))
-    optimizer = Optimizer.from_spec(spec).bind(numbers)
+    optimizer = Optimizer.from_spec(spec, symbolic=True).bind(numbers)
     X, y = problem(7)
     w = run_to_convergence(optimizer, X, y, steps=6000)
     np.testing.assert_allclose(w, ridge(X, y, strength), rtol=0, atol=1e-8)
@@ -179,7 +181,7 @@ PATH = np.geomspace(1e-4, 1e2, 400)
 
 @pytest.mark.parametrize("spec", ["torch.adamw", "optax.lion", "lion", "keras.adamw"])
 def test_adamw_and_lion_are_not_ridge(spec):
-    fixed = fixed_point(Optimizer.from_spec(spec))
+    fixed = fixed_point(Optimizer.from_spec(spec, symbolic=True))
     assert not fixed.is_ridge
     assert fixed.ridge_strength is None
     assert fixed.summary.startswith("not a ridge solution")
@@ -188,7 +190,7 @@ def test_adamw_and_lion_are_not_ridge(spec):
 @pytest.mark.parametrize("spec", [ADAMW, LION])
 def test_converged_point_is_far_from_the_ridge_path(spec):
     X, y = problem(3)
-    w = run_to_convergence(Optimizer.from_spec(spec), X, y, steps=20000)
+    w = run_to_convergence(Optimizer.from_spec(spec, symbolic=True), X, y, steps=20000)
     distance, closest = ridge_distance(w, X, y, PATH)
     assert distance > 5e-2, (w, closest)
     # ridge_distance against a brute-force minimum written here
@@ -202,11 +204,11 @@ def test_converged_point_is_far_from_the_ridge_path(spec):
 def test_adamw_gradient_at_rest_matches_the_derived_formula():
     """At AdamW's fixed point m̂/(√v̂ + ε) = -λw with m = g, v = g²: g = ελw/(λw - 1) for w > 0
     and ελw/(-λw - 1) for w < 0; the derived piecewise formula must give the converged g."""
-    fixed = fixed_point(Optimizer.from_spec("torch.adamw"))
+    fixed = fixed_point(Optimizer.from_spec("torch.adamw", symbolic=True))
     assert isinstance(fixed, FixedPoint) and fixed.gradient is not None
     formula = fixed.gradient.xreplace({EPS: sp.Rational(1, 10), LAM: 2})
     X, y = problem(3)
-    w = run_to_convergence(Optimizer.from_spec(ADAMW), X, y, steps=20000)
+    w = run_to_convergence(Optimizer.from_spec(ADAMW, symbolic=True), X, y, steps=20000)
     g = gradient(X, y, w)
     inside = np.abs(2 * w) < 1
     assert inside.all(), w  # a fixed point needs |g/(|g|+eps)| = |lambda w| < 1
@@ -218,7 +220,7 @@ def test_adamw_gradient_at_rest_matches_the_derived_formula():
 
 
 def test_adamw_states_at_rest():
-    fixed = fixed_point(Optimizer.from_spec("torch.adamw"))
+    fixed = fixed_point(Optimizer.from_spec("torch.adamw", symbolic=True))
     states = {k.name: v for k, v in fixed.states.items()}
     w = sp.Symbol("w", positive=True)
     g = EPS * LAM * w / (LAM * w - 1)
@@ -227,21 +229,21 @@ def test_adamw_states_at_rest():
 
 
 def test_l1_penalty_gradient_at_rest_is_minus_lambda_sign_w():
-    fixed = fixed_point(Optimizer.from_spec("sgd(penalty=l1)"))
+    fixed = fixed_point(Optimizer.from_spec("sgd(penalty=l1)", symbolic=True))
     assert not fixed.is_ridge
     for w in (sp.Rational(3, 2), -sp.Rational(1, 3)):
         assert fixed.gradient.xreplace({PARAM: w}) == -LAM * sp.sign(w)
 
 
 def test_no_decay_is_ridge_with_zero():
-    fixed = fixed_point(Optimizer.from_spec("torch.sgd(weight_decay=0)"))
+    fixed = fixed_point(Optimizer.from_spec("torch.sgd(weight_decay=0)", symbolic=True))
     assert fixed.is_ridge and fixed.ridge_strength == 0
 
 
 def test_run_to_convergence_accepts_values_for_symbols():
     X, y = problem(2)
     w = run_to_convergence(
-        Optimizer.from_spec("torch.sgd(momentum=0)"),
+        Optimizer.from_spec("torch.sgd(momentum=0)", symbolic=True),
         X,
         y,
         steps=3000,

@@ -25,7 +25,9 @@ from wdtheory.optim.optimizer import Optimizer
 
 
 def aligned(a: str, b: str) -> tuple[Dynamics, Dynamics]:
-    return Dynamics(Optimizer.from_spec(a)), Dynamics(Optimizer.from_spec(b), "_B")
+    return Dynamics(Optimizer.from_spec(a, symbolic=True)), Dynamics(
+        Optimizer.from_spec(b, symbolic=True), "_B"
+    )
 
 
 @pytest.mark.parametrize("symbol", [ETA, LAMBDA, EPSILON, MU])
@@ -62,8 +64,8 @@ def test_keras_velocity_is_solved_as_minus_eta_times_the_torch_buffer():
 
 def test_epsilon_between_keras_and_torch_adam_would_have_to_vary_with_the_step():
     a, b = (
-        Optimizer.from_spec("torch.adam(weight_decay=0)"),
-        Optimizer.from_spec("keras.adam(weight_decay=0)"),
+        Optimizer.from_spec("torch.adam(weight_decay=0)", symbolic=True),
+        Optimizer.from_spec("keras.adam(weight_decay=0)", symbolic=True),
     )
     da, db = Dynamics(a), Dynamics(b, "_B")
     assert EPSILON in free_hyperparameters(a, b)

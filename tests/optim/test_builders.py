@@ -32,7 +32,7 @@ DECAYS = (AddDecayedWeights, AddSignOfWeights, ProximalL1)
 
 
 def build(text: str) -> Optimizer:
-    return Optimizer.from_spec(text)
+    return Optimizer.from_spec(text, symbolic=True)
 
 
 def is_lr_scale(transform: object) -> bool:

@@ -124,19 +124,36 @@ def test_registry_holds_the_generic_optimizers_and_the_presets():
 
 
 @pytest.mark.parametrize("name", list(OPTIMIZERS))
-def test_bare_name_builds_with_every_hyperparameter_symbolic(name):
+def test_bare_name_builds_with_the_library_defaults_and_symbols_where_it_has_none(name):
+    """A spec means what the library's constructor means: left out is the library default."""
     opt = build(name)
-    assert opt.name == name
-    definition = OPTIMIZERS[name]
-    for key, role in definition.params.items():
-        assert opt.values[key] == ROLES[role].symbol, key
-    assert opt.chain.transforms, name
-    assert sum(map(is_lr_scale, opt.chain.transforms)) == 1
-    # the chain only uses canonical symbols of this optimizer's hyperparameters
-    states = {slot.symbol for slot in opt.chain.states}
-    allowed = set(opt.symbols) | states | {PARAM, GRAD, STEP, SCHEDULE}
-    for value in opt.chain.program().one_step().values():
-        assert value.free_symbols <= allowed, (name, value.free_symbols - allowed)
+    assert opt.name == name and not opt.symbolic
+    for key, role in OPTIMIZERS[name].params.items():
+        default = DOCUMENTED_DEFAULTS[name][key]
+        expected = ROLES[role].symbol if default is None else default
+        assert opt.values[key] == expected, key
+    assert opt.text == name  # nothing differs from what leaving it all out gives
+    assert set(opt.filled_defaults) >= {
+        k for k, v in DOCUMENTED_DEFAULTS[name].items() if v is not None
+    }
+
+
+@pytest.mark.parametrize("name", list(OPTIMIZERS))
+def test_symbolic_bare_name_builds_with_every_hyperparameter_symbolic(name):
+    for opt in (build(f"symbolic({name})"), Optimizer.from_spec(name, symbolic=True)):
+        assert opt.name == name and opt.symbolic
+        for key, role in OPTIMIZERS[name].params.items():
+            assert opt.values[key] == ROLES[role].symbol, key
+        assert opt.text == f"symbolic({name})" and opt.filled_defaults == {
+            k: v for k, v in opt.flags.items() if len(OPTIMIZERS[name].flags[k]) > 1
+        }
+        assert opt.chain.transforms, name
+        assert sum(map(is_lr_scale, opt.chain.transforms)) == 1
+        # the chain only uses canonical symbols of this optimizer's hyperparameters
+        states = {slot.symbol for slot in opt.chain.states}
+        allowed = set(opt.symbols) | states | {PARAM, GRAD, STEP, SCHEDULE}
+        for value in opt.chain.program().one_step().values():
+            assert value.free_symbols <= allowed, (name, value.free_symbols - allowed)
 
 
 @pytest.mark.parametrize("name", list(OPTIMIZERS))

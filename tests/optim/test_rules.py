@@ -46,7 +46,7 @@ SCALE = "scale_by_learning_rate"
 
 @functools.cache
 def derivation(text: str) -> Derivation:
-    return derive_optimizer(Optimizer.from_spec(text))
+    return derive_optimizer(Optimizer.from_spec(text, symbolic=True))
 
 
 @functools.cache
@@ -94,7 +94,7 @@ def test_every_optimizer_derives_with_its_sections_in_order(name):
     titles = [s.title for s in derivation(name).sections]
     first = [FIRST] if titles[2:3] == [FIRST] else []
     assert titles == [CHAIN, RULE, *first, HYPER]
-    assert derivation(name).title.startswith(Optimizer.from_spec(name).text)
+    assert derivation(name).title.startswith(Optimizer.from_spec(name, symbolic=True).text)
     assert OPTIMIZERS[name].description in derivation(name).title
 
 
@@ -126,7 +126,7 @@ def test_every_format_renders_every_section(name, fmt):
     ["torch.sgd(momentum=0.9)", "torch.adamw(lr=0.001)", "keras.adam", "paper.adamw", "lion"],
 )
 def test_update_rule_lists_the_programs_assignments_with_the_values_substituted(text):
-    opt = Optimizer.from_spec(text)
+    opt = Optimizer.from_spec(text, symbolic=True)
     steps = section(text, RULE).steps
     program = opt.chain.program()
     assert [s.lhs for s in steps] == [a.target for a in program.assignments]
@@ -367,7 +367,7 @@ def test_every_hyperparameter_is_listed_with_its_spec_key(name):
 
 
 def test_with_defaults_leaves_nothing_symbolic():
-    opt = Optimizer.from_spec("torch.adamw").with_defaults()
+    opt = Optimizer.from_spec("torch.adamw", symbolic=True).with_defaults()
     out = derive_optimizer(opt).render("text")
     assert "symbolic" not in out
     assert "eta = 0.001" in out and "lambda = 0.01" in out and "epsilon = 1e-08" in out
@@ -386,7 +386,7 @@ def test_with_defaults_leaves_nothing_symbolic():
 )
 def test_hyperparameter_named_like_a_rule_variable_is_refused(text):
     with pytest.raises(WdtheoryError):
-        derive_optimizer(Optimizer.from_spec(text))
+        derive_optimizer(Optimizer.from_spec(text, symbolic=True))
 
 
 # --------------------------------------------------------------------------- command line
@@ -411,13 +411,16 @@ def test_cli_derives_an_optimizer_spec():
     )
     assert done.returncode == 0, done.stderr
     assert done.stderr == ""
-    assert done.stdout == rendered("torch.adamw(lr=0.001)", "text")
+    assert done.stdout == derive_optimizer(Optimizer.from_spec("torch.adamw(lr=0.001)")).render()
     assert "eta = 0.001" in done.stdout
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
 def test_cli_derive_format_is_the_rendering(fmt):
     code, out, err = run("derive", "torch.sgd(momentum=0.9)", "--format", fmt)
+    assert (code, err) == (0, "")
+    assert out == derive_optimizer(Optimizer.from_spec("torch.sgd(momentum=0.9)")).render(fmt)
+    code, out, err = run("derive", "torch.sgd(momentum=0.9)", "--format", fmt, "--symbolic")
     assert (code, err) == (0, "")
     assert out == rendered("torch.sgd(momentum=0.9)", fmt)
 

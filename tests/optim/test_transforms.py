@@ -390,7 +390,7 @@ class TestAdagrad:
 
     def test_torch_lr_decay_and_initial_accumulator(self):
         # clr = lr / (1 + (step - 1) * lr_decay); state_sum starts at initial_accumulator_value
-        opt = Optimizer.from_spec("torch.adagrad")
+        opt = Optimizer.from_spec("torch.adagrad", symbolic=True)
         E, LD, EPS, L, G0_ = (
             ROLES[k].symbol
             for k in ("lr", "lr_decay", "eps", "weight_decay", "initial_accumulator_value")
@@ -480,7 +480,7 @@ class TestProximalL1:
 
 
 def _sgd(decay: str, momentum: str) -> Chain:
-    return Optimizer.from_spec(f"sgd(momentum={momentum}, decay={decay})").chain
+    return Optimizer.from_spec(f"sgd(momentum={momentum}, decay={decay})", symbolic=True).chain
 
 
 def _two_steps(c: Chain) -> sp.Expr:
@@ -521,8 +521,8 @@ class TestDecayPosition:
     @pytest.mark.parametrize("name", ["adam", "rmsprop", "adagrad", "lion"])
     def test_preconditioned_coupled_and_decoupled_differ(self, name):
         spec = f"{name}(weight_decay=0.1, decay={{}})"
-        coupled = Optimizer.from_spec(spec.format("coupled")).with_defaults()
-        decoupled = Optimizer.from_spec(spec.format("decoupled")).with_defaults()
+        coupled = Optimizer.from_spec(spec.format("coupled"), symbolic=True).with_defaults()
+        decoupled = Optimizer.from_spec(spec.format("decoupled"), symbolic=True).with_defaults()
         a, b = step(coupled.chain), step(decoupled.chain)
         zero_state = {s.symbol: s.init for s in coupled.chain.states}
         point = {**zero_state, w: 1, g: 1, t: 1}
@@ -530,7 +530,7 @@ class TestDecayPosition:
 
     def test_adam_decoupled_is_torch_param_mul_then_adam_step(self):
         # torch: param.mul_(1 - lr*wd); then param -= lr * m_hat / (sqrt(v_hat) + eps)
-        opt = Optimizer.from_spec("torch.adamw")
+        opt = Optimizer.from_spec("torch.adamw", symbolic=True)
         E, L, B1, B2, EPS = (
             ROLES[k].symbol for k in ("lr", "weight_decay", "beta1", "beta2", "eps")
         )
@@ -540,7 +540,7 @@ class TestDecayPosition:
         assert same(step(opt.chain)[w], w * (1 - E * L) - E * m_hat / (sp.sqrt(v_hat) + EPS))
 
     def test_adam_coupled_adds_lam_w_to_the_gradient(self):
-        opt = Optimizer.from_spec("torch.adam")
+        opt = Optimizer.from_spec("torch.adam", symbolic=True)
         E, L, B1, B2, EPS = (
             ROLES[k].symbol for k in ("lr", "weight_decay", "beta1", "beta2", "eps")
         )
@@ -553,8 +553,12 @@ class TestDecayPosition:
     def test_independent_is_decoupled_with_lambda_times_lr(self):
         # paper lambda = alpha * (library lambda)
         E, L = ROLES["lr"].symbol, ROLES["weight_decay"].symbol
-        independent = step(Optimizer.from_spec("adam(decay=independent, schedule=true)").chain)
-        decoupled = step(Optimizer.from_spec("adam(decay=decoupled, schedule=true)").chain)
+        independent = step(
+            Optimizer.from_spec("adam(decay=independent, schedule=true)", symbolic=True).chain
+        )
+        decoupled = step(
+            Optimizer.from_spec("adam(decay=decoupled, schedule=true)", symbolic=True).chain
+        )
         assert same(independent[w].subs(L, E * L), decoupled[w])
         assert not same(independent[w], decoupled[w])
         # the independent decay term is s_t * lam * w, without the base learning rate
@@ -564,7 +568,7 @@ class TestDecayPosition:
         # Keras: w <- w - w*wd*lr; v <- mu*v - lr*g; w <- w + v (nesterov: w + mu*v - lr*g)
         E, L, M = ROLES["lr"].symbol, ROLES["weight_decay"].symbol, ROLES["momentum"].symbol
         for nesterov in (False, True):
-            opt = Optimizer.from_spec(f"keras.sgd(nesterov={str(nesterov).lower()})")
+            opt = Optimizer.from_spec(f"keras.sgd(nesterov={str(nesterov).lower()})", symbolic=True)
             b = state(opt.chain, "b")
             v_new = M * b - E * g
             move = M * v_new - E * g if nesterov else v_new
@@ -572,7 +576,7 @@ class TestDecayPosition:
 
     def test_paper_sgdw_algorithm_1(self):
         # m <- beta1*m + eta_t*alpha*g;  x <- x - m - eta_t*lam*x
-        opt = Optimizer.from_spec("paper.sgdw")
+        opt = Optimizer.from_spec("paper.sgdw", symbolic=True)
         A, M, L = ROLES["lr"].symbol, ROLES["momentum"].symbol, ROLES["weight_decay"].symbol
         b = state(opt.chain, "b")  # b = -m
         m_old = -b

@@ -164,7 +164,7 @@ def test_the_audit_covers_every_seed_claim(quick_report: Run) -> None:
         ("derivations/logistic-l1.md", r"\operatorname{sign}"),
         ("seed-experiment.md", "they coincide"),
         ("conventions.md", r"$\alpha = \lambda n$"),
-        ("conventions.md", "`paper.adamw(alpha=0.001, weight_decay=0.00001)`"),
+        ("conventions.md", "`paper.adamw(weight_decay=0.00001)`"),
         ("optimizers.md", r"\mathrm{add\_decayed\_weights}"),
         ("modern-view.md", r"\sqrt{2}"),
     ],

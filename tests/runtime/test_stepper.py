@@ -392,7 +392,7 @@ def test_parallel_kernel_starts_sooner_for_a_rule_with_more_arithmetic():
 
 
 def test_symbolic_hyperparameter_without_a_value():
-    opt = Optimizer.from_spec("torch.adam(lr=0.01)")  # betas, eps, weight decay left symbolic
+    opt = Optimizer.from_spec("symbolic(torch.adam(lr=0.01))")  # betas, eps, decay symbolic
     with pytest.raises(WdtheoryError) as error:
         Stepper(opt)
     one_line_error(error, "beta1", "values=", "with_defaults")

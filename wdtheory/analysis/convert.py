@@ -10,6 +10,7 @@ candidate that is equivalent wins; if none is, the answer says why for each.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import sympy as sp
@@ -59,14 +60,14 @@ def _candidate(source: Optimizer, name: str) -> Optimizer | None:
     flags = {
         k: (v if v in definition.flags[k] else definition.flags[k][0]) for k, v in flags.items()
     }
-    return Optimizer(definition, values, flags)
+    return Optimizer(definition, values, flags, symbolic=source.symbolic)
 
 
 def _with_solution(candidate: Optimizer, comparison: Comparison) -> Optimizer:
     """The candidate with the hyperparameter values the comparison solved for."""
     solved = {unprimed(k): v for k, v in comparison.hyper_map.items()}
     values = {key: solved.get(value, value) for key, value in candidate.values.items()}
-    return Optimizer(candidate.definition, values, candidate.flags)
+    return dataclasses.replace(candidate, values=values)
 
 
 def convert(source: Optimizer, framework: str) -> Conversion:

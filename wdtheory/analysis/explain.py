@@ -130,7 +130,9 @@ def explain_conversion(conversion: Conversion) -> Derivation:
     if target is not None and _is_spec(target):
         intro = f"{source.text} is, in {conversion.framework}: {target.text}"
     elif target is not None:
-        formulas = ", ".join(f"{key} = {show(value)}" for key, value in target.given_values.items())
+        formulas = ", ".join(
+            f"{key} = {show(value)}" for key, value in target.written_values.items()
+        )
         intro = (
             f"{source.text} is, in {conversion.framework}: {target.name} with {formulas} "
             f"(formulas in {source.name}'s hyperparameters; a spec holds only numbers and names, "

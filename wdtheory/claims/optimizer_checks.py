@@ -1,7 +1,11 @@
 """Checks of the claims about optimizers: each derives its verdict with
 :func:`~wdtheory.analysis.compare.compare` (a proof or an exact counterexample),
 :func:`~wdtheory.analysis.fixed_points.fixed_point` or the unrolled
-:class:`~wdtheory.optim.dynamics.Dynamics`, from the typed results they return."""
+:class:`~wdtheory.optim.dynamics.Dynamics`, from the typed results they return.
+
+The claims are general statements, so their optimizers are read with every left-out
+hyperparameter symbolic (:func:`general`); a spec with numbers in it (a run to convergence) is
+read as its library reads it."""
 
 from __future__ import annotations
 
@@ -49,10 +53,15 @@ PROOF, COUNTEREXAMPLE, FIXED_POINT = (
 DERIVATION, NUMERIC = EvidenceKind.DERIVATION, EvidenceKind.NUMERIC
 
 
+def general(spec: str) -> Optimizer:
+    """The optimizer with every hyperparameter the spec leaves out a symbol."""
+    return Optimizer.from_spec(spec, symbolic=True)
+
+
 @cache
 def compared(a: str, b: str) -> Comparison:
-    """The comparison of two specs, computed once per run (several claims share pairs)."""
-    return compare(Optimizer.from_spec(a), Optimizer.from_spec(b))
+    """The comparison of two general specs, computed once per run (claims share pairs)."""
+    return compare(general(a), general(b))
 
 
 def same(a: str, b: str) -> bool:
@@ -62,6 +71,7 @@ def same(a: str, b: str) -> bool:
 def describe(a: str, b: str) -> str:
     """The comparison in one sentence: the first difference, or the map."""
     c = compared(a, b)
+    a, b = c.a.text, c.b.text
     if not c.verdict.same_algorithm:
         return (
             f"{a} vs {b}: different; first difference at step {c.first_difference}: "
@@ -80,7 +90,8 @@ def describe(a: str, b: str) -> str:
 
 
 def _fixed(spec: str) -> str:
-    return f"{spec}: {fixed_point(Optimizer.from_spec(spec)).summary}"
+    optimizer = general(spec)
+    return f"{optimizer.text}: {fixed_point(optimizer).summary}"
 
 
 def sgd_equivalence() -> Evidence:
@@ -137,14 +148,14 @@ def keras_velocity() -> Evidence:
 
 def fixed_points_ridge() -> Evidence:
     specs = ["torch.sgd(momentum=mu, dampening=0)", "torch.adam", "torch.rmsprop", "torch.adagrad"]
-    ridge = [fixed_point(Optimizer.from_spec(s)).ridge_strength for s in specs]
+    ridge = [fixed_point(general(s)).ridge_strength for s in specs]
     ok = all(r is not None and sp.simplify(r - LAMBDA) == 0 for r in ridge)
     return Evidence(ClaimVerdict.holds(ok), (FIXED_POINT,), "; ".join(_fixed(s) for s in specs))
 
 
 def fixed_points_decoupled() -> Evidence:
-    sgdw = fixed_point(Optimizer.from_spec("sgdw(momentum=mu, dampening=tau)"))
-    adamw = fixed_point(Optimizer.from_spec("torch.adamw"))
+    sgdw = fixed_point(general("sgdw(momentum=mu, dampening=tau)"))
+    adamw = fixed_point(general("torch.adamw"))
     rng = np.random.default_rng(3)
     X = rng.standard_normal((30, 4))
     y = X @ np.array([3.0, -2.0, 1.0, 0.5]) + 0.1 * rng.standard_normal(30)
@@ -186,7 +197,7 @@ def conversions() -> Evidence:
 
 
 def ridge_gd_limit() -> Evidence:
-    fixed = fixed_point(Optimizer.from_spec("torch.sgd(momentum=0)"))
+    fixed = fixed_point(general("torch.sgd(momentum=0)"))
     rng = np.random.default_rng(1)
     X, y = rng.standard_normal((40, 5)), rng.standard_normal(40)
     lam = 0.3
@@ -205,7 +216,7 @@ def ridge_gd_limit() -> Evidence:
 
 
 def early_stopping() -> Evidence:
-    dynamics = Dynamics(Optimizer.from_spec("torch.sgd(momentum=0, weight_decay=0)"))
+    dynamics = Dynamics(general("torch.sgd(momentum=0, weight_decay=0)"))
     k = sp.Symbol("k", integer=True)
     steps = dynamics.trajectory(quadratic_gradients, start=sp.S.Zero)
     filter_k = 1 - (1 - ETA * CURVATURE) ** k
@@ -220,7 +231,7 @@ def early_stopping() -> Evidence:
 
 
 def decay_name() -> Evidence:
-    dynamics = Dynamics(Optimizer.from_spec("torch.sgd(momentum=0)"))
+    dynamics = Dynamics(general("torch.sgd(momentum=0)"))
     steps = dynamics.trajectory(lambda k, w: sp.S.Zero)
     ok = all(sp.simplify(next(steps) - (1 - ETA * LAMBDA) ** i * START) == 0 for i in range(1, 6))
     return Evidence(
@@ -275,7 +286,7 @@ def vanilla_only() -> Evidence:
 
 
 def ema_decay_part() -> Evidence:
-    optimizer = Optimizer.from_spec("sgd(momentum=alpha_m, dampening=alpha_m)")
+    optimizer = general("sgd(momentum=alpha_m, dampening=alpha_m)")
     dynamics = Dynamics(optimizer)
     (alpha,) = optimizer.values["momentum"].free_symbols
     ws = [sp.Symbol(f"w_{i}", real=True) for i in range(3)]
@@ -312,8 +323,8 @@ def weight_decay_is_l2() -> Evidence:
 
 def decoupling_only_tuning() -> Evidence:
     sgd = same("torch.sgd(momentum=0)", "sgdw(momentum=0)")
-    momentum = fixed_point(Optimizer.from_spec("sgdw(momentum=mu, dampening=tau)")).is_ridge
-    adamw = fixed_point(Optimizer.from_spec("torch.adamw")).is_ridge
+    momentum = fixed_point(general("sgdw(momentum=mu, dampening=tau)")).is_ridge
+    adamw = fixed_point(general("torch.adamw")).is_ridge
     verdict = ClaimVerdict.CONDITIONAL if sgd and momentum and not adamw else ClaimVerdict.FALSE
     return Evidence(
         verdict,

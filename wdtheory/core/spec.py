@@ -1,20 +1,32 @@
 """Safe parser of the spec mini-language, e.g. ``torch.sgd(lr=0.1, momentum=mu, nesterov=true)``.
 
-Grammar (spaces allowed between tokens; a trailing comma inside the parentheses is fine)::
+A spec is also what a training script writes: ``torch.optim.AdamW(model.parameters(), lr=1e-3,
+betas=(0.9, 0.999), foreach=True)`` parses (what its names and arguments mean is decided by the
+layer that reads the spec, e.g. :mod:`wdtheory.optim.optimizer`). Grammar (spaces allowed between
+tokens; a trailing comma inside the parentheses is fine)::
 
-    spec   := name [ "(" [ param { "," param } ] ")" ]
-    name   := ident [ "." ident [ "." ident ] ]          1 to 3 dot-separated parts
-    param  := ident "=" value                            keyword arguments only, no repeats
-    value  := [ "+" | "-" ] number                       a single sign, only before a number
-            | "true" | "false" | "True" | "False"        booleans
-            | ident                                      a real SymPy symbol, e.g. mu
-    ident  := [A-Za-z][A-Za-z0-9_]{0,31}                  ASCII, no leading _, not a keyword
-    number := digits [ "." [ digits ] ] [ ("e" | "E") [ "+" | "-" ] digits ]  (or ".5")
+    spec      := "symbolic" "(" call ")"                  every left-out hyperparameter a symbol
+               | call
+    call      := name [ "(" [ arguments ] ")" ]
+    arguments := positional { "," positional } { "," keyword } | keyword { "," keyword }
+    name      := ident { "." ident }                     1 to 5 dot-separated parts
+    positional:= item | reference
+    keyword   := ident "=" ( item | reference )          no repeats
+    item      := value | "None" | "(" value "," ... ")" | "[" value "," ... "]"   (at most 8)
+    value     := [ "+" | "-" ] number                    a single sign, only before a number
+               | "true" | "false" | "True" | "False"     booleans
+               | ident                                   a real SymPy symbol, e.g. mu
+    reference := name [ "(" ")" ]                        2 or more parts, or a call without
+                                                         arguments: model.parameters(), jnp.float32
+    ident     := [A-Za-z][A-Za-z0-9_]{0,31}               ASCII, no leading _, not a keyword
+    number    := digits [ "." [ digits ] ] [ ("e" | "E") [ "+" | "-" ] digits ]  (or ".5")
 
 Numbers are exact: ``0.1`` is ``Rational(1, 10)``, ``1e-4`` is ``Rational(1, 10000)``, ``3`` is
 ``Integer(3)``. A number literal has at most 40 characters and 30 significant digits, and its
 absolute value is 0 or between 1e-30 and 1e15. Hex, octal, binary, complex numbers, digit
-separators (``1_000``) and leading zeros (``010``) are refused.
+separators (``1_000``) and leading zeros (``010``) are refused. A reference (the parameters a
+constructor takes, a dtype) is kept as its text, a :class:`Reference`: it names something in the
+user's script that wdtheory never looks up.
 
 Safety: the text is limited to 500 printable ASCII characters, and quotes and ``#`` are refused
 before parsing. It is then parsed with ``ast.parse(text, mode="eval")`` (which only builds a tree)
@@ -37,17 +49,38 @@ import sympy
 
 from wdtheory.core.errors import SpecError, did_you_mean
 
-__all__ = ["Spec", "Value", "format_number", "parse_spec"]
+__all__ = ["Item", "Reference", "Spec", "Value", "format_item", "format_number", "parse_spec"]
 
 Value = bool | sympy.Rational | sympy.Integer | sympy.Symbol
+
+
+@dataclass(frozen=True)
+class Reference:
+    """An argument that names something in the user's script (``model.parameters()``,
+    ``jnp.bfloat16``): kept as text, never looked up or evaluated."""
+
+    text: str
+
+    def __post_init__(self) -> None:
+        name = self.text.removesuffix("()")
+        if not isinstance(self.text, str) or not _is_dotted(name, MAX_PARTS):
+            raise SpecError(f"bad reference {_q(str(self.text))}: a dotted name, or one called ()")
+
+
+#: what a spec argument holds: a value, None, a tuple of values, or a reference
+Item = Value | None | tuple[Value, ...] | Reference
 
 MAX_LENGTH = 500
 MAX_NUMBER_LENGTH = 40
 MAX_DIGITS = 30
 MAX_ABS = 10**15
 MIN_EXPONENT = -30  # smallest non-zero magnitude is 1e-30
+MAX_PARTS = 5  # tf.keras.optimizers.experimental.AdamW
+MAX_TUPLE = 8
+SYMBOLIC = "symbolic"
 
 FORM = "write name or name(key=value, ...), e.g. torch.sgd(lr=0.1, momentum=mu)"
+ITEMS = "an argument is a number, true/false, None, a name, or a tuple of those: betas=(0.9, 0.999)"
 NAMES = (
     "a name is ASCII letters, digits and '_', starts with a letter, has at most 32 characters "
     "and is not a Python keyword"
@@ -80,10 +113,10 @@ _FORBIDDEN: dict[type, str] = {
     ast.SetComp: "comprehensions are not allowed",
     ast.DictComp: "comprehensions are not allowed",
     ast.GeneratorExp: "comprehensions are not allowed",
-    ast.List: "lists, tuples, dicts and sets are not allowed",
-    ast.Tuple: "lists, tuples, dicts and sets are not allowed",
-    ast.Dict: "lists, tuples, dicts and sets are not allowed",
-    ast.Set: "lists, tuples, dicts and sets are not allowed",
+    ast.List: "a list or tuple holds numbers, booleans or names, not lists or tuples",
+    ast.Tuple: "a list or tuple holds numbers, booleans or names, not lists or tuples",
+    ast.Dict: "dicts and sets are not allowed",
+    ast.Set: "dicts and sets are not allowed",
     ast.NamedExpr: "':=' is not allowed",
     ast.Starred: "'*' is not allowed",
     ast.IfExp: "conditional expressions are not allowed",
@@ -101,36 +134,50 @@ def _q(fragment: str) -> str:
 
 @dataclass(frozen=True, eq=False)
 class Spec:
-    """A parsed spec: a dotted ``name`` and keyword ``params`` in the order written.
+    """A parsed spec: a dotted ``name``, positional ``args`` and keyword ``params`` in the order
+    written, and ``symbolic``: every left-out hyperparameter is asked to be a symbol.
 
-    Values are ``bool``, exact ``sympy.Integer``/``sympy.Rational`` (terminating decimals) or
-    ``sympy.Symbol(name, real=True)``. Equality is order-sensitive and tells ``true`` from ``1``
-    (which SymPy alone would not: ``Integer(1) == True``). Construction validates like
-    :func:`parse_spec`, so ``parse_spec(spec.text()) == spec`` holds for every spec.
+    Values are ``bool``, exact ``sympy.Integer``/``sympy.Rational`` (terminating decimals),
+    ``sympy.Symbol(name, real=True)``, ``None``, tuples of values, and :class:`Reference`. Equality is order-sensitive and tells ``true`` from ``1`` (which SymPy
+    alone would not: ``Integer(1) == True``). Construction validates like :func:`parse_spec`, so
+    ``parse_spec(spec.text()) == spec`` holds for every spec.
     """
 
     name: str
-    params: tuple[tuple[str, Value], ...] = ()
+    params: tuple[tuple[str, Item], ...] = ()
+    args: tuple[Item, ...] = ()
+    symbolic: bool = False
 
     def __post_init__(self) -> None:
         _check_name(self.name)
         try:
             params = tuple((key, value) for key, value in self.params)
+            args = tuple(self.args)
         except (TypeError, ValueError):
             raise SpecError(f"params of {self.name} must be (key, value) pairs") from None
         object.__setattr__(self, "params", params)
+        object.__setattr__(self, "args", args)
+        if not isinstance(self.symbolic, bool):
+            raise SpecError(f"symbolic must be true or false, not {self.symbolic!r}")
+        for index, value in enumerate(args, start=1):
+            _check_item(f"argument {index}", value)
         seen: set[str] = set()
         for key, value in params:
             _check_ident(key, "parameter name")
             if key in seen:
                 raise SpecError(f"duplicate parameter {key!r} for {self.name}; give each once")
             seen.add(key)
-            _check_value(key, value)
+            _check_item(key, value)
         if len(self.text()) > MAX_LENGTH:  # so that text() always parses back
             raise SpecError(f"spec {_q(self.text())} is too long in canonical form (at most 500)")
 
     def _key(self) -> tuple[object, ...]:
-        return (self.name, tuple((k, isinstance(v, bool), v) for k, v in self.params))
+        return (
+            self.name,
+            tuple((k, _item_key(v)) for k, v in self.params),
+            tuple(_item_key(a) for a in self.args),
+            self.symbolic,
+        )
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Spec):
@@ -151,12 +198,18 @@ class Spec:
         """The parameter names in the order written."""
         return tuple(key for key, _ in self.params)
 
-    def as_dict(self) -> dict[str, Value]:
+    def as_dict(self) -> dict[str, Item]:
         """The parameters as a new dict (in the order written)."""
         return dict(self.params)
 
     def check_params(self, allowed: Iterable[str]) -> None:
-        """Raise :class:`SpecError` naming the first parameter that is not in ``allowed``."""
+        """Raise :class:`SpecError` naming the first parameter that is not in ``allowed`` (and the
+        first positional argument: this spec takes keywords only)."""
+        if self.args:
+            raise SpecError(
+                f"positional argument {_q(format_item(self.args[0]))} is not allowed for "
+                f"{self.name}; write key=value"
+            )
         allowed = tuple(dict.fromkeys(allowed))
         for key in self.keys():
             if key not in allowed:
@@ -166,10 +219,12 @@ class Spec:
                 )
 
     def text(self) -> str:
-        """Canonical text: ``name`` or ``name(k=v, ...)``; numbers as exact decimals."""
-        if not self.params:
-            return self.name
-        return f"{self.name}({', '.join(f'{k}={_format_value(v)}' for k, v in self.params)})"
+        """Canonical text: ``name`` or ``name(arg, ..., k=v, ...)``, in ``symbolic(...)`` when
+        symbolic; numbers as exact decimals."""
+        arguments = [format_item(a) for a in self.args]
+        arguments += [f"{k}={format_item(v)}" for k, v in self.params]
+        call = f"{self.name}({', '.join(arguments)})" if arguments else self.name
+        return f"{SYMBOLIC}({call})" if self.symbolic else call
 
     def __str__(self) -> str:
         return self.text()
@@ -220,21 +275,34 @@ def _parse(text: object) -> Spec:
         raise SpecError(
             f"cannot parse spec at {_q(at) if at else 'end of input'}: {exc.msg}; {FORM}"
         ) from None
-    body = tree.body
+    body, symbolic = tree.body, False
+    if _is_symbolic_wrapper(body):
+        if body.keywords or len(body.args) != 1 or _is_symbolic_wrapper(body.args[0]):
+            raise SpecError(
+                f"symbolic(...) takes one spec, e.g. symbolic(torch.sgd(momentum=mu)); got "
+                f"{_q(_seg(src, body))}"
+            )
+        body, symbolic = body.args[0], True
     if not isinstance(body, ast.Call):
-        return Spec(_dotted(body, src))
+        return Spec(_dotted(body, src), symbolic=symbolic)
     name = _dotted(body.func, src)
-    if body.args:
-        arg = body.args[0]
-        what = "'*' argument" if isinstance(arg, ast.Starred) else "positional argument"
-        raise SpecError(f"{what} {_q(_seg(src, arg))} is not allowed; write key=value")
+    args = tuple(_argument(arg, src, f"argument {i}") for i, arg in enumerate(body.args, start=1))
     params = []
     for kw in body.keywords:
         if kw.arg is None:
             raise SpecError(f"'**' argument {_q(_seg(src, kw))} is not allowed; write key=value")
         _check_ident(kw.arg, "parameter name")
-        params.append((kw.arg, _value(kw.value, src, kw.arg)))
-    return Spec(name, tuple(params))
+        params.append((kw.arg, _argument(kw.value, src, kw.arg)))
+    return Spec(name, tuple(params), args, symbolic)
+
+
+def _is_symbolic_wrapper(node: ast.AST) -> bool:
+    return (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Name)
+        and node.func.id == SYMBOLIC
+        and bool(node.args)
+    )
 
 
 def _seg(src: str, node: ast.AST) -> str:
@@ -255,6 +323,38 @@ def _dotted(node: ast.AST, src: str) -> str:
     return name
 
 
+def _argument(node: ast.expr, src: str, key: str) -> Item:
+    """An argument: an item, or a reference to something in the user's script."""
+    if isinstance(node, ast.Starred):
+        raise SpecError(f"'*' argument {_q(_seg(src, node))} is not allowed; write key=value")
+    called = isinstance(node, ast.Call)
+    target = node.func if called else node
+    if called and (node.args or node.keywords):
+        raise SpecError(
+            f"bad argument {_q(_seg(src, node))}: a call with arguments is not allowed; "
+            "write the parameters as a name (params) or a call without arguments (m.parameters())"
+        )
+    if called or isinstance(node, ast.Attribute):
+        if not _is_dotted(_seg(src, target), MAX_PARTS):
+            raise SpecError(f"bad argument {_q(_seg(src, node))}: expected a dotted name; {ITEMS}")
+        return Reference(_seg(src, target) + ("()" if called else ""))
+    return _item(node, src, key)
+
+
+def _item(node: ast.expr, src: str, key: str) -> Item:
+    """A value, ``None`` or a tuple (or list) of values."""
+    if isinstance(node, ast.Constant) and node.value is None:
+        return None
+    if isinstance(node, ast.Tuple | ast.List):
+        if not 1 <= len(node.elts) <= MAX_TUPLE:
+            raise SpecError(
+                f"bad value {_q(_seg(src, node))} for {key!r}: a tuple holds 1 to {MAX_TUPLE} "
+                f"values; {ITEMS}"
+            )
+        return tuple(_value(element, src, key) for element in node.elts)
+    return _value(node, src, key)
+
+
 def _value(node: ast.expr, src: str, key: str) -> Value:
     if isinstance(node, ast.Name):
         if node.id in _BOOLS:
@@ -270,7 +370,7 @@ def _value(node: ast.expr, src: str, key: str) -> Value:
             complex: "complex numbers are not allowed",
             str: "strings are not allowed",
             bytes: "strings are not allowed",
-            type(None): "None is not allowed",
+            type(None): "None is allowed only as a whole argument",
         }.get(type(node.value), "this constant is not allowed")
     elif isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.UAdd | ast.USub):
         operand = node.operand
@@ -362,8 +462,35 @@ def _format_value(value: Value) -> str:
     return format_number(value)
 
 
+def format_item(item: Item) -> str:
+    """An argument as spec text: ``None``, ``(0.9, 0.999)``, ``model.parameters()``, ``0.1``."""
+    if item is None:
+        return "None"
+    if isinstance(item, Reference):
+        return item.text
+    if isinstance(item, tuple):
+        inside = ", ".join(_format_value(v) for v in item)
+        return f"({inside},)" if len(item) == 1 else f"({inside})"
+    return _format_value(item)
+
+
+def _item_key(item: Item) -> object:
+    """What equality compares: a value with its kind (``true`` is not ``1``)."""
+    if isinstance(item, tuple):
+        return ("tuple", tuple(_item_key(v) for v in item))
+    if isinstance(item, Reference):
+        return ("reference", item.text)
+    return (type(item) is bool, item)
+
+
 def _is_ident(word: str) -> bool:
     return _IDENT.fullmatch(word) is not None and not keyword.iskeyword(word)
+
+
+def _is_dotted(text: str, parts: int) -> bool:
+    """Whether ``text`` is 1 to ``parts`` identifiers joined by dots (no spaces)."""
+    words = text.split(".")
+    return len(words) <= parts and all(_is_ident(w) for w in words)
 
 
 def _check_ident(word: object, what: str, where: str = "") -> None:
@@ -375,9 +502,20 @@ def _check_ident(word: object, what: str, where: str = "") -> None:
 def _check_name(name: object) -> None:
     if not isinstance(name, str):
         raise SpecError(f"a spec name must be a str, not {type(name).__name__}; {FORM}")
-    parts = name.split(".")
-    if len(parts) > 3 or not all(_is_ident(part) for part in parts):
-        raise SpecError(f"bad spec name {_q(name)}: 1 to 3 dot-separated parts; {NAMES}")
+    if not _is_dotted(name, MAX_PARTS):
+        raise SpecError(f"bad spec name {_q(name)}: 1 to {MAX_PARTS} dot-separated parts; {NAMES}")
+
+
+def _check_item(key: str, item: object) -> None:
+    if item is None or isinstance(item, Reference):
+        return
+    if isinstance(item, tuple):
+        if not 1 <= len(item) <= MAX_TUPLE:
+            raise SpecError(f"bad value for {key!r}: a tuple holds 1 to {MAX_TUPLE} values")
+        for value in item:
+            _check_value(key, value)
+        return
+    _check_value(key, item)
 
 
 def _check_value(key: str, value: object) -> None:

@@ -1,16 +1,31 @@
-"""The record that defines one optimizer name: its parameters, defaults, switches and builder."""
+"""The record that defines one optimizer name: its parameters, defaults, switches, builder, and
+how its library's constructor takes them."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import sympy as sp
 
 from wdtheory.optim.builders import Flags, Values
 from wdtheory.optim.transforms import Transform
 
-__all__ = ["Definition"]
+__all__ = ["IMPLEMENTATION", "Definition", "Extra"]
+
+
+@dataclass(frozen=True)
+class Extra:
+    """A constructor argument that is not a hyperparameter of the rule. ``allowed``: the values
+    wdtheory can honour (``None``: any value, the argument changes how the library computes, not
+    what); another value is refused with ``reason``."""
+
+    allowed: tuple[object, ...] | None = None
+    reason: str = ""
+
+
+#: an argument that changes how the library computes the step, not its values
+IMPLEMENTATION = Extra()
 
 
 @dataclass(frozen=True)
@@ -22,6 +37,13 @@ class Definition:
     (``None``: the library has none); ``flags`` maps switch names to their allowed values, the
     default first; ``build`` turns role values and switches into transformations
     (:mod:`wdtheory.optim.builders`); ``source`` names the library code it reproduces.
+
+    How the library's constructor takes them (read by :mod:`wdtheory.optim.constructor`):
+    ``signature`` is its positional order (``"params"``: the parameters argument torch takes
+    first); ``tuples`` maps an argument given as a tuple to the keys it stands for (torch's
+    ``betas``); ``extras`` are the arguments that are not hyperparameters of the rule;
+    ``nullable`` are the arguments whose library default is ``None`` (``None`` then means left
+    out).
     """
 
     name: str
@@ -31,3 +53,7 @@ class Definition:
     flags: Mapping[str, tuple[object, ...]]
     build: Callable[[Values, Flags], list[Transform]]
     source: str = ""
+    signature: tuple[str, ...] = ()
+    tuples: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    extras: Mapping[str, Extra] = field(default_factory=dict)
+    nullable: frozenset[str] = frozenset()

@@ -1,12 +1,23 @@
 r"""An optimizer: a preset or generic name with its hyperparameter values and switches.
 
 :class:`Optimizer` ties a :class:`~wdtheory.optim.definition.Definition` (from
-:mod:`wdtheory.optim.presets`) to values — exact numbers, the user's symbols, or the canonical
-symbols of :mod:`wdtheory.core.notation` for those left out — and builds its
-:class:`~wdtheory.optim.transforms.Chain`. :meth:`Optimizer.from_spec` reads spec text with the
-library's own parameter names and refuses, in one line, unknown keys (pointing to the name this
-library uses for a known role), values out of their role's range, switches out of their choices
-and symbol names that would collide with the rule's own variables.
+:mod:`wdtheory.optim.presets`) to values — exact numbers or symbols — and builds its
+:class:`~wdtheory.optim.transforms.Chain`.
+
+**What a spec means.** A spec means what the library's constructor means
+(:mod:`wdtheory.optim.constructor` reads it): a hyperparameter left out takes the library's
+default, exactly as in the library; one the library has no default for (optax's learning rate,
+the paper's α and λ) stays its canonical symbol from :mod:`wdtheory.core.notation`. A symbol is
+asked for by writing a name (``momentum=mu``; a name that is one of the rule's own symbols is
+that symbol), or for every left-out hyperparameter at once with ``symbolic(...)`` around the
+spec (``symbolic=True`` in Python, ``--symbolic`` on the command line). The generic optimizers
+(``sgd``, ``adamw``...) read their left-out values the same way, with PyTorch's defaults.
+
+:meth:`Optimizer.from_spec` refuses, in one line, unknown keys (pointing to the name this library
+uses for a known role), values out of their role's range, switches out of their choices and
+symbol names that would collide with the rule's own variables. :attr:`Optimizer.text` writes the
+optimizer back as a spec that means it, hiding nothing; :attr:`Optimizer.free_symbols` and
+:attr:`Optimizer.filled_defaults` say what an answer about it leaves open and what it assumed.
 """
 
 from __future__ import annotations
@@ -23,8 +34,8 @@ from wdtheory.core.hyperparams import as_hyper, show
 from wdtheory.core.notation import ETA, GRAD, PARAM, SCHEDULE, STEP
 from wdtheory.core.spec import Spec, parse_spec
 from wdtheory.optim.builders import decay_mode, is_exactly_zero
+from wdtheory.optim.constructor import read
 from wdtheory.optim.definition import Definition
-from wdtheory.optim.presets import OPTIMIZERS, get_optimizer
 from wdtheory.optim.roles import ROLES
 from wdtheory.optim.transforms import Chain, Program, chain
 
@@ -37,13 +48,16 @@ class Optimizer:
     for those left out) and switches; :attr:`chain` is its chain of transformations.
 
     ``follows_schedule``: the learning rate follows a scheduler's multiplier, every :math:`\eta`
-    of the rule becoming :math:`\eta s_t` (see :meth:`scheduled`).
+    of the rule becoming :math:`\eta s_t` (see :meth:`scheduled`); ``symbolic``: a left-out
+    hyperparameter is its symbol, not the library's default; ``given``: the keys the spec gave.
     """
 
     definition: Definition
     values: Mapping[str, sp.Expr]
     flags: Mapping[str, object]
     follows_schedule: bool = False
+    symbolic: bool = False
+    given: frozenset[str] = frozenset()
     chain: Chain = field(init=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -57,14 +71,14 @@ class Optimizer:
         return {self.definition.params[key]: value for key, value in self.values.items()}
 
     @classmethod
-    def from_spec(cls, spec: Spec | str) -> Optimizer:
-        """An optimizer from spec text such as ``"torch.sgd(lr=0.1, momentum=mu)"``."""
-        spec = parse_spec(spec) if isinstance(spec, str) else spec
-        definition = get_optimizer(spec.name)
-        _check_keys(definition, spec)
-        given = spec.as_dict()
+    def from_spec(cls, spec: Spec | str, *, symbolic: bool = False) -> Optimizer:
+        """An optimizer from spec text such as ``"torch.sgd(lr=0.1, momentum=mu)"`` or code such
+        as ``"torch.optim.SGD(model.parameters(), lr=0.1)"``; ``symbolic``: every left-out
+        hyperparameter is its symbol (as ``symbolic(...)`` around the spec)."""
+        call = read(parse_spec(spec) if isinstance(spec, str) else spec)
+        definition, given = call.definition, call.given
         flags = {
-            name: _flag(spec.name, name, given.get(name, allowed[0]), allowed)
+            name: _flag(definition.name, name, given.get(name, allowed[0]), allowed)
             for name, allowed in definition.flags.items()
         }
         # a name written in the spec that is one of the rule's own hyperparameter symbols *is*
@@ -73,16 +87,15 @@ class Optimizer:
             sp.Symbol(ROLES[r].symbol.name, real=True): ROLES[r].symbol
             for r in definition.params.values()
         }
+        symbolic = symbolic or call.symbolic
         values = {}
         for key, role_name in definition.params.items():
-            role = ROLES[role_name]
             if key in given:
-                values[key] = role.check(key, as_hyper(key, given[key]).xreplace(canonical))
-            elif role_name == "dampening" and flags.get("nesterov"):
-                values[key] = sp.S.Zero  # the only dampening Nesterov momentum allows
+                value = as_hyper(key, given[key]).xreplace(canonical)
+                values[key] = ROLES[role_name].check(key, value)
             else:
-                values[key] = role.symbol
-        optimizer = cls(definition, values, flags)
+                values[key] = _left_out(definition, key, flags, symbolic)
+        optimizer = cls(definition, values, flags, symbolic=symbolic, given=frozenset(given))
         _check_names(optimizer)
         return optimizer
 
@@ -158,7 +171,8 @@ class Optimizer:
         return dataclasses.replace(self, values=bound)
 
     def with_defaults(self) -> Optimizer:
-        """The same optimizer with every hyperparameter left out set to the library default."""
+        """The same optimizer with every hyperparameter still at its symbol set to the library
+        default (an error names one the library has no default for)."""
         values = dict(self.values)
         for key, role in self.definition.params.items():
             if values[key] == ROLES[role].symbol:
@@ -166,39 +180,76 @@ class Optimizer:
                 if default is None:
                     raise WdtheoryError(f"{self.name} has no default for {key}; give {key}=...")
                 values[key] = sp.sympify(default)
-        return dataclasses.replace(self, values=values)
+        return dataclasses.replace(self, values=values, symbolic=False)
 
     @property
-    def given_values(self) -> dict[str, sp.Expr]:
-        """The hyperparameters not left at their rule's own symbol (spec key -> value)."""
+    def filled_defaults(self) -> dict[str, object]:
+        """The library defaults an answer assumed: every key not given (hyperparameters and
+        switches) whose value is the library's default."""
+        filled: dict[str, object] = {
+            key: value
+            for key, value in self.values.items()
+            if key not in self.given
+            and self.definition.defaults.get(key) is not None
+            and value == sp.sympify(self.definition.defaults[key])
+        }
+        filled |= {
+            key: value
+            for key, value in self.flags.items()
+            if key not in self.given and len(self.definition.flags[key]) > 1
+        }
+        return filled
+
+    @property
+    def free_symbols(self) -> list[sp.Symbol]:
+        """The symbols the rule depends on through this optimizer's values, sorted by name: the
+        user's and the canonical ones left out."""
+        used = self.used_roles
+        symbols = {
+            s
+            for key, value in self.values.items()
+            if self.definition.params[key] in used
+            for s in value.free_symbols
+        }
+        return sorted(symbols, key=lambda s: s.name)
+
+    @property
+    def written_values(self) -> dict[str, sp.Expr]:
+        """The hyperparameters a spec of this optimizer writes: those it was given and those
+        whose value differs from what leaving them out gives (spec key -> value)."""
         return {
-            k: v for k, v in self.values.items() if v != ROLES[self.definition.params[k]].symbol
+            k: v
+            for k, v in self.values.items()
+            if k in self.given or v != _left_out(self.definition, k, self.flags, self.symbolic)
         }
 
     @property
     def text(self) -> str:
-        """The optimizer in spec notation: values given, and switches not at their default."""
-        params = [f"{k}={show(v)}" for k, v in self.given_values.items()]
+        """The optimizer as a spec that means it: what it was given, and everything that differs
+        from what leaving it out gives (hyperparameters and switches), so nothing is hidden; in
+        ``symbolic(...)`` when left-out values are symbols."""
+        params = [f"{k}={show(v)}" for k, v in self.written_values.items()]
         params += [
             f"{k}={show(v) if isinstance(v, bool) else v}"
             for k, v in self.flags.items()
-            if v != self.definition.flags[k][0]
+            if k in self.given or v != self.definition.flags[k][0]
         ]
-        return f"{self.name}({', '.join(params)})" if params else self.name
+        call = f"{self.name}({', '.join(params)})" if params else self.name
+        return f"symbolic({call})" if self.symbolic else call
 
 
-def _check_keys(definition: Definition, spec: Spec) -> None:
-    """Unknown keys are refused; a key another library uses for one of ours is pointed to it."""
-    allowed = [*definition.params, *definition.flags]
-    for key, _ in spec.params:
-        if key in allowed:
-            continue
-        roles = {d.params[key] for d in OPTIMIZERS.values() if key in d.params}
-        ours = [k for k, role in definition.params.items() if role in roles]
-        hint = f" ({definition.name} calls it {ours[0]!r})" if ours else did_you_mean(key, allowed)
-        raise WdtheoryError(
-            f"unknown parameter {key!r} for {definition.name}{hint}; allowed: {', '.join(allowed)}"
-        )
+def _left_out(
+    definition: Definition, key: str, flags: Mapping[str, object], symbolic: bool
+) -> sp.Expr:
+    """The value a hyperparameter left out of a spec takes: the library's default, or its
+    symbol when ``symbolic`` or the library has none; Nesterov momentum's dampening is 0."""
+    role = definition.params[key]
+    default = definition.defaults.get(key)
+    if role == "dampening" and flags.get("nesterov"):
+        return sp.S.Zero  # the only dampening Nesterov momentum allows
+    if symbolic or default is None:
+        return ROLES[role].symbol
+    return sp.sympify(default)
 
 
 def _check_names(optimizer: Optimizer) -> None:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from wdtheory.core.errors import WdtheoryError
 from wdtheory.core.hyperparams import show
-from wdtheory.core.spec import Spec, parse_spec
+from wdtheory.core.spec import Reference, Spec, format_item, parse_spec
 from wdtheory.problems.losses import Loss, get_loss
 from wdtheory.problems.penalties import Penalty
 
@@ -97,7 +97,12 @@ class Problem:
         """A problem from spec text such as ``"squared_error(l2=lam)"`` (parsed safely)."""
         spec = parse_spec(spec) if isinstance(spec, str) else spec
         get_loss(spec.name)
+        if spec.symbolic:
+            raise WdtheoryError(f"symbolic(...) is for optimizers; {spec.name} takes l1=, l2=...")
         spec.check_params(PROBLEM_PARAMETERS)
+        for key, value in spec.params:
+            if value is None or isinstance(value, tuple | Reference):
+                raise WdtheoryError(f"{key}={format_item(value)} is not a number or a name")
         for flag in ("half", "penalize_bias"):
             if not isinstance(spec.get(flag, True), bool):
                 raise WdtheoryError(f"{flag}={show(spec.get(flag))} must be true or false")

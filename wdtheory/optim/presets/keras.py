@@ -1,7 +1,10 @@
-"""Keras 3's optimizers (``keras.optimizers``), with their names and defaults.
+"""Keras 3's optimizers (``keras.optimizers``), with their names, defaults and constructor
+signatures (Keras 3.15; ``tf.keras.optimizers`` since TensorFlow 2.11 reads the same).
 
 Every Keras optimizer applies ``w <- w - w * weight_decay * lr`` before its update
-(``base_optimizer.py _apply_weight_decay``): decoupled decay, for SGD too.
+(``base_optimizer.py _apply_weight_decay``): decoupled decay, for SGD too. ``weight_decay=None``
+means no decay. Gradient clipping, ``use_ema`` and gradient accumulation change the step in ways
+not modelled here, so only their defaults are accepted.
 """
 
 from __future__ import annotations
@@ -9,7 +12,7 @@ from __future__ import annotations
 import sympy as sp
 
 from wdtheory.optim.builders import build_keras_adam, build_velocity_sgd
-from wdtheory.optim.definition import Definition
+from wdtheory.optim.definition import IMPLEMENTATION, Definition, Extra
 
 __all__ = ["ADAM", "ADAMW", "PRESETS", "SGD"]
 
@@ -22,6 +25,30 @@ _ADAM_PARAMS = {
     "epsilon": "eps",
     "weight_decay": "weight_decay",
 }
+_CLIPPING = Extra((None,), "gradient clipping changes the gradients; not modelled")
+_EXTRAS = {
+    "clipnorm": _CLIPPING,
+    "clipvalue": _CLIPPING,
+    "global_clipnorm": _CLIPPING,
+    "use_ema": Extra((False,), "use_ema keeps a moving average of the weights; not modelled"),
+    "ema_momentum": IMPLEMENTATION,  # used only with use_ema
+    "ema_overwrite_frequency": IMPLEMENTATION,
+    # the loss is scaled and the gradients unscaled: the same values in exact arithmetic
+    "loss_scale_factor": IMPLEMENTATION,
+    "gradient_accumulation_steps": Extra(
+        (None,), "accumulating gradients over steps changes the step count; not modelled"
+    ),
+    "name": IMPLEMENTATION,
+}
+_COMMON = (
+    "clipnorm", "clipvalue", "global_clipnorm", "use_ema", "ema_momentum",
+    "ema_overwrite_frequency", "loss_scale_factor", "gradient_accumulation_steps", "name",
+)  # fmt: skip
+_NULLABLE = frozenset(
+    {"clipnorm", "clipvalue", "global_clipnorm", "ema_overwrite_frequency", "loss_scale_factor"}
+    | {"gradient_accumulation_steps", "name"}
+)
+
 _ADAM_DEFAULTS = {
     "learning_rate": _R("0.001"),
     "beta_1": _R("0.9"),
@@ -37,6 +64,9 @@ SGD = Definition(
     {"nesterov": (False, True), "decay": ("decoupled",)},
     build_velocity_sgd,
     "keras/src/optimizers/sgd.py SGD.update_step; base_optimizer.py _apply_weight_decay",
+    signature=("learning_rate", "momentum", "nesterov", "weight_decay", *_COMMON),
+    extras=_EXTRAS,
+    nullable=_NULLABLE | {"weight_decay"},
 )
 ADAM = Definition(
     "keras.adam",
@@ -46,6 +76,17 @@ ADAM = Definition(
     {"amsgrad": (False, True), "decay": ("decoupled",)},
     build_keras_adam,
     "keras/src/optimizers/adam.py Adam.update_step; base_optimizer.py _apply_weight_decay",
+    signature=(
+        "learning_rate",
+        "beta_1",
+        "beta_2",
+        "epsilon",
+        "amsgrad",
+        "weight_decay",
+        *_COMMON,
+    ),
+    extras=_EXTRAS,
+    nullable=_NULLABLE | {"weight_decay"},
 )
 ADAMW = Definition(
     "keras.adamw",
@@ -55,6 +96,17 @@ ADAMW = Definition(
     {"amsgrad": (False, True), "decay": ("decoupled",)},
     build_keras_adam,
     "keras/src/optimizers/adamw.py AdamW",
+    signature=(
+        "learning_rate",
+        "weight_decay",
+        "beta_1",
+        "beta_2",
+        "epsilon",
+        "amsgrad",
+        *_COMMON,
+    ),
+    extras=_EXTRAS,
+    nullable=_NULLABLE,
 )
 
 PRESETS = (SGD, ADAM, ADAMW)

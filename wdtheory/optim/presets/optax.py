@@ -1,6 +1,9 @@
-"""optax's aliases (``optax/_src/alias.py``), with their names and defaults.
+"""optax's aliases (``optax/_src/alias.py``), with their names, defaults and signatures (optax
+0.2.8).
 
-optax has no default learning rate (``None`` here: a spec must give one for numeric work).
+optax has no default learning rate (``None`` here: left out, it stays a symbol). ``mu_dtype`` and
+``accumulator_dtype`` choose the precision of a buffer, not the rule; a ``mask`` (which
+parameters decay) and Adam's ``nesterov=True`` (NAdam) are refused.
 """
 
 from __future__ import annotations
@@ -8,7 +11,7 @@ from __future__ import annotations
 import sympy as sp
 
 from wdtheory.optim.builders import build_adam, build_lion, build_trace_sgd
-from wdtheory.optim.definition import Definition
+from wdtheory.optim.definition import IMPLEMENTATION, Definition, Extra
 
 __all__ = ["ADAM", "ADAMW", "LION", "PRESETS", "SGD"]
 
@@ -29,6 +32,14 @@ _ADAM_DEFAULTS = {
     "eps_root": 0,
 }
 
+_MASK = Extra(
+    (None,),
+    "a mask chooses which parameters decay; ask about the decayed ones (this rule) and the "
+    "others (weight_decay=0) separately",
+)
+_NADAM = Extra((False,), "nesterov=true makes optax's Adam NAdam; not modelled")
+_ADAM_SIGNATURE = ("learning_rate", "b1", "b2", "eps", "eps_root", "mu_dtype")
+
 SGD = Definition(
     "optax.sgd",
     "optax.sgd (no weight decay)",
@@ -37,6 +48,9 @@ SGD = Definition(
     {"nesterov": (False, True), "decay": ("none",)},
     build_trace_sgd,
     "optax/_src/alias.py sgd; optax/transforms/_accumulation.py trace",
+    signature=("learning_rate", "momentum", "nesterov", "accumulator_dtype"),
+    extras={"accumulator_dtype": IMPLEMENTATION},
+    nullable=frozenset({"momentum", "accumulator_dtype"}),
 )
 ADAM = Definition(
     "optax.adam",
@@ -46,6 +60,9 @@ ADAM = Definition(
     {"decay": ("none",)},
     build_adam,
     "optax/_src/alias.py adam; transform.py scale_by_adam",
+    signature=_ADAM_SIGNATURE,
+    extras={"mu_dtype": IMPLEMENTATION, "nesterov": _NADAM},
+    nullable=frozenset({"mu_dtype"}),
 )
 ADAMW = Definition(
     "optax.adamw",
@@ -55,6 +72,9 @@ ADAMW = Definition(
     {"decay": ("decoupled",)},
     build_adam,
     "optax/_src/alias.py adamw: chain(scale_by_adam, add_decayed_weights, scale_by_learning_rate)",
+    signature=(*_ADAM_SIGNATURE, "weight_decay", "mask"),
+    extras={"mu_dtype": IMPLEMENTATION, "mask": _MASK, "nesterov": _NADAM},
+    nullable=frozenset({"mu_dtype", "mask"}),
 )
 LION = Definition(
     "optax.lion",
@@ -64,6 +84,9 @@ LION = Definition(
     {"decay": ("decoupled",)},
     build_lion,
     "optax/_src/alias.py lion; transform.py scale_by_lion",
+    signature=("learning_rate", "b1", "b2", "mu_dtype", "weight_decay", "mask"),
+    extras={"mu_dtype": IMPLEMENTATION, "mask": _MASK},
+    nullable=frozenset({"mu_dtype", "mask"}),
 )
 
 PRESETS = (SGD, ADAM, ADAMW, LION)

@@ -1,7 +1,10 @@
-"""PyTorch's optimizers (``torch.optim``, version 2.x), with their names and defaults.
+"""PyTorch's optimizers (``torch.optim``, version 2.x), with their names, defaults and
+constructor signatures (``inspect.signature(torch.optim.X)`` of torch 2.13).
 
 Each definition cites the function of ``torch/optim`` whose arithmetic it reproduces; the
-conformance tests run them against ``torch.optim`` itself.
+conformance tests run them against ``torch.optim`` itself. ``foreach``, ``fused``, ``capturable``
+and ``differentiable`` choose how torch computes the step, not its values; ``maximize=True``
+(gradient ascent) is refused.
 """
 
 from __future__ import annotations
@@ -9,7 +12,7 @@ from __future__ import annotations
 import sympy as sp
 
 from wdtheory.optim.builders import build_adagrad, build_adam, build_rmsprop, build_sgd
-from wdtheory.optim.definition import Definition
+from wdtheory.optim.definition import IMPLEMENTATION, Definition, Extra
 
 __all__ = ["ADAGRAD", "ADAM", "ADAMW", "PRESETS", "RMSPROP", "SGD"]
 
@@ -29,6 +32,17 @@ _ADAM_PARAMS = {
     "weight_decay": "weight_decay",
 }
 _ADAM_DEFAULTS = {"lr": _R("0.001"), "beta1": _R("0.9"), "beta2": _R("0.999"), "eps": _R("1e-8")}
+_ADAM_SIGNATURE = ("params", "lr", "betas", "eps", "weight_decay", "amsgrad")
+_EXTRAS = {
+    "foreach": IMPLEMENTATION,
+    "fused": IMPLEMENTATION,
+    "capturable": IMPLEMENTATION,
+    "differentiable": IMPLEMENTATION,
+    "maximize": Extra((False,), "maximize=true ascends the objective; wdtheory models descent"),
+}
+#: torch's arguments whose default is None: None means left out
+_NULLABLE = frozenset({"foreach", "fused"})
+_CONSTRUCTOR = {"extras": _EXTRAS, "nullable": _NULLABLE}
 
 SGD = Definition(
     "torch.sgd",
@@ -38,6 +52,8 @@ SGD = Definition(
     {"nesterov": (False, True), "decay": ("coupled",)},
     build_sgd,
     "torch/optim/sgd.py _single_tensor_sgd",
+    signature=("params", "lr", "momentum", "dampening", "weight_decay", "nesterov"),
+    **_CONSTRUCTOR,
 )
 ADAM = Definition(
     "torch.adam",
@@ -47,6 +63,9 @@ ADAM = Definition(
     {"amsgrad": (False, True), "decoupled_weight_decay": (False, True)},
     build_adam,
     "torch/optim/adam.py _single_tensor_adam",
+    signature=_ADAM_SIGNATURE,
+    tuples={"betas": ("beta1", "beta2")},
+    **_CONSTRUCTOR,
 )
 ADAMW = Definition(
     "torch.adamw",
@@ -56,6 +75,9 @@ ADAMW = Definition(
     {"amsgrad": (False, True), "decay": ("decoupled",)},
     build_adam,
     "torch/optim/adamw.py (Adam with decoupled_weight_decay=True)",
+    signature=_ADAM_SIGNATURE,
+    tuples={"betas": ("beta1", "beta2")},
+    **_CONSTRUCTOR,
 )
 RMSPROP = Definition(
     "torch.rmsprop",
@@ -71,6 +93,20 @@ RMSPROP = Definition(
     {"centered": (False, True), "decay": ("coupled",)},
     build_rmsprop,
     "torch/optim/rmsprop.py _single_tensor_rmsprop",
+    signature=(
+        "params",
+        "lr",
+        "alpha",
+        "eps",
+        "weight_decay",
+        "momentum",
+        "centered",
+        "capturable",
+        "foreach",
+        "maximize",
+        "differentiable",
+    ),
+    **_CONSTRUCTOR,
 )
 ADAGRAD = Definition(
     "torch.adagrad",
@@ -92,6 +128,16 @@ ADAGRAD = Definition(
     {"decay": ("coupled",)},
     build_adagrad,
     "torch/optim/adagrad.py _single_tensor_adagrad",
+    signature=(
+        "params",
+        "lr",
+        "lr_decay",
+        "weight_decay",
+        "initial_accumulator_value",
+        "eps",
+        "foreach",
+    ),
+    **_CONSTRUCTOR,
 )
 
 PRESETS = (SGD, ADAM, ADAMW, RMSPROP, ADAGRAD)

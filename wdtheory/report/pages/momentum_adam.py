@@ -33,7 +33,7 @@ def page(settings: Settings) -> Files:
     rows, effective = [], {}
     for (a, b), run in zip(pairs, runs, strict=True):
         for spec, final in ((a, run.final_l2), (b, run.final_decoupled)):
-            fixed = fixed_point(Optimizer.from_spec(spec.split("(")[0]))
+            fixed = fixed_point(Optimizer.from_spec(spec.split("(")[0], symbolic=True))
             if fixed.is_ridge:  # lambda_eff at this spec's numbers
                 effective[spec] = fixed.ridge_strength.xreplace(Optimizer.from_spec(spec).symbols)
             rows.append(

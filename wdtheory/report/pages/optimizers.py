@@ -30,6 +30,6 @@ def page(settings: Settings) -> Files:
         "",
     ]
     for spec in RULES:
-        body = derive_optimizer(Optimizer.from_spec(spec)).render("markdown")
+        body = derive_optimizer(Optimizer.from_spec(spec, symbolic=True)).render("markdown")
         parts.append("#" + body)  # one level down
     return {"optimizers.md": "\n".join(parts)}
