@@ -1,9 +1,10 @@
 """The package's shape: layers import downwards only, and one module owns the shared notation.
 
-The layers, in the order data flows through them (each may import the ones before it, and
-``problems`` and ``optim`` not each other)::
+The layers, in the order data flows through them (each may import the ones before it;
+``problems`` and ``optim``, and ``answers`` and ``report``, not each other)::
 
-    core -> problems | optim -> lowering -> runtime -> numeric -> analysis -> claims -> report -> cli
+    core -> problems | optim -> lowering -> runtime -> numeric -> analysis -> claims
+         -> answers | report -> cli -> __main__
 """
 
 from __future__ import annotations
@@ -26,8 +27,10 @@ RANK = {
     "numeric": 4,
     "analysis": 5,
     "claims": 6,
+    "answers": 7,
     "report": 7,
     "cli": 8,
+    "__main__": 9,
 }
 MODULES = sorted(p for p in PACKAGE.rglob("*.py") if p != PACKAGE / "__init__.py")
 

@@ -219,7 +219,13 @@ def test_format_text_is_the_default(formats: dict[str, Result]) -> None:
 
 
 def test_json_parses_and_has_the_sections(formats: dict[str, Result]) -> None:
-    payload = json.loads(formats["json"].out)
+    record = json.loads(formats["json"].out)
+    assert (record["schema"], record["command"], record["kind"]) == (
+        "wdtheory.answer",
+        "derive",
+        "problem",
+    )
+    payload = record["derivation"]
     assert payload["title"] == formats["text"].lines[0]
     assert [s["title"] for s in payload["sections"]] == [
         "Objective",
@@ -229,7 +235,7 @@ def test_json_parses_and_has_the_sections(formats: dict[str, Result]) -> None:
         "Shrinkage along singular directions",
     ]
     for section in payload["sections"]:
-        assert set(section) == {"title", "intro", "steps", "checks"}
+        assert set(section) == {"title", "intro", "steps", "checks", "notes"}
         assert section["steps"]
         for step in section["steps"]:
             assert set(step) == {"text", "latex", "note"}
@@ -258,7 +264,7 @@ def test_latex_has_sections_and_display_math(formats: dict[str, Result]) -> None
 
 
 def test_every_format_shows_the_same_steps(formats: dict[str, Result]) -> None:
-    payload = json.loads(formats["json"].out)
+    payload = json.loads(formats["json"].out)["derivation"]
     for section in payload["sections"]:
         for step in section["steps"]:
             assert step["latex"] in formats["latex"].lines
@@ -443,7 +449,7 @@ def test_a_real_process_prints_json_and_exits_zero() -> None:
     )
     assert result.returncode == 0, result.stderr
     assert result.stderr == ""
-    payload = json.loads(result.stdout)
+    payload = json.loads(result.stdout)["derivation"]
     assert payload["title"].startswith("squared_error(l1=0.01): ")
     steps = [step["text"] for s in payload["sections"] for step in s["steps"]]
     assert "prox(v) = Max(0, -eta/100 + Abs(v))*sign(v)" in steps
@@ -480,19 +486,20 @@ def test_verify_json_exits_zero_and_parses(monkeypatch) -> None:
     """The command's plumbing (the catalogue's checks are not run here)."""
     results = agreeing_results()
     use_verify_all(monkeypatch, lambda: results)
-    result = fresh("verify", "--json")
+    result = fresh("verify", "--format", "json")
     assert result.code == 0, result.err
     assert result.err == ""
     data = json.loads(result.out)
-    assert len(data) == len(results) and all(d["agrees"] for d in data)
+    assert data["agree"] == data["total"] == len(results)
+    assert len(data["claims"]) == len(results) and all(d["agrees"] for d in data["claims"])
 
 
 @pytest.mark.slow
 def test_verify_json_end_to_end() -> None:
-    result = fresh("verify", "--json")
+    result = fresh("verify", "--format", "json")
     assert result.code == 0, result.err
     data = json.loads(result.out)
-    assert data and all(d["agrees"] for d in data)
+    assert data["claims"] and all(d["agrees"] for d in data["claims"])
 
 
 def test_verify_text_exits_zero(monkeypatch) -> None:
@@ -511,7 +518,7 @@ def test_verify_reports_a_disagreement_in_one_line(monkeypatch) -> None:
     claim = Claim("x-claim", "s", "src", ClaimVerdict.TRUE, lambda: evidence)
     use_verify_all(monkeypatch, lambda: verify([claim]))
     result = fresh("verify")
-    assert result.code == 2
+    assert result.code == 1  # answered, but not as expected: a claim disagrees
     assert "MISMATCH" in result.out
     assert result.err.count("\n") == 1 and "x-claim" in result.err
 
@@ -530,7 +537,8 @@ def test_compare_smoke():
     )
     assert r.code == 0 and "different" in r.out and "First difference" in r.out
     r = run("compare", "torch.adamw", "paper.adamw", "--format", "json")
-    assert r.code == 0 and json.loads(r.out)["title"].startswith("compare torch.adamw")
+    assert r.code == 0
+    assert json.loads(r.out)["derivation"]["title"].startswith("compare torch.adamw")
 
 
 def test_fixed_point_smoke():
@@ -568,3 +576,75 @@ def test_convert_smoke():
 )
 def test_engine_command_mistakes_are_one_line_errors(argv, fragments):
     assert_user_error(run(*argv), *fragments)
+
+
+# ---------------------------------------------------------------------------------------------
+# exit status for scripts and CI: --expect
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("argv", "answer", "expectations"),
+    [
+        (
+            ("compare", "torch.sgd(weight_decay=lam)", "sgdw(weight_decay=lam)"),
+            "identical",
+            ("identical", "same"),
+        ),
+        (("compare", "torch.adam", "torch.adamw"), "different", ("different",)),
+        (
+            ("compare", "torch.adamw", "paper.adamw", "--symbolic"),
+            "equivalent",
+            ("equivalent", "same"),
+        ),
+        (("fixed-point", "torch.sgd(momentum=0.9, weight_decay=0.1)"), "ridge", ("ridge",)),
+        (("fixed-point", "torch.adamw"), "not-ridge", ("not-ridge",)),
+        (("convert", "torch.adamw", "--to", "optax"), "found", ("found",)),
+        (("convert", "torch.adamw", "--to", "keras"), "none", ("none",)),
+    ],
+)
+def test_expect_exits_zero_when_met_and_one_with_one_line_when_not(argv, answer, expectations):
+    choices = {
+        "compare": ("identical", "equivalent", "different", "same"),
+        "fixed-point": ("ridge", "not-ridge"),
+        "convert": ("found", "none"),
+    }[argv[0]]
+    for wanted in choices:
+        result = run(*argv, "--expect", wanted)
+        assert result.out == run(*argv).out  # the answer is printed either way
+        if wanted in expectations:
+            assert (result.code, result.err) == (0, "")
+        else:
+            assert result.code == 1
+            assert result.err == f"wdtheory: expected {wanted}, got {answer}\n"
+
+
+def test_an_expectation_of_another_command_is_a_usage_error():
+    assert_user_error(run("fixed-point", "torch.adamw", "--expect", "identical"), "--expect")
+
+
+def test_python_m_wdtheory_runs_the_command_line():
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "wdtheory",
+            "compare",
+            "torch.adam",
+            "torch.adamw",
+            "--expect",
+            "different",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert (result.returncode, result.stderr) == (0, "")
+    assert "different" in result.stdout
+
+
+def test_schema_prints_the_json_schema():
+    result = run("schema")
+    assert result.code == 0
+    schema = json.loads(result.out)
+    assert schema["$schema"].endswith("2020-12/schema") and "oneOf" in schema

@@ -1,19 +1,25 @@
 """The ``wdtheory`` command line.
 
 * ``derive SPEC`` — the derivations for a problem (``"squared_error(l2=lam)"``) or the update rule
-  of an optimizer (``"torch.sgd(lr=0.1, momentum=mu)"``);
+  of an optimizer (``"torch.sgd(lr=0.1, momentum=mu)"``, or code such as
+  ``"torch.optim.SGD(model.parameters(), lr=0.1)"``);
 * ``compare SPEC_A SPEC_B`` — identical, equivalent under a map, or different (first difference);
 * ``fixed-point SPEC`` — where the optimizer stops on regularised least squares;
 * ``convert SPEC --to FRAMEWORK`` — the equivalent spec in another framework, or why none exists;
-* ``verify`` — the claims catalogue; ``report`` — the reports folder.
+* ``verify`` — the claims catalogue; ``report`` — the reports folder; ``schema`` — the JSON schema
+  of every ``--format json`` answer.
 
-A user's mistake (bad spec, unknown name, bad option) is one line on stderr and exit status 2,
-never a traceback.
+One flag style: ``--format text|markdown|latex|json`` on every command that answers
+(``verify``: text, markdown or json), ``--symbolic`` where a spec is read. Exit status: 0 when the
+command answered (as ``--expect`` expected, when given), 1 when it answered otherwise (``--expect``
+not met, or a claim that ``verify`` derives disagrees with its expected verdict), 2 for a user's
+mistake (bad spec, unknown name, bad option: one line on stderr, never a traceback).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from collections.abc import Sequence
 from importlib.metadata import version
@@ -22,7 +28,13 @@ from wdtheory.analysis.compare import compare
 from wdtheory.analysis.convert import FRAMEWORKS, convert
 from wdtheory.analysis.explain import explain_comparison, explain_conversion, explain_fixed_point
 from wdtheory.analysis.fixed_points import fixed_point
-from wdtheory.core.derivation import FORMATS
+from wdtheory.answers.records import (
+    comparison_answer,
+    conversion_answer,
+    derivation_answer,
+    fixed_point_answer,
+)
+from wdtheory.core.derivation import FORMATS, Derivation
 from wdtheory.core.errors import WdtheoryError, did_you_mean
 from wdtheory.core.spec import parse_spec
 from wdtheory.optim.constructor import LIBRARY_PATHS, resolve_name
@@ -35,12 +47,19 @@ from wdtheory.problems.problem import PROBLEM_PARAMETERS, Problem
 
 __all__ = ["main"]
 
-USER_ERROR = 2
+ANSWERED, NOT_AS_EXPECTED, USER_ERROR = 0, 1, 2
 
 SYMBOLIC_HELP = (
     "every hyperparameter an optimizer spec leaves out is a symbol (as symbolic(SPEC)); without "
     "it, left out means the library's default"
 )
+FORMAT_HELP = "text (default), markdown, latex, or json (one record, see 'wdtheory schema')"
+#: what --expect accepts per command, and how to tell it from the answer
+EXPECTATIONS = {
+    "compare": ("identical", "equivalent", "different", "same"),
+    "fixed-point": ("ridge", "not-ridge"),
+    "convert": ("found", "none"),
+}
 
 
 class _UsageError(Exception):
@@ -52,19 +71,21 @@ class _Parser(argparse.ArgumentParser):
         raise _UsageError(f"{message} (see '{self.prog} --help')")
 
 
-def _derive(args: argparse.Namespace) -> None:
-    spec = parse_spec(args.spec)
-    if spec.name in LOSSES:
-        derivation = derive_problem(Problem.from_spec(spec))
-    elif _names_optimizer(spec.name):
-        derivation = derive_optimizer(Optimizer.from_spec(spec, symbolic=args.symbolic))
+def _emit(args: argparse.Namespace, derivation: Derivation, record: dict[str, object]) -> None:
+    """The answer in the chosen format: the derivation rendered, or the JSON record."""
+    if args.format == "json":
+        print(json.dumps(record, indent=2, ensure_ascii=False))
     else:
-        known = [*LOSSES, *OPTIMIZERS]
-        raise WdtheoryError(
-            f"unknown loss or optimizer {spec.name!r}{did_you_mean(spec.name, known)}; "
-            f"losses: {', '.join(LOSSES)}; optimizers: {', '.join(OPTIMIZERS)}"
-        )
-    print(derivation.render(args.format), end="")
+        print(derivation.render(args.format), end="")
+
+
+def _expected(args: argparse.Namespace, answer: str, same: bool = False) -> int:
+    """Exit status 1 with one line on stderr when ``--expect`` asked for another answer."""
+    wanted = args.expect
+    if wanted is None or wanted == answer or (wanted == "same" and same):
+        return ANSWERED
+    print(f"wdtheory: expected {wanted}, got {answer}", file=sys.stderr)
+    return NOT_AS_EXPECTED
 
 
 def _names_optimizer(name: str) -> bool:
@@ -81,39 +102,80 @@ def _optimizer(text: str, args: argparse.Namespace) -> Optimizer:
     return Optimizer.from_spec(spec, symbolic=args.symbolic)
 
 
-def _compare(args: argparse.Namespace) -> None:
+def _derive(args: argparse.Namespace) -> int:
+    spec = parse_spec(args.spec)
+    if spec.name in LOSSES:
+        problem = Problem.from_spec(spec)
+        derivation = derive_problem(problem)
+        _emit(args, derivation, derivation_answer(problem.text, derivation))
+    elif _names_optimizer(spec.name):
+        optimizer = Optimizer.from_spec(spec, symbolic=args.symbolic)
+        derivation = derive_optimizer(optimizer)
+        _emit(args, derivation, derivation_answer(optimizer.text, derivation, optimizer))
+    else:
+        known = [*LOSSES, *OPTIMIZERS]
+        raise WdtheoryError(
+            f"unknown loss or optimizer {spec.name!r}{did_you_mean(spec.name, known)}; "
+            f"losses: {', '.join(LOSSES)}; optimizers: {', '.join(OPTIMIZERS)}"
+        )
+    return ANSWERED
+
+
+def _compare(args: argparse.Namespace) -> int:
     comparison = compare(_optimizer(args.a, args), _optimizer(args.b, args))
-    print(explain_comparison(comparison).render(args.format), end="")
+    derivation = explain_comparison(comparison)
+    _emit(args, derivation, comparison_answer(comparison, derivation))
+    return _expected(args, str(comparison.verdict), comparison.verdict.same_algorithm)
 
 
-def _fixed_point(args: argparse.Namespace) -> None:
-    optimizer = _optimizer(args.spec, args)
-    print(explain_fixed_point(fixed_point(optimizer)).render(args.format), end="")
+def _fixed_point(args: argparse.Namespace) -> int:
+    fixed = fixed_point(_optimizer(args.spec, args))
+    derivation = explain_fixed_point(fixed)
+    _emit(args, derivation, fixed_point_answer(fixed, derivation))
+    return _expected(args, "ridge" if fixed.is_ridge else "not-ridge")
 
 
-def _convert(args: argparse.Namespace) -> None:
+def _convert(args: argparse.Namespace) -> int:
     conversion = convert(_optimizer(args.spec, args), args.to)
-    print(explain_conversion(conversion).render(args.format), end="")
+    derivation = explain_conversion(conversion)
+    _emit(args, derivation, conversion_answer(conversion, derivation))
+    return _expected(args, "none" if conversion.target is None else "found")
 
 
-def _verify(args: argparse.Namespace) -> None:
+def _verify(args: argparse.Namespace) -> int:
+    from wdtheory.answers.records import verification_answer
     from wdtheory.claims.catalogue import verify_all  # heavy: imported when it runs
     from wdtheory.claims.render import render_results
 
     results = verify_all()
-    print(render_results(results, "json" if args.json else "text"), end="")
+    if args.format == "json":
+        print(json.dumps(verification_answer(results), indent=2, ensure_ascii=False))
+    else:
+        print(render_results(results, args.format), end="")
     failed = [r.claim.id for r in results if not r.agrees]
-    if failed:
-        raise WdtheoryError(
-            f"{len(failed)} claim(s) disagree with their expected verdict: {', '.join(failed)}"
-        )
+    if not failed:
+        return ANSWERED
+    print(
+        f"wdtheory: {len(failed)} claim(s) disagree with their expected verdict: "
+        f"{', '.join(failed)}",
+        file=sys.stderr,
+    )
+    return NOT_AS_EXPECTED
 
 
-def _report(args: argparse.Namespace) -> None:
+def _schema(args: argparse.Namespace) -> int:
+    from wdtheory.answers.schema import SCHEMA
+
+    print(json.dumps(SCHEMA, indent=2))
+    return ANSWERED
+
+
+def _report(args: argparse.Namespace) -> int:
     from wdtheory.report.build import write_report  # matplotlib: imported when it runs
 
     written = write_report(args.out, quick=args.quick)
     print(f"wrote {len(written)} pages to {args.out}")
+    return ANSWERED
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -127,14 +189,15 @@ def _parser() -> argparse.ArgumentParser:
     derive = commands.add_parser(
         "derive",
         help="print the derivations for a problem or an optimizer spec",
-        description='Print the derivations for a problem, e.g. "squared_error(l2=lam)". Losses: '
+        description='Print the derivations for a problem, e.g. "squared_error(l2=lam)", or the '
+        'update rule of an optimizer, e.g. "torch.sgd(lr=0.1, momentum=mu)". Losses: '
         + ", ".join(LOSSES)
         + ". Parameters: "
         + "; ".join(f"{k}: {v}" for k, v in PROBLEM_PARAMETERS.items())
         + ".",
     )
     derive.add_argument("spec", help='e.g. "logistic(l1=0.01, l2=lam)"')
-    derive.add_argument("--format", choices=FORMATS, default="text")
+    derive.add_argument("--format", choices=FORMATS, default="text", help=FORMAT_HELP)
     derive.add_argument("--symbolic", action="store_true", help=SYMBOLIC_HELP)
     derive.set_defaults(run=_derive)
     for name, run, helptext, positional in (
@@ -152,30 +215,53 @@ def _parser() -> argparse.ArgumentParser:
         )
         for argument in positional:
             command.add_argument(argument, help='an optimizer spec, e.g. "torch.adamw(lr=0.001)"')
-        command.add_argument("--format", choices=FORMATS, default="text")
+        command.add_argument("--format", choices=FORMATS, default="text", help=FORMAT_HELP)
         command.add_argument("--symbolic", action="store_true", help=SYMBOLIC_HELP)
+        command.add_argument(
+            "--expect",
+            choices=EXPECTATIONS[name],
+            help="exit with status 1 unless this is the answer (for scripts and CI)",
+        )
         command.set_defaults(run=run)
     commands.choices["convert"].add_argument("--to", required=True, choices=FRAMEWORKS)
     verify = commands.add_parser(
         "verify",
         help="check the claims catalogue",
-        description="Derive every claim's verdict and compare it with the "
-        "expected one; exit 2 if any disagrees.",
+        description="Derive every claim's verdict and compare it with the expected one; exit "
+        "with status 1 if any disagrees.",
     )
-    verify.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    verify.add_argument(
+        "--format", choices=("text", "markdown", "json"), default="text", help=FORMAT_HELP
+    )
     verify.set_defaults(run=_verify)
-    report = commands.add_parser("report", help="write the reports folder")
+    schema = commands.add_parser(
+        "schema",
+        help="print the JSON schema of the answers",
+        description="Print the JSON schema (draft 2020-12) every --format json answer follows.",
+    )
+    schema.set_defaults(run=_schema)
+    report = commands.add_parser(
+        "report",
+        help="write the reports folder",
+        description="Compute every page (derivations, experiments, claims, conversions) and "
+        "write them into a folder, atomically, never over a file wdtheory did not write.",
+    )
     report.add_argument("--out", default="reports", help="folder to write (default: reports)")
-    report.add_argument("--quick", action="store_true", help="fewer pages, for a fast check")
+    report.add_argument(
+        "--quick",
+        action="store_true",
+        help="the same pages with smaller experiments (fewer seeds and lambda values); the "
+        "committed reports/ folder is the quick one",
+    )
     report.set_defaults(run=_report)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; return the exit status."""
+    """Run the command line; return the exit status (see the module doc)."""
     try:
         args = _parser().parse_args(argv)
-        args.run(args)
+        return args.run(args)
     except (WdtheoryError, _UsageError) as error:
         print(f"wdtheory: error: {error}", file=sys.stderr)
         return USER_ERROR
@@ -184,7 +270,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("wdtheory: interrupted", file=sys.stderr)
         return 130
-    return 0
 
 
 if __name__ == "__main__":

@@ -83,9 +83,28 @@ def test_comparison_sections():
         k: [s.title for s in derivations()[k].sections]
         for k in ("identical", "equivalent", "different")
     }
-    assert titles["identical"] == ["Verdict", "Evidence"]
-    assert titles["equivalent"] == ["Verdict", "Map", "Evidence"]
-    assert titles["different"] == ["Verdict", "First difference", "Evidence"]
+    assumed = "Defaults and free symbols"
+    assert titles["identical"] == ["Verdict", assumed, "Evidence"]
+    assert titles["equivalent"] == ["Verdict", "Map", assumed, "Evidence"]
+    assert titles["different"] == ["Verdict", "First difference", assumed, "Evidence"]
+
+
+def test_every_answer_names_its_defaults_and_free_symbols():
+    """An answer says what it assumed: the library defaults it filled in and its free symbols."""
+    text = explain_comparison(
+        compare(Optimizer.from_spec("torch.adamw"), Optimizer.from_spec("optax.adamw"))
+    ).render("text")
+    assert "A = torch.adamw: library defaults filled in: lr=0.001, beta1=0.9," in text
+    assert "weight_decay=0.01, amsgrad=false" in text
+    assert "B = optax.adamw: library defaults filled in: b1=0.9" in text
+    assert "free symbols: eta (learning_rate of B)" in text
+    symbolic = derivations()["different"].render("markdown")
+    assert (
+        "- free symbols: eta (lr of A, lr of B), lambda (weight_decay of A, weight_decay of B), mu (momentum of A, momentum of B)"
+        in symbolic
+    )
+    for name in ("ridge", "conversion"):
+        assert "library defaults filled in" in derivations()[name].render("text")
 
 
 def test_verdict_sentences():

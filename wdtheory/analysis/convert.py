@@ -37,6 +37,24 @@ class Conversion:
     target: Optimizer | None
     comparisons: tuple[Comparison, ...]
 
+    @property
+    def reason(self) -> str | None:
+        """Why no candidate is equivalent, in one line (None when one is): where each first
+        differs, and the hyperparameters no constant value of which would make it agree."""
+        if self.target is not None:
+            return None
+        reasons = []
+        for comparison in self.comparisons:
+            step = comparison.first_difference
+            why = f"{comparison.b.name} " + (
+                f"differs from step {step}" if step else "is not proved equivalent"
+            )
+            varying = [unprimed(p.symbol).name for p in comparison.no_constant_value]
+            if varying:
+                why += f", and no constant {' or '.join(varying)} makes it agree"
+            reasons.append(why)
+        return "; ".join(reasons)
+
 
 def _candidate(source: Optimizer, name: str) -> Optimizer | None:
     """The preset ``name`` with the source's values in the same roles and free mappable ones."""

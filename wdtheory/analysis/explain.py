@@ -15,6 +15,7 @@ from wdtheory.core.errors import WdtheoryError
 from wdtheory.core.hyperparams import show
 from wdtheory.core.notation import PARAM
 from wdtheory.optim.optimizer import Optimizer
+from wdtheory.optim.rules import assumptions
 
 __all__ = ["explain_comparison", "explain_conversion", "explain_fixed_point"]
 
@@ -79,6 +80,7 @@ def explain_comparison(comparison: Comparison) -> Derivation:
     if details:
         title = "Map" if comparison.verdict.same_algorithm else "First difference"
         sections.append(Section(title, tuple(details)))
+    sections.append(assumptions([("A", a), ("B", b)]))
     sections.append(Section("Evidence", (), checks=comparison.evidence))
     return Derivation(f"compare {a.text} with {b.text}", tuple(sections))
 
@@ -120,7 +122,9 @@ def explain_fixed_point(fixed: FixedPoint) -> Derivation:
         intro=f"{optimizer.text}: {fixed.summary}. Per coordinate, with g = Hw - c "
         f"the full-batch gradient of (1/2n)||Xw - y||^2 and {PARAM} the parameter.",
     )
-    return Derivation(f"fixed points of {optimizer.text}", (section,))
+    return Derivation(
+        f"fixed points of {optimizer.text}", (section, assumptions([("", optimizer)]))
+    )
 
 
 def explain_conversion(conversion: Conversion) -> Derivation:
@@ -139,8 +143,11 @@ def explain_conversion(conversion: Conversion) -> Derivation:
             "so give numbers to write it as one)"
         )
     else:
-        intro = f"no {conversion.framework} optimizer is equivalent to {source.text}; the evidence for each candidate follows"
-    sections = [Section("Conversion", (), intro=intro)]
+        intro = (
+            f"no {conversion.framework} optimizer is equivalent to {source.text}: "
+            f"{conversion.reason}. The evidence for each candidate follows."
+        )
+    sections = [Section("Conversion", (), intro=intro), assumptions([("source", source)])]
     for comparison in conversion.comparisons:
         explained = explain_comparison(comparison)
         sections += [

@@ -71,12 +71,14 @@ class Step:
 
 @dataclass(frozen=True)
 class Section:
-    """A titled group of steps, with an optional introductory sentence and closing checks."""
+    """A titled group of steps, with an optional introductory sentence, closing checks (what was
+    verified) and notes (a list of facts, e.g. the defaults an answer filled in)."""
 
     title: str
     steps: tuple[Step, ...]
     intro: str = ""
     checks: tuple[str, ...] = field(default=())
+    notes: tuple[str, ...] = field(default=())
 
 
 @dataclass(frozen=True)
@@ -96,6 +98,26 @@ class Derivation:
         }[check_choice("format", fmt, FORMATS)]
         return renderer(self)
 
+    def as_data(self) -> dict[str, object]:
+        """The derivation as JSON-ready data: its title and sections, each step as text, LaTeX
+        and its note."""
+        return {
+            "title": self.title,
+            "sections": [
+                {
+                    "title": section.title,
+                    "intro": section.intro,
+                    "steps": [
+                        {"text": step.text, "latex": step.latex, "note": step.note}
+                        for step in section.steps
+                    ],
+                    "checks": list(section.checks),
+                    "notes": list(section.notes),
+                }
+                for section in self.sections
+            ],
+        }
+
     def _repr_markdown_(self) -> str:
         return self.render("markdown")
 
@@ -111,6 +133,7 @@ def _render_text(derivation: Derivation) -> str:
             if step.note:
                 lines.append(f"      ({step.note})")
         lines += [f"  checked: {check}" for check in section.checks]
+        lines += [f"  - {note}" for note in section.notes]
     return "\n".join(lines) + "\n"
 
 
@@ -126,6 +149,8 @@ def _render_markdown(derivation: Derivation) -> str:
                 lines += ["", step.note]
         if section.checks:
             lines += [""] + [f"- Checked: {check}" for check in section.checks]
+        if section.notes:
+            lines += [""] + [f"- {note}" for note in section.notes]
     return "\n".join(lines) + "\n"
 
 
@@ -159,23 +184,11 @@ def _render_latex(derivation: Derivation) -> str:
             if step.note:
                 lines.append(_escape_latex(step.note))
         lines += [f"% checked: {check}" for check in section.checks]
+        if section.notes:
+            items = [rf"  \item {_escape_latex(note)}" for note in section.notes]
+            lines += [r"\begin{itemize}", *items, r"\end{itemize}"]
     return "\n".join(lines) + "\n"
 
 
 def _render_json(derivation: Derivation) -> str:
-    payload = {
-        "title": derivation.title,
-        "sections": [
-            {
-                "title": section.title,
-                "intro": section.intro,
-                "steps": [
-                    {"text": step.text, "latex": step.latex, "note": step.note}
-                    for step in section.steps
-                ],
-                "checks": list(section.checks),
-            }
-            for section in derivation.sections
-        ],
-    }
-    return json.dumps(payload, indent=2, ensure_ascii=False) + "\n"
+    return json.dumps(derivation.as_data(), indent=2, ensure_ascii=False) + "\n"

@@ -9,6 +9,8 @@ hyperparameters with their library defaults.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import sympy as sp
 
 from wdtheory.core.derivation import Derivation, Notation, Section, Step
@@ -18,7 +20,7 @@ from wdtheory.optim.optimizer import Optimizer
 from wdtheory.optim.roles import ROLES
 from wdtheory.optim.transforms import Program
 
-__all__ = ["derive_optimizer"]
+__all__ = ["assumptions", "derive_optimizer"]
 
 _SYMBOLIC = Notation("symbolic", r"\text{symbolic}")
 
@@ -43,6 +45,7 @@ def _program_steps(program: Program, values: dict[sp.Symbol, sp.Expr]) -> tuple[
 
 def _hyperparameter_steps(optimizer: Optimizer) -> tuple[Step, ...]:
     steps = []
+    filled = optimizer.filled_defaults
     for key, role_name in optimizer.definition.params.items():
         role, value = ROLES[role_name], optimizer.values[key]
         default = optimizer.definition.defaults.get(key)
@@ -52,8 +55,34 @@ def _hyperparameter_steps(optimizer: Optimizer) -> tuple[Step, ...]:
             )
             steps.append(Step(role.symbol, _SYMBOLIC, f"{key}: {role.description}; {shown}"))
         else:
-            steps.append(Step(role.symbol, for_display(value), f"{key}: {role.description}"))
+            note = f"{key}: {role.description}" + ("; library default" if key in filled else "")
+            steps.append(Step(role.symbol, for_display(value), note))
     return tuple(steps)
+
+
+def assumptions(optimizers: Sequence[tuple[str, Optimizer]]) -> Section:
+    """What an answer about these (labelled) optimizers assumed and left open: for each, the
+    library defaults it filled in, then every free symbol with the hyperparameters it stands
+    for."""
+    notes = []
+    meanings: dict[sp.Symbol, list[str]] = {}
+    for label, optimizer in optimizers:
+        prefix = f"{label} = " if label else ""
+        filled = ", ".join(
+            f"{k}={v if isinstance(v, str) else show(v)}"
+            for k, v in optimizer.filled_defaults.items()
+        )
+        notes.append(f"{prefix}{optimizer.text}: library defaults filled in: {filled or 'none'}")
+        for symbol in optimizer.free_symbols:
+            keys = [k for k, v in optimizer.values.items() if symbol in v.free_symbols]
+            meanings.setdefault(symbol, []).extend(
+                f"{k} of {label or optimizer.name}" for k in keys
+            )
+    free = [
+        f"{s.name} ({', '.join(m)})" for s, m in sorted(meanings.items(), key=lambda i: i[0].name)
+    ]
+    notes.append(f"free symbols: {', '.join(free) or 'none'}")
+    return Section("Defaults and free symbols", (), notes=tuple(notes))
 
 
 def derive_optimizer(optimizer: Optimizer) -> Derivation:
@@ -90,4 +119,5 @@ def derive_optimizer(optimizer: Optimizer) -> Derivation:
             )
         )
     sections.append(Section("Hyperparameters", _hyperparameter_steps(optimizer)))
+    sections.append(assumptions([("", optimizer)]))
     return Derivation(f"{optimizer.text}: {optimizer.definition.description}", tuple(sections))
