@@ -648,3 +648,104 @@ def test_schema_prints_the_json_schema():
     assert result.code == 0
     schema = json.loads(result.out)
     assert schema["$schema"].endswith("2020-12/schema") and "oneOf" in schema
+
+
+# ---------------------------------------------------------------------------------------------
+# the questions a library user asks, as they write them (issue 13)
+# ---------------------------------------------------------------------------------------------
+
+
+def answer(*argv: str) -> dict:
+    result = run(*argv, "--format", "json")
+    assert result.code == 0, result
+    return json.loads(result.out)
+
+
+def free(record: dict) -> list[str]:
+    return [s["name"] for s in record["free_symbols"]]
+
+
+def test_plain_sgd_l2_is_weight_decay_at_the_libraries_defaults():
+    """Left-out momentum and dampening are torch's 0, not symbols."""
+    record = answer("compare", "torch.sgd(weight_decay=lam)", "sgdw(weight_decay=lam)")
+    assert record["verdict"] == "identical" and free(record) == ["lam"]
+    assert record["optimizers"][0]["defaults_filled"]["momentum"] == "0"
+
+
+def test_asked_symbolically_the_same_pair_differs_and_names_its_free_symbols():
+    record = answer(
+        "compare", "torch.sgd(weight_decay=lam)", "sgdw(weight_decay=lam)", "--symbolic"
+    )
+    assert record["verdict"] == "different" and record["first_difference"] == 2
+    assert free(record) == ["eta", "lam", "mu", "tau"]
+    assert {"mu", "tau"} <= set(record["difference"]["text"].replace("*", " ").split())
+
+
+def test_torch_and_keras_sgd_without_momentum_are_identical_at_their_defaults():
+    record = answer(
+        "compare",
+        "torch.sgd(lr=0.1, weight_decay=1e-4)",
+        "keras.sgd(learning_rate=0.1, weight_decay=1e-4)",
+    )
+    assert record["verdict"] == "identical" and free(record) == []
+
+
+def test_a_numeric_spec_carries_no_free_symbol_into_its_counterexample():
+    record = answer(
+        "compare",
+        "torch.sgd(lr=0.1, momentum=0.9, weight_decay=5e-4)",
+        "keras.sgd(learning_rate=0.1, momentum=0.9, weight_decay=5e-4)",
+    )
+    assert record["verdict"] == "different" and free(record) == []
+    assert set(record["counterexample"]["point"]) <= {"w_0", "g_1", "g_2"}
+
+
+def test_torch_and_optax_adamw_differ_by_their_default_weight_decay():
+    """1e-2 against 1e-4: the difference is the decay's, not a free eps_root's."""
+    record = answer("compare", "torch.adamw", "optax.adamw")
+    assert record["verdict"] == "different" and record["first_difference"] == 1
+    a, b = (o["defaults_filled"] for o in record["optimizers"])
+    assert (a["weight_decay"], b["weight_decay"], b["eps_root"]) == ("0.01", "0.0001", "0")
+    assert record["difference"]["text"] == "99*w_0/10000000"  # 0.001 * (0.01 - 0.0001) * w_0
+
+
+def test_optax_adamw_converts_to_torch_without_writing_eps_root():
+    record = answer(
+        "convert", "optax.adamw(learning_rate=1e-3, weight_decay=1e-4)", "--to", "torch"
+    )
+    assert record["found"] and record["code"] == (
+        "torch.optim.AdamW(model.parameters(), weight_decay=0.0001)"
+    )
+
+
+@pytest.mark.parametrize(
+    ("code", "spec"),
+    [
+        ("torch.adam(betas=(0.9, 0.999))", "torch.adam"),
+        (
+            "torch.optim.AdamW(model.parameters(), lr=1e-3, foreach=True)",
+            "torch.adamw(lr=0.001)",
+        ),
+        (
+            "keras.optimizers.AdamW(learning_rate=1e-3, weight_decay=0.004)",
+            "keras.adamw(learning_rate=0.001)",
+        ),
+        (
+            "tf.keras.optimizers.SGD(0.01, momentum=0.9)",
+            "keras.sgd(learning_rate=0.01, momentum=0.9)",
+        ),
+        (
+            "optax.adamw(3e-4, b2=0.95, mu_dtype=jnp.bfloat16)",
+            "optax.adamw(learning_rate=0.0003, b2=0.95)",
+        ),
+    ],
+)
+def test_code_copied_from_a_training_script_is_the_optimizer_it_constructs(code, spec):
+    record = answer("compare", code, spec)
+    assert record["verdict"] == "identical"
+    pasted, written = record["optimizers"]
+    assert pasted["name"] == written["name"]
+    assert (pasted["hyperparameters"], pasted["switches"]) == (
+        written["hyperparameters"],
+        written["switches"],
+    )

@@ -17,6 +17,7 @@ The runner here is written plainly against the public ``Stepper`` API; it knows 
 
 from __future__ import annotations
 
+import re
 from fractions import Fraction
 
 import array_api_strict
@@ -27,7 +28,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from optimizer_cases import examples, to_numpy
 
-from wdtheory.analysis.compare import compare
+from wdtheory.analysis.compare import NoConstantValue, compare
+from wdtheory.analysis.maps import primed
 from wdtheory.core.notation import GRAD, PARAM, STEP
 from wdtheory.optim.dynamics import Dynamics, schedule_at
 from wdtheory.optim.optimizer import Optimizer
@@ -119,10 +121,6 @@ def symbolic(optimizer: Optimizer, *keys: str) -> Optimizer:
     """The optimizer with the hyperparameters ``keys`` left as their canonical symbols."""
     params = optimizer.definition.params
     return with_values(optimizer, **{k: ROLES[params[k]].symbol for k in keys})
-
-
-def primed(symbol: sp.Symbol) -> sp.Symbol:
-    return sp.Symbol(f"{symbol.name}'", **symbol.assumptions0)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -653,3 +651,24 @@ def test_two_adam_family_specs_reach_their_verdict(a, b, verdict):
         ).verdict
         == verdict
     )
+
+
+def test_keras_adam_and_torch_adam_without_epsilon_are_proved_the_same_rule():
+    """They differ only in where ε enters (torch adds it to the corrected root, Keras to the
+    root of the corrected v): with ε = 0 the zero test must prove the two updates equal, which
+    needs the bias corrections 1 - β^t > 0."""
+    comparison = compare(
+        Optimizer.from_spec("torch.adam(weight_decay=0, eps=0)", symbolic=True),
+        Optimizer.from_spec("keras.adam(weight_decay=0, epsilon=0)", symbolic=True),
+    )
+    assert comparison.verdict == "identical", comparison.evidence
+
+
+def test_a_proof_of_no_constant_value_shows_the_two_values_apart():
+    """Values that agree to 6 digits are shown with the digits that tell them apart."""
+    proof = NoConstantValue(
+        primed(ETA), {2: sp.Rational(1, 1000), 3: sp.Rational(1, 1000) + sp.Rational(1, 10**12)}
+    )
+    shown = re.search(r"have to be (\S+) at one .* and (\S+) at another", proof.sentence)
+    first, second = shown.groups()
+    assert first != second and float(first) == pytest.approx(1e-3)

@@ -21,6 +21,7 @@ from optimizer_cases import examples
 from wdtheory.analysis.compare import compare
 from wdtheory.analysis.convert import FRAMEWORKS, Conversion, convert
 from wdtheory.core.errors import WdtheoryError
+from wdtheory.optim.code import library_code
 from wdtheory.optim.optimizer import Optimizer
 from wdtheory.optim.roles import ROLES
 from wdtheory.runtime.stepper import Stepper
@@ -123,7 +124,12 @@ def test_torch_adamw_to_optax_is_adamw_without_eps_root():
 def test_torch_adamw_has_no_keras_equivalent_because_of_epsilon(source):
     conversion = convert(spec(source, defaults="0." in source), "keras")
     assert conversion.target is None
-    assert {c.b.name for c in conversion.comparisons} == {"keras.adam", "keras.adamw"}
+    assert [c.b.name for c in conversion.comparisons] == [
+        "keras.adam",
+        "keras.adamw",
+        "keras.adam + L2 regularizer",  # the standard construction for coupled decay
+    ]
+    assert conversion.reason.startswith("keras.adam differs from step 1")
     for comparison in conversion.comparisons:
         assert comparison.verdict == "different"
         assert comparison.first_difference == 1
@@ -168,14 +174,82 @@ def test_torch_sgd_without_momentum_symbolic_lr_converts_to_keras():
     assert_round_trip(conversion)
 
 
-def test_torch_sgd_with_momentum_and_weight_decay_has_no_keras_equivalent():
+def test_torch_sgd_with_momentum_and_weight_decay_is_keras_sgd_with_an_l2_regularizer():
+    """No Keras optimizer is equivalent (Keras decays outside the velocity), but Keras SGD on a
+    loss with kernel_regularizer L2(weight_decay / 2) is: the standard construction."""
     source = spec("torch.sgd(lr=0.1, momentum=0.9, dampening=0, weight_decay=0.001)")
     conversion = convert(source, "keras")
+    preset, construction = conversion.comparisons
+    assert preset.b.name == "keras.sgd" and preset.verdict == "different"
+    assert preset.first_difference == 2  # the first step is the same, the buffer then differs
+    assert preset.counterexample.confirmed
+    assert construction.verdict.same_algorithm and conversion.construction
+    assert conversion.target.values["weight_decay"] == sp.Rational(1, 1000)
+    assert conversion.code == (
+        "keras.optimizers.SGD(learning_rate=0.1, momentum=0.9)  # with "
+        "kernel_regularizer=keras.regularizers.L2(0.0005) on every decayed layer"
+    )
+
+
+@pytest.mark.parametrize(
+    ("source", "code"),
+    [
+        (
+            "torch.adam(lr=1e-3, weight_decay=1e-4)",
+            "optax.chain(optax.add_decayed_weights(0.0001), optax.adam(learning_rate=0.001))",
+        ),
+        (
+            "torch.sgd(lr=0.1, momentum=0.9, weight_decay=1e-3)",
+            "optax.chain(optax.add_decayed_weights(0.001), optax.sgd(learning_rate=0.1, momentum=0.9))",
+        ),
+        (
+            "sgdw(lr=0.1, momentum=0.9, weight_decay=1e-3)",
+            "optax.chain(optax.trace(decay=0.9), optax.add_decayed_weights(0.001), "
+            "optax.scale_by_learning_rate(0.1))",
+        ),
+    ],
+)
+def test_coupled_decay_and_sgdw_convert_to_optax_chains(source, code):
+    """optax has no preset for L2 added to the gradient, or for SGD with decoupled decay: the
+    conversion proves a chain equivalent and prints it."""
+    conversion = convert(Optimizer.from_spec(source), "optax")
+    assert conversion.construction and conversion.code == code
+    assert conversion.comparisons[-1].verdict.same_algorithm
+    assert_same_numbers(Optimizer.from_spec(source), conversion.target)
+
+
+@pytest.mark.parametrize(
+    ("source", "framework", "code"),
+    [
+        ("torch.adamw", "optax", "optax.adamw(learning_rate=0.001, weight_decay=0.01)"),
+        (
+            "optax.adamw(learning_rate=1e-3, weight_decay=1e-4)",
+            "torch",
+            "torch.optim.AdamW(model.parameters(), weight_decay=0.0001)",
+        ),
+        (
+            "torch.sgd(lr=0.1, weight_decay=1e-4)",
+            "keras",
+            "keras.optimizers.SGD(learning_rate=0.1, weight_decay=0.0001)",
+        ),
+    ],
+)
+def test_a_preset_is_printed_as_library_code_to_paste(source, framework, code):
+    """The target's code writes what differs from the target library's defaults."""
+    conversion = convert(Optimizer.from_spec(source), framework)
+    assert not conversion.construction and conversion.code == code
+
+
+def test_keras_adam_differs_from_torch_adam_only_where_epsilon_enters():
+    """With ε = 0 in both they are the same algorithm (proved): the conversion says so, with
+    the exact difference and the Keras code with the source's values."""
+    conversion = convert(Optimizer.from_spec("torch.adam(lr=1e-3, weight_decay=0)"), "keras")
     assert conversion.target is None
-    (comparison,) = conversion.comparisons
-    assert comparison.verdict == "different"
-    assert comparison.first_difference == 2  # the first step is the same, the buffer then differs
-    assert not any("DISAGREES" in e for e in comparison.evidence)
+    near = {n.comparison.b.name: n for n in conversion.near}
+    assert set(near) == {"keras.adam", "keras.adamw", "keras.adam + L2 regularizer"}
+    adam = near["keras.adam"]
+    assert adam.comparison.first_difference == 1 and adam.comparison.difference != 0
+    assert library_code(adam.candidate) == "keras.optimizers.Adam(epsilon=1e-8)"
 
 
 def test_a_spec_whose_hyperparameter_the_target_lacks_is_a_one_line_error():

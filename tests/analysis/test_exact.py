@@ -11,6 +11,7 @@ import sympy as sp
 
 from wdtheory.analysis.exact import (
     counterexample_point,
+    defined,
     is_zero,
     nonzero_somewhere,
     random_value,
@@ -60,10 +61,37 @@ def test_a_non_identity_is_not_zero_and_a_counterexample_shows_it(expr):
     assert all(point[s] > 0 for s in point if s != g_1)
 
 
-def test_tidy_cancels_what_only_a_decay_below_one_allows():
-    """sqrt(1/(1 - b)) sqrt(1 - b) = 1 needs b < 1, which a nonnegative symbol does not say: the
-    zero test cannot prove it, tidy writes it through 1 - b > 0."""
-    expr = sp.sqrt(1 / (1 - BETA_2)) * sp.sqrt(1 - BETA_2) * ETA * GRAD
-    assert not is_zero(expr - ETA * GRAD, random.Random(1))
-    assert not nonzero_somewhere(expr - ETA * GRAD, random.Random(1))  # but it is 0 at samples
+@pytest.mark.parametrize(
+    "expr",
+    [
+        sp.sqrt(1 / (1 - BETA_2)) * sp.sqrt(1 - BETA_2) * ETA * GRAD,
+        sp.sqrt(1 / (1 - BETA_2**STEP)) * sp.sqrt(1 - BETA_2**STEP) * ETA * GRAD,
+        sp.sqrt(1 / (1 - sp.Rational(999, 1000) ** STEP))
+        * sp.sqrt(1 - sp.Rational(999, 1000) ** STEP)
+        * ETA
+        * GRAD,
+    ],
+)
+def test_what_only_a_decay_below_one_cancels_is_proved_and_tidied(expr):
+    """sqrt(1/(1 - b)) sqrt(1 - b) = 1 needs b < 1 (and 1 - b^t > 0 needs t >= 1), which a
+    nonnegative symbol does not say: both the zero test and tidy write decays as 1 - q, q > 0."""
+    assert sp.simplify(expr - ETA * GRAD) != 0  # SymPy alone cannot tell
+    assert is_zero(expr - ETA * GRAD, random.Random(1))
     assert tidy(expr) == ETA * GRAD
+
+
+def test_a_decay_is_not_assumed_below_one_where_it_changes_the_answer():
+    """Only decays are rewritten: the same form in a learning rate, which may exceed 1 (where it
+    is -1, not 1), is not proved 1, though it is 1 at every sample below 1."""
+    expr = sp.sqrt(1 / (1 - ETA)) * sp.sqrt(1 - ETA) - 1
+    assert not nonzero_somewhere(expr, random.Random(1))
+    assert not is_zero(expr, random.Random(1))
+
+
+def test_an_expression_undefined_at_every_point_is_neither_nonzero_nor_a_counterexample():
+    """0/0 (Adam's step with eps = 0 at a zero second moment) proves nothing either way."""
+    zero = sp.expand((x + 1) ** 2) - (x + 1) ** 2  # 0, but not written as 0
+    undefined = sp.Mul(zero, sp.Pow(zero, -1), evaluate=False)
+    assert not defined(undefined.xreplace({x: sp.Rational(1, 3)}))
+    assert not nonzero_somewhere(undefined, random.Random(0))
+    assert counterexample_point(undefined, random.Random(0)) is None

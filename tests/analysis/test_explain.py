@@ -48,9 +48,7 @@ def derivations() -> dict[str, Derivation]:
         ),
         "no conversion": explain_conversion(
             convert(
-                Optimizer.from_spec(
-                    "torch.sgd(lr=0.1, momentum=0.9, dampening=0, weight_decay=0.001)"
-                ),
+                Optimizer.from_spec("torch.adamw(lr=0.001)"),
                 "keras",
             )
         ),
@@ -157,8 +155,20 @@ def test_conversion_explanations():
     assert "torch.sgd(lr=0.1, momentum=0) is, in keras: keras.sgd(learning_rate=0.1)" in found
     assert "keras.sgd: Verdict" in found
     none = derivations()["no conversion"].render("text")
-    assert "no keras optimizer is equivalent" in none
-    assert "keras.sgd: First difference" in none
+    assert "no keras optimizer is equivalent to torch.adamw(lr=0.001)" in none
+    assert "keras.adam: First difference" in none
+    # the near misses: the same algorithm but for ε, with code to paste
+    assert "keras.adam differs from torch.adamw(lr=0.001) only where ε enters" in none
+    assert "`keras.optimizers.AdamW(epsilon=1e-8, weight_decay=0.01)`" in none
+
+
+def test_a_construction_is_explained_with_its_code():
+    text = explain_conversion(
+        convert(Optimizer.from_spec("torch.sgd(lr=0.1, momentum=0.9, weight_decay=1e-3)"), "keras")
+    ).render("text")
+    assert "no keras preset is equivalent" in text and "but a standard construction is" in text
+    assert "kernel_regularizer=keras.regularizers.L2(0.0005)" in text
+    assert "keras.sgd + L2 regularizer: Map" in text
 
 
 @pytest.mark.parametrize("source", ["torch.adamw", "torch.adamw(lr=0.001)"])

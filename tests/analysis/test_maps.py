@@ -11,6 +11,7 @@ import sympy as sp
 
 from wdtheory.analysis.exact import is_zero
 from wdtheory.analysis.maps import (
+    _eliminate,
     forced_values,
     free_hyperparameters,
     identity_map,
@@ -22,6 +23,8 @@ from wdtheory.analysis.maps import (
 from wdtheory.core.notation import EPSILON, ETA, LAMBDA, MU
 from wdtheory.optim.dynamics import Dynamics
 from wdtheory.optim.optimizer import Optimizer
+from wdtheory.optim.presets import CONSTRUCTIONS
+from wdtheory.optim.roles import ROLES
 
 
 def aligned(a: str, b: str) -> tuple[Dynamics, Dynamics]:
@@ -69,5 +72,55 @@ def test_epsilon_between_keras_and_torch_adam_would_have_to_vary_with_the_step()
     )
     da, db = Dynamics(a), Dynamics(b, "_B")
     assert EPSILON in free_hyperparameters(a, b)
-    forced = forced_values(da, db, EPSILON, random.Random(0))
+    forced = forced_values(da, db, EPSILON, {}, random.Random(0))
     assert len(forced) == 2 and forced[0][1] != forced[1][1]
+
+
+def test_a_hyperparameter_is_not_forced_to_vary_by_leaving_another_one_free():
+    """torch and Keras SGD without momentum are the same rule: with B's weight decay at A's
+    value, B's learning rate is forced to A's at every point (no proof of a varying value);
+    left free, the weight decay would be a fresh random number at each point and the learning
+    rate would seem to vary with it."""
+    a, b = (
+        Optimizer.from_spec("torch.sgd(momentum=0)", symbolic=True),
+        Optimizer.from_spec("keras.sgd(momentum=0)", symbolic=True),
+    )
+    da, db = Dynamics(a), Dynamics(b, "_B")
+    free = free_hyperparameters(a, b)
+    assert set(free) == {ETA, LAMBDA}
+    others = {LAMBDA: free[LAMBDA][1]}
+    forced = forced_values(da, db, ETA, others, random.Random(0))
+    assert [value for _, value in forced] == [point[ETA] for point, _ in forced]
+    unpinned = forced_values(da, db, ETA, {}, random.Random(0))
+    assert unpinned[0][1] != unpinned[1][1]  # what the comparison used to take for a proof
+
+
+def test_torch_coupled_adam_maps_onto_optax_adam_after_add_decayed_weights():
+    """The construction convert offers for coupled Adam in optax: the states match by name and
+    the learning rate, decay and ε are solved back to torch's numbers."""
+    (chain, *_) = CONSTRUCTIONS["optax"]
+    a = Optimizer.from_spec("torch.adam(lr=1e-3, weight_decay=1e-4)")
+    values = {key: ROLES[role].symbol for key, role in chain.params.items()}
+    values |= {"b1": sp.Rational(9, 10), "b2": sp.Rational(999, 1000), "eps_root": sp.S.Zero}
+    b = Optimizer(chain, values, {"decay": "coupled"})
+    da, db = Dynamics(a), Dynamics(b, "_B")
+    rng = random.Random(0)
+    maps = solve_maps(da, db, free_hyperparameters(a, b), rng)
+    (phi, hyper), *_ = maps
+    assert all(is_zero(c, rng) for c in step_conditions(da, db, phi, hyper))
+    assert phi == dict(identity_map(da, db))
+    assert hyper == {
+        ETA: a.values["lr"],
+        LAMBDA: a.values["weight_decay"],
+        EPSILON: a.values["eps"],
+    }
+
+
+def test_an_equation_the_values_found_so_far_satisfy_identically_keeps_the_branch():
+    """SymPy's solve finds no solution of an identity (here (u + x)^2 written two ways): the
+    elimination keeps the branch instead of taking the identity for a contradiction."""
+    u, v = primed(ETA), primed(LAMBDA)
+    x = sp.Symbol("x", real=True)
+    identity = (u + x) ** 2 - sp.expand((u + x) ** 2)
+    branches = _eliminate([identity, v - LAMBDA / 2], [u, v], {u: ETA, v: LAMBDA}, random.Random(0))
+    assert branches == [{u: ETA, v: LAMBDA / 2}]

@@ -110,6 +110,23 @@ def test_a_conversion_record_gives_the_target_or_the_reason(framework, found):
     if not found:
         assert "differs from step 1" in record["reason"]
     assert [c["name"] for c in record["candidates"]] == [c.b.name for c in conversion.comparisons]
+    assert record["code"] == conversion.code and (record["code"] is None) is not found
+    assert [n["name"] for n in record["near"]] == (
+        [] if found else ["keras.adam", "keras.adamw"]  # the same but where ε enters
+    )
+
+
+def test_a_construction_record_has_code_but_no_spec():
+    """A standard construction is not a spec: its record names it and gives its code."""
+    conversion = convert(
+        Optimizer.from_spec("torch.sgd(lr=0.1, momentum=0.9, weight_decay=1e-3)"), "optax"
+    )
+    record = conversion_answer(conversion, explain_conversion(conversion))
+    assert record["construction"] is True
+    source, target = record["optimizers"]
+    assert source["spec"] == conversion.source.text and target["spec"] is None
+    assert target["name"] == "optax.chain(add_decayed_weights, sgd)"
+    assert record["code"].startswith("optax.chain(optax.add_decayed_weights(0.001), optax.sgd(")
 
 
 def test_a_verification_record_counts_the_agreeing_claims(claim_results):

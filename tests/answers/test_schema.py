@@ -28,6 +28,13 @@ COMMANDS = {
     "fixed-point not ridge": ("fixed-point", "torch.adamw"),
     "convert found": ("convert", "torch.adamw", "--to", "optax"),
     "convert none": ("convert", "torch.adamw", "--to", "keras"),
+    "convert construction": (
+        "convert",
+        "torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9, weight_decay=1e-4)",
+        "--to",
+        "optax",
+    ),
+    "convert formulas": ("convert", "torch.adamw", "--to", "paper", "--symbolic"),
 }
 
 

@@ -22,7 +22,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from wdtheory.core.errors import SpecError
-from wdtheory.core.spec import Reference, Spec, parse_spec
+from wdtheory.core.spec import Reference, Spec, format_number, is_decimal, parse_spec
 
 R = sympy.Rational
 I = sympy.Integer  # noqa: E741
@@ -612,3 +612,25 @@ def test_check_params_without_a_close_match_lists_what_is_allowed() -> None:
     assert str(info.value) == "unknown parameter 'zzz' for adam; allowed: beta1, beta2, eps"
     with pytest.raises(SpecError, match="allowed: none"):
         parse_spec("relu(x=1)").check_params([])
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [
+        (sympy.Rational(1, 8), "0.125"),
+        (sympy.Rational(-1, 10**4), "-0.0001"),
+        (sympy.Rational(1, 4 * 10**7), "2.5e-8"),
+        (sympy.Integer(0), "0"),
+        (sympy.Integer(3), "3"),
+    ],
+)
+def test_a_terminating_decimal_is_written_exactly_and_parses_back(value, text) -> None:
+    assert is_decimal(value) and format_number(value) == text
+    assert parse_spec(f"x(v={text})").params[0][1] == value
+
+
+@pytest.mark.parametrize("value", [sympy.Rational(1, 3), sympy.Rational(2, 7)])
+def test_a_rational_without_a_terminating_decimal_has_no_decimal_text(value) -> None:
+    assert not is_decimal(value)
+    with pytest.raises(ValueError, match="not a terminating decimal"):
+        format_number(value)

@@ -303,3 +303,20 @@ def test_a_rule_with_its_own_multiplier_is_not_scheduled_twice(text):
         build("torch.adam").scheduled().scheduled().program()
         == build("torch.adam").scheduled().program()
     )
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["torch.adamw(lr=0.001)", "symbolic(torch.sgd(momentum=mu))", "keras.adam(weight_decay=lam)"],
+)
+def test_spec_text_is_the_text_where_it_parses_back(text):
+    optimizer = build(text)
+    assert optimizer.spec_text == optimizer.text
+
+
+def test_a_value_that_is_a_formula_has_no_spec_text():
+    """``weight_decay=eta*lambda`` is not spec syntax: the text shows it, no spec means it."""
+    optimizer = build("paper.adamw(weight_decay=0.01)")
+    formula = {**optimizer.values, "weight_decay": ETA * LAM}
+    changed = Optimizer(optimizer.definition, formula, optimizer.flags)
+    assert "weight_decay=eta*lambda" in changed.text and changed.spec_text is None

@@ -42,6 +42,7 @@ from itertools import islice
 import numpy as np
 import sympy as sp
 
+from wdtheory.analysis.display import Shown
 from wdtheory.analysis.exact import counterexample_point, is_zero, tidy
 from wdtheory.analysis.maps import (
     forced_values,
@@ -51,6 +52,7 @@ from wdtheory.analysis.maps import (
     solve_maps,
     step_conditions,
 )
+from wdtheory.core.derivation import Derivation
 from wdtheory.core.notation import START
 from wdtheory.optim.dynamics import Dynamics, free_gradients, quadratic_gradients, schedule_at
 from wdtheory.optim.optimizer import Optimizer
@@ -110,18 +112,20 @@ class NoConstantValue:
 
     @property
     def sentence(self) -> str:
-        """The proof in one sentence (values rounded for display)."""
+        """The proof in one sentence (values rounded for display to the fewest digits, at least
+        6, that tell them apart)."""
         (t1, first), (t2, second) = self.needed.items()
+        digits = next((d for d in range(6, 31) if str(sp.N(first, d)) != str(sp.N(second, d))), 30)
         return (
             f"with the states matched by name and everything else equal, {self.symbol.name} would "
-            f"have to be {sp.N(first, 6)} at one exact point with t = {t1} and {sp.N(second, 6)} "
-            f"at another with t = {t2} (exact algebraic values, shown rounded): no constant value "
-            "works"
+            f"have to be {sp.N(first, digits)} at one exact point with t = {t1} and "
+            f"{sp.N(second, digits)} at another with t = {t2} (exact algebraic values, shown "
+            "rounded): no constant value works"
         )
 
 
 @dataclass(frozen=True)
-class Comparison:
+class Comparison(Shown):
     """The verdict of :func:`compare` with its evidence, as data.
 
     ``hyper_map``: B's hyperparameters (primed symbols) in terms of A's; ``state_map``: B's
@@ -144,6 +148,15 @@ class Comparison:
     counterexample: Counterexample | None = None
     no_constant_value: tuple[NoConstantValue, ...] = ()
     evidence: tuple[str, ...] = ()
+
+    def __repr__(self) -> str:
+        where = f", first differ at step {self.first_difference}" if self.first_difference else ""
+        return f"Comparison({self.a.text} vs {self.b.text}: {self.verdict}{where})"
+
+    def explain(self) -> Derivation:
+        from wdtheory.analysis.explain import explain_comparison
+
+        return explain_comparison(self)
 
 
 def _aligned(a: Optimizer, b: Optimizer) -> tuple[Dynamics, Dynamics, str]:
@@ -197,7 +210,8 @@ def compare(a: Optimizer, b: Optimizer, *, seed: int = 0) -> Comparison:
             )
     proofs = []
     for symbol in free:
-        forced = forced_values(da, db, symbol, rng)
+        others = {s: value for s, (_, value) in free.items() if s != symbol}
+        forced = forced_values(da, db, symbol, others, rng)
         if forced and forced[0][1] != forced[1][1]:
             (_, first), (_, second) = forced
             proofs.append(NoConstantValue(primed(symbol), {2: first, 3: second}))
@@ -237,12 +251,13 @@ def _different(
         if k > MAX_STEPS:
             break
         difference = xb.xreplace(same) - xa
-        if not is_zero(difference, rng):
+        found = None if is_zero(difference, rng) else counterexample_point(difference, rng)
+        if found is not None:  # unproved but 0 at every point tried: not shown to differ
             quadratic = [
                 next(islice(d.trajectory(quadratic_gradients), k - 1, None)) for d in (da, db)
             ]
             quadratic[1] = quadratic[1].xreplace(same)
-            point, value = counterexample_point(difference, rng)
+            point, value = found
             completed = _completed(point, [da, db], same)
             ran = _run_lowered(db, completed, same, k) - _run_lowered(da, completed, {}, k)
             example = Counterexample(point, value, ran)

@@ -1,11 +1,16 @@
-"""Converting an optimizer spec to another framework: the equivalent spec, or why there is none.
+"""Converting an optimizer spec to another framework: what to paste, or why there is nothing.
 
-:func:`convert` tries each preset of the target framework that could play the same part: its
-hyperparameters in the roles :mod:`wdtheory.analysis.compare` can map (learning rate, weight decay, ε)
-are left free, every other one takes the source's value for the same role, and switches with the
-same name are copied. :func:`wdtheory.analysis.compare.compare` then proves the candidate identical or
-equivalent (with the values it solved for), or shows the exact first difference. The first
-candidate that is equivalent wins; if none is, the answer says why for each.
+:func:`convert` tries each preset of the target framework that could play the same part, then
+its standard constructions (an ``optax.chain`` with ``add_decayed_weights``, a Keras optimizer
+with an L2 regularizer: :data:`~wdtheory.optim.presets.CONSTRUCTIONS`): a candidate's
+hyperparameters in the roles :mod:`wdtheory.analysis.compare` can map (learning rate, weight
+decay, ε) are left free, every other one takes the source's value for the same role, and
+switches with the same name are copied. :func:`wdtheory.analysis.compare.compare` then proves the
+candidate identical or equivalent (with the values it solved for), or shows the exact first
+difference. The first candidate proved equivalent wins, with its library code
+(:func:`~wdtheory.optim.code.library_code`). If none is, the answer says why in one line, and
+names the candidates that differ only where ε enters — proved by comparing again with ε = 0 in
+both — with their exact difference and their code.
 """
 
 from __future__ import annotations
@@ -16,26 +21,60 @@ from dataclasses import dataclass
 import sympy as sp
 
 from wdtheory.analysis.compare import Comparison, compare
+from wdtheory.analysis.display import Shown
 from wdtheory.analysis.maps import unprimed
+from wdtheory.core.derivation import Derivation
 from wdtheory.core.errors import WdtheoryError, check_choice
+from wdtheory.optim.code import library_code
+from wdtheory.optim.definition import Definition
 from wdtheory.optim.optimizer import Optimizer
-from wdtheory.optim.presets import OPTIMIZERS
+from wdtheory.optim.presets import CONSTRUCTIONS, OPTIMIZERS
 from wdtheory.optim.roles import MAPPABLE_ROLES, ROLES
 
-__all__ = ["FRAMEWORKS", "Conversion", "convert"]
+__all__ = ["FRAMEWORKS", "Conversion", "NearMiss", "convert"]
 
 FRAMEWORKS = ("torch", "keras", "optax", "paper")
 
 
 @dataclass(frozen=True)
-class Conversion:
+class NearMiss:
+    """A candidate that is the source once ε is 0 in both: ``candidate`` with the source's values
+    for its free hyperparameters, and the ``comparison`` that shows where they part."""
+
+    candidate: Optimizer
+    comparison: Comparison
+
+
+@dataclass(frozen=True)
+class Conversion(Shown):
     """The result of :func:`convert`: ``target`` is the equivalent optimizer (None if there is
-    none) and ``comparisons`` the evidence for every candidate tried."""
+    none), ``comparisons`` the evidence for every candidate tried, and ``near`` the candidates
+    that differ from the source only where ε enters."""
 
     source: Optimizer
     framework: str
     target: Optimizer | None
     comparisons: tuple[Comparison, ...]
+    near: tuple[NearMiss, ...] = ()
+
+    def __repr__(self) -> str:
+        found = "none" if self.target is None else (self.code or self.target.text)
+        return f"Conversion({self.source.text} to {self.framework}: {found})"
+
+    def explain(self) -> Derivation:
+        from wdtheory.analysis.explain import explain_conversion
+
+        return explain_conversion(self)
+
+    @property
+    def code(self) -> str | None:
+        """The target as library code to paste (None without a target or code)."""
+        return None if self.target is None else library_code(self.target)
+
+    @property
+    def construction(self) -> bool:
+        """Whether the target is a standard construction rather than a preset."""
+        return self.target is not None and self.target.name not in OPTIMIZERS
 
     @property
     def reason(self) -> str | None:
@@ -56,9 +95,8 @@ class Conversion:
         return "; ".join(reasons)
 
 
-def _candidate(source: Optimizer, name: str) -> Optimizer | None:
-    """The preset ``name`` with the source's values in the same roles and free mappable ones."""
-    definition = OPTIMIZERS[name]
+def _candidate(source: Optimizer, definition: Definition) -> Optimizer | None:
+    """``definition`` with the source's values in the same roles and free mappable ones."""
     by_role = {source.definition.params[k]: v for k, v in source.values.items()}
     if not set(definition.params.values()) >= source.used_roles - set(MAPPABLE_ROLES):
         return None  # the source's rule uses a hyperparameter this preset does not have
@@ -91,19 +129,46 @@ def _with_solution(candidate: Optimizer, comparison: Comparison) -> Optimizer:
 def convert(source: Optimizer, framework: str) -> Conversion:
     """The equivalent optimizer in ``framework`` (see the module doc)."""
     framework = check_choice("framework", framework, FRAMEWORKS)
+    definitions = [d for n, d in OPTIMIZERS.items() if n.startswith(f"{framework}.")]
     comparisons = []
-    for name in OPTIMIZERS:
-        if not name.startswith(f"{framework}."):
-            continue
-        candidate = _candidate(source, name)
+    for definition in (*definitions, *CONSTRUCTIONS.get(framework, ())):
+        candidate = _candidate(source, definition)
         if candidate is None:
             continue
         comparison = compare(source, candidate)
         comparisons.append(comparison)
         if comparison.verdict.same_algorithm:
-            return Conversion(
-                source, framework, _with_solution(candidate, comparison), tuple(comparisons)
-            )
+            target = _with_solution(candidate, comparison)
+            return Conversion(source, framework, target, tuple(comparisons))
     if not comparisons:
         raise WdtheoryError(f"no {framework} preset has the hyperparameters of {source.text}")
-    return Conversion(source, framework, None, tuple(comparisons))
+    near = tuple(n for n in map(_near_miss, comparisons) if n is not None)
+    return Conversion(source, framework, None, tuple(comparisons), near)
+
+
+def _near_miss(comparison: Comparison) -> NearMiss | None:
+    """The candidate, with the source's values for its free hyperparameters, when it and the
+    source are the same algorithm once ε is 0 in both (a proof by :func:`compare`): then they
+    differ only in where ε enters."""
+    if comparison.verdict.same_algorithm or comparison.first_difference is None:
+        return None
+    source, candidate = comparison.a, comparison.b
+    by_role = {source.definition.params[k]: v for k, v in source.values.items()}
+    values = {
+        key: by_role.get(role, candidate.values[key])
+        if role in MAPPABLE_ROLES
+        else candidate.values[key]
+        for key, role in candidate.definition.params.items()
+    }
+    completed = dataclasses.replace(candidate, values=values)
+    without = [_without_epsilon(o) for o in (source, completed)]
+    if None in without or not compare(*without).verdict.same_algorithm:  # type: ignore[misc]
+        return None
+    return NearMiss(completed, comparison)
+
+
+def _without_epsilon(optimizer: Optimizer) -> Optimizer | None:
+    keys = [k for k, role in optimizer.definition.params.items() if role == "eps"]
+    if not keys:
+        return None
+    return dataclasses.replace(optimizer, values={**optimizer.values, keys[0]: sp.S.Zero})

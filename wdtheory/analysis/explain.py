@@ -8,13 +8,13 @@ show the same thing.
 from __future__ import annotations
 
 from wdtheory.analysis.compare import Comparison, Verdict
-from wdtheory.analysis.convert import Conversion
+from wdtheory.analysis.convert import Conversion, NearMiss
 from wdtheory.analysis.fixed_points import FixedPoint
 from wdtheory.core.derivation import Derivation, Notation, Section, Step
-from wdtheory.core.errors import WdtheoryError
 from wdtheory.core.hyperparams import show
 from wdtheory.core.notation import PARAM
-from wdtheory.optim.optimizer import Optimizer
+from wdtheory.core.printing import to_text
+from wdtheory.optim.code import library_code
 from wdtheory.optim.rules import assumptions
 
 __all__ = ["explain_comparison", "explain_conversion", "explain_fixed_point"]
@@ -128,39 +128,55 @@ def explain_fixed_point(fixed: FixedPoint) -> Derivation:
 
 
 def explain_conversion(conversion: Conversion) -> Derivation:
-    """A conversion as a derivation: the equivalent spec, or the evidence against each candidate."""
-    source = conversion.source
-    target = conversion.target
-    if target is not None and _is_spec(target):
-        intro = f"{source.text} is, in {conversion.framework}: {target.text}"
+    """A conversion as a derivation: what to paste (or why there is nothing, in one line, and
+    the candidates that differ only where ε enters), then the evidence for each candidate."""
+    source, target, framework = conversion.source, conversion.target, conversion.framework
+    code = f" Code: `{conversion.code}`." if conversion.code else ""
+    if target is not None and conversion.construction:
+        intro = (
+            f"no {framework} preset is equivalent to {source.text}, but a standard construction "
+            f"is: {target.definition.description}.{code}"
+        )
+    elif target is not None and target.spec_text is not None:
+        intro = f"{source.text} is, in {framework}: {target.text}.{code}"
     elif target is not None:
         formulas = ", ".join(
             f"{key} = {show(value)}" for key, value in target.written_values.items()
         )
         intro = (
-            f"{source.text} is, in {conversion.framework}: {target.name} with {formulas} "
+            f"{source.text} is, in {framework}: {target.name} with {formulas} "
             f"(formulas in {source.name}'s hyperparameters; a spec holds only numbers and names, "
             "so give numbers to write it as one)"
         )
     else:
         intro = (
-            f"no {conversion.framework} optimizer is equivalent to {source.text}: "
-            f"{conversion.reason}. The evidence for each candidate follows."
+            f"no {framework} optimizer is equivalent to {source.text}: {conversion.reason}. "
+            "The evidence for each candidate follows."
         )
-    sections = [Section("Conversion", (), intro=intro), assumptions([("source", source)])]
+    near = [_near_note(n) for n in conversion.near]
+    sections = [
+        Section("Conversion", (), intro=intro, notes=tuple(near)),
+        assumptions([("source", source)]),
+    ]
     for comparison in conversion.comparisons:
         explained = explain_comparison(comparison)
         sections += [
-            Section(f"{comparison.b.name}: {s.title}", s.steps, s.intro, s.checks)
+            Section(f"{comparison.b.name}: {s.title}", s.steps, s.intro, s.checks, s.notes)
             for s in explained.sections
+            if s.title != "Defaults and free symbols"
         ]
-    return Derivation(f"convert {source.text} to {conversion.framework}", tuple(sections))
+    return Derivation(f"convert {source.text} to {framework}", tuple(sections))
 
 
-def _is_spec(optimizer: Optimizer) -> bool:
-    """Whether ``optimizer.text`` is spec text that parses back to this very optimizer."""
-    try:
-        parsed = Optimizer.from_spec(optimizer.text)
-    except WdtheoryError:
-        return False
-    return parsed.values == optimizer.values and parsed.flags == optimizer.flags
+def _near_note(near: NearMiss) -> str:
+    """A candidate that is the source once ε is 0 in both: where they part, and its code."""
+    comparison, code, k = (
+        near.comparison,
+        library_code(near.candidate),
+        near.comparison.first_difference,
+    )
+    return (
+        f"{comparison.b.name} differs from {comparison.a.text} only where ε enters (with ε = 0 "
+        f"they are the same algorithm): w_{k}(B) - w_{k}(A) = {to_text(comparison.difference)}"
+        + (f"; code: `{code}`" if code else "")
+    )

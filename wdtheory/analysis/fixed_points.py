@@ -21,6 +21,8 @@ from dataclasses import dataclass
 import numpy as np
 import sympy as sp
 
+from wdtheory.analysis.display import Shown
+from wdtheory.core.derivation import Derivation
 from wdtheory.core.notation import GRAD, PARAM, STEP
 from wdtheory.optim.dynamics import Dynamics
 from wdtheory.optim.optimizer import Optimizer
@@ -30,7 +32,7 @@ __all__ = ["FixedPoint", "fixed_point", "ridge_distance", "run_to_convergence"]
 
 
 @dataclass(frozen=True)
-class FixedPoint:
+class FixedPoint(Shown):
     """The stationarity condition of an optimizer.
 
     ``gradient``: the gradient at a fixed point as a function of the parameter (None if SymPy
@@ -44,6 +46,14 @@ class FixedPoint:
     ridge_strength: sp.Expr | None
     states: dict[sp.Symbol, sp.Expr]
     conditions: tuple[sp.Expr, ...]
+
+    def __repr__(self) -> str:
+        return f"FixedPoint({self.optimizer.text}: {self.summary})"
+
+    def explain(self) -> Derivation:
+        from wdtheory.analysis.explain import explain_fixed_point
+
+        return explain_fixed_point(self)
 
     @property
     def is_ridge(self) -> bool:

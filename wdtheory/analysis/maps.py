@@ -14,7 +14,7 @@ import random
 
 import sympy as sp
 
-from wdtheory.analysis.exact import nonzero_somewhere, random_value
+from wdtheory.analysis.exact import defined, is_zero, nonzero_somewhere, random_value
 from wdtheory.core.notation import GRAD, PARAM, SCHEDULE, STEP
 from wdtheory.optim.dynamics import Dynamics
 from wdtheory.optim.optimizer import Optimizer
@@ -123,7 +123,7 @@ def solve_maps(
         for e in (
             sp.expand(c.xreplace(p)) for p in _points(variables, dense, rng) for c in conditions
         )
-        if e != 0
+        if e != 0 and defined(e)  # a point where the rule is 0/0 says nothing
     ]
     defaults = {**{k: sp.S.Zero for k in coefficients}, **dict(free.values())}
     return [
@@ -165,15 +165,17 @@ def _eliminate(
     fast where solving the whole system at once does not (Adam's roots with a symbolic
     ``eps_root``).
 
-    Every solution of an equation opens a branch (at most :data:`MAX_BRANCHES` are followed). A
-    branch is refuted when a value becomes infinite, when an equation left without open unknowns
-    is not 0 at a random point (a contradiction, for generic hyperparameters), or when an
-    equation has no solution for any open unknown. Open unknowns take their ``defaults`` (a
+    Every solution of an equation opens a branch (at most :data:`MAX_BRANCHES` are followed); an
+    equation that the values found so far satisfy identically keeps the branch as it is (SymPy's
+    ``solve`` finds no solution of an identity). A branch is refuted when a value becomes
+    infinite, when an equation left without open unknowns is not 0 at a random point (a
+    contradiction, for generic hyperparameters), or when an equation has no solution for any
+    open unknown. Open unknowns take their ``defaults`` (a
     hyperparameter unchanged, a state coefficient 0), also when SymPy cannot solve an equation
     (e.g. ``Max`` of an unknown); the caller proves each candidate against every condition.
     """
     branches: list[dict[sp.Symbol, sp.Expr]] = [{}]
-    for equation in sorted(equations, key=sp.count_ops):
+    for equation in sorted(dict.fromkeys(equations), key=sp.count_ops):
         grown = []
         for solved in branches:
             remaining = equation.xreplace(solved)
@@ -181,6 +183,9 @@ def _eliminate(
             if not open_unknowns:
                 if not nonzero_somewhere(remaining, rng):
                     grown.append(solved)
+                continue
+            if is_zero(remaining, rng):  # satisfied by the values found so far, whatever the rest
+                grown.append(solved)
                 continue
             solutions = _solve_for_one(remaining, open_unknowns)
             if solutions is None:  # SymPy could not tell: leave the unknowns open
@@ -222,16 +227,18 @@ def forced_values(
     da: Dynamics,
     db: Dynamics,
     symbol: sp.Symbol,
+    others: dict[sp.Symbol, sp.Expr],
     rng: random.Random,
 ) -> list[tuple[dict, sp.Expr]]:
     """Values B's hyperparameter ``symbol`` must take for the parameter updates to agree (states
-    matched by name) at two exact points that differ in the step count: unequal values prove
-    that no constant value works."""
+    matched by name, B's ``others`` free hyperparameters at the given values, A's) at two exact
+    points that differ in the step count: unequal values prove that no constant value works
+    with everything else equal."""
     twins = identity_map(da, db)
     if twins is None:
         return []
     unknown = primed(symbol)
-    condition = step_conditions(da, db, dict(twins), {symbol: unknown})[0]
+    condition = step_conditions(da, db, dict(twins), {**others, symbol: unknown})[0]
     variables = sorted(condition.free_symbols - {unknown}, key=lambda v: v.name)
     forced = []
     for t in (2, 3):  # states matched by name

@@ -21,6 +21,7 @@ from wdtheory.claims.engine import Result
 from wdtheory.core.derivation import Derivation
 from wdtheory.core.hyperparams import show
 from wdtheory.core.printing import for_display, to_latex, to_text
+from wdtheory.optim.code import library_code
 from wdtheory.optim.optimizer import Optimizer
 
 __all__ = [
@@ -54,7 +55,7 @@ def _hyperparameter(value: sp.Expr) -> Record:
 def _optimizer(role: str, optimizer: Optimizer) -> Record:
     return {
         "role": role,
-        "spec": optimizer.text,
+        "spec": optimizer.spec_text,
         "name": optimizer.name,
         "symbolic": optimizer.symbolic,
         "decay_mode": optimizer.decay_mode,
@@ -161,7 +162,18 @@ def conversion_answer(conversion: Conversion, derivation: Derivation) -> Record:
         derivation,
         framework=conversion.framework,
         found=conversion.target is not None,
+        construction=conversion.construction,
+        code=conversion.code,
         reason=conversion.reason,
+        near=[
+            {
+                "name": near.comparison.b.name,
+                "first_difference": near.comparison.first_difference,
+                "difference": expression(near.comparison.difference),
+                "code": library_code(near.candidate),
+            }
+            for near in conversion.near
+        ],
         candidates=[
             {"name": c.b.name, "verdict": str(c.verdict), "first_difference": c.first_difference}
             for c in conversion.comparisons

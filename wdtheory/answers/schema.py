@@ -44,7 +44,11 @@ _OPTIMIZER = {
     ],
     "properties": {
         "role": {"enum": ["A", "B", "subject", "source", "target"]},
-        "spec": {"type": "string", "description": "the spec that means it (it parses back)"},
+        "spec": {
+            "type": ["string", "null"],
+            "description": "the spec that means it (it parses back); null when none does (a "
+            "value that is a formula, a standard construction: see name and code)",
+        },
         "name": {"type": "string"},
         "symbolic": {"type": "boolean", "description": "left-out hyperparameters are symbols"},
         "decay_mode": {"enum": ["none", "coupled", "decoupled", "independent", "proximal"]},
@@ -212,11 +216,32 @@ _FIXED_POINT = _command(
 )
 _CONVERT = _command(
     "convert",
-    ["framework", "found", "reason", "candidates"],
+    ["framework", "found", "construction", "code", "reason", "near", "candidates"],
     {
         "framework": {"enum": ["torch", "keras", "optax", "paper"]},
         "found": {"type": "boolean"},
+        "construction": {
+            "type": "boolean",
+            "description": "the target is a standard construction (an optax chain, a Keras "
+            "optimizer with a regularizer), not a preset",
+        },
+        "code": {"type": ["string", "null"], "description": "the target as library code"},
         "reason": {"type": ["string", "null"], "description": "why none is equivalent"},
+        "near": {
+            "type": "array",
+            "description": "candidates that differ from the source only where epsilon enters",
+            "items": {
+                "type": "object",
+                "required": ["name", "first_difference", "difference", "code"],
+                "properties": {
+                    "name": {"type": "string"},
+                    "first_difference": {"type": "integer", "minimum": 1},
+                    "difference": {"$ref": "#/$defs/expression"},
+                    "code": {"type": ["string", "null"]},
+                },
+                "additionalProperties": False,
+            },
+        },
         "candidates": {
             "type": "array",
             "items": {

@@ -93,8 +93,10 @@ CLAIMS: tuple[Claim, ...] = (
     ),
     Claim(
         "framework-conversions",
-        "PyTorch AdamW is optax adamw; Keras Adam is not PyTorch Adam (no constant "
-        "epsilon maps one to the other); PyTorch SGD+momentum with weight_decay has no Keras equivalent.",
+        "PyTorch AdamW is optax adamw; Keras Adam is not PyTorch Adam (no constant epsilon maps "
+        "one to the other; they differ only where epsilon enters); PyTorch SGD+momentum with "
+        "weight_decay is no Keras optimizer, but Keras SGD with an L2 kernel regularizer of "
+        "weight_decay/2.",
         "library sources",
         TRUE,
         optimizer.conversions,

@@ -14,7 +14,7 @@ from numbers import Integral, Real
 import sympy as sp
 
 from wdtheory.core.errors import WdtheoryError
-from wdtheory.core.spec import format_number
+from wdtheory.core.spec import format_number, is_decimal
 
 __all__ = ["as_hyper", "as_nonnegative", "check_interval", "show", "to_float", "to_float_in"]
 
@@ -23,7 +23,7 @@ def show(value: object) -> str:
     """A value as a user writes it: ``true``, ``0.1`` (terminating decimals), ``lam``, ``1/3``."""
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, sp.Rational) and set(sp.factorint(value.q)) <= {2, 5}:
+    if is_decimal(value):
         return format_number(value)
     return sp.sstr(value) if isinstance(value, sp.Basic) else repr(value)
 

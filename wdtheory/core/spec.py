@@ -49,7 +49,16 @@ import sympy
 
 from wdtheory.core.errors import SpecError, did_you_mean
 
-__all__ = ["Item", "Reference", "Spec", "Value", "format_item", "format_number", "parse_spec"]
+__all__ = [
+    "Item",
+    "Reference",
+    "Spec",
+    "Value",
+    "format_item",
+    "format_number",
+    "is_decimal",
+    "parse_spec",
+]
 
 Value = bool | sympy.Rational | sympy.Integer | sympy.Symbol
 
@@ -437,12 +446,20 @@ def _check_number(value: sympy.Rational, fragment: str) -> None:
         raise SpecError(f"number {_q(fragment)} has too many significant digits; {NUMBERS}")
 
 
+def is_decimal(value: object) -> bool:
+    """Whether ``value`` is a rational with a terminating decimal (``1/8`` is, ``1/3`` is not)."""
+    return isinstance(value, sympy.Rational) and _decimal_places(int(value.q)) is not None
+
+
 def format_number(value: sympy.Rational) -> str:
-    """Exact decimal text: plain (``0.0001``) unless scientific (``2.5e-7``) is much shorter."""
+    """Exact decimal text of a terminating decimal (:func:`is_decimal`): plain (``0.0001``)
+    unless scientific (``2.5e-7``) is much shorter."""
     p, q = abs(int(value.p)), int(value.q)
+    places = _decimal_places(q)
+    if places is None:
+        raise ValueError(f"{value} is not a terminating decimal")
     if p == 0:
         return "0"
-    places = _decimal_places(q) or 0
     digits = str(p * 10**places // q)  # value = digits * 10**-places exactly
     plain = digits
     if places:

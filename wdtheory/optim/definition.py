@@ -11,7 +11,16 @@ import sympy as sp
 from wdtheory.optim.builders import Flags, Values
 from wdtheory.optim.transforms import Transform
 
-__all__ = ["IMPLEMENTATION", "Definition", "Extra"]
+__all__ = ["IMPLEMENTATION", "CodeWriter", "Definition", "Extra", "keywords"]
+
+#: writes a standard construction as library code, from the keyword arguments it writes (library
+#: name -> Python text) and its exact values (spec key -> value)
+CodeWriter = Callable[[dict[str, str], Mapping[str, sp.Expr]], str]
+
+
+def keywords(arguments: Mapping[str, str]) -> str:
+    """Keyword arguments as Python source, ``k=v, ...`` in order."""
+    return ", ".join(f"{key}={text}" for key, text in arguments.items())
 
 
 @dataclass(frozen=True)
@@ -43,7 +52,9 @@ class Definition:
     first); ``tuples`` maps an argument given as a tuple to the keys it stands for (torch's
     ``betas``); ``extras`` are the arguments that are not hyperparameters of the rule;
     ``nullable`` are the arguments whose library default is ``None`` (``None`` then means left
-    out).
+    out). ``call`` is the library's constructor (``torch.optim.AdamW``); a standard construction
+    that is not one call (``optax.chain(...)``, a Keras optimizer with a regularizer) has a
+    ``code`` writer instead (:mod:`wdtheory.optim.code` writes both).
     """
 
     name: str
@@ -57,3 +68,5 @@ class Definition:
     tuples: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     extras: Mapping[str, Extra] = field(default_factory=dict)
     nullable: frozenset[str] = frozenset()
+    call: str = ""
+    code: CodeWriter | None = None

@@ -237,6 +237,16 @@ class Optimizer:
         call = f"{self.name}({', '.join(params)})" if params else self.name
         return f"symbolic({call})" if self.symbolic else call
 
+    @property
+    def spec_text(self) -> str | None:
+        """:attr:`text` when it is a spec that parses back to this very optimizer; None when it
+        is not (a value that is a formula such as ``eta*lambda``, a standard construction)."""
+        try:
+            parsed = Optimizer.from_spec(self.text)
+        except WdtheoryError:
+            return None
+        return self.text if (parsed.values, parsed.flags) == (self.values, self.flags) else None
+
 
 def _left_out(
     definition: Definition, key: str, flags: Mapping[str, object], symbolic: bool

@@ -9,10 +9,17 @@ from wdtheory.core.errors import check_choice
 from wdtheory.optim.definition import Definition
 from wdtheory.optim.presets import generic, keras, optax, paper, torch
 
-__all__ = ["OPTIMIZERS", "get_optimizer"]
+__all__ = ["CONSTRUCTIONS", "OPTIMIZERS", "get_optimizer"]
 
 OPTIMIZERS: dict[str, Definition] = {
     d.name: d for library in (generic, torch, keras, optax, paper) for d in library.PRESETS
+}
+
+#: standard constructions of each library that are not one preset (an optax chain, a Keras
+#: optimizer with a regularizer): candidates of a conversion, not spec names
+CONSTRUCTIONS: dict[str, tuple[Definition, ...]] = {
+    "optax": optax.CONSTRUCTIONS,
+    "keras": keras.CONSTRUCTIONS,
 }
 
 

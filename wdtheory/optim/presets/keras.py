@@ -9,12 +9,15 @@ not modelled here, so only their defaults are accepted.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import sympy as sp
 
+from wdtheory.core.spec import format_number
 from wdtheory.optim.builders import build_keras_adam, build_velocity_sgd
-from wdtheory.optim.definition import IMPLEMENTATION, Definition, Extra
+from wdtheory.optim.definition import IMPLEMENTATION, CodeWriter, Definition, Extra, keywords
 
-__all__ = ["ADAM", "ADAMW", "PRESETS", "SGD"]
+__all__ = ["ADAM", "ADAMW", "CONSTRUCTIONS", "PRESETS", "SGD"]
 
 _R = sp.Rational
 
@@ -39,6 +42,7 @@ _EXTRAS = {
         (None,), "accumulating gradients over steps changes the step count; not modelled"
     ),
     "name": IMPLEMENTATION,
+    "jit_compile": IMPLEMENTATION,  # tf.keras (Keras 2) only: XLA compilation of the step
 }
 _COMMON = (
     "clipnorm", "clipvalue", "global_clipnorm", "use_ema", "ema_momentum",
@@ -64,6 +68,7 @@ SGD = Definition(
     {"nesterov": (False, True), "decay": ("decoupled",)},
     build_velocity_sgd,
     "keras/src/optimizers/sgd.py SGD.update_step; base_optimizer.py _apply_weight_decay",
+    call="keras.optimizers.SGD",
     signature=("learning_rate", "momentum", "nesterov", "weight_decay", *_COMMON),
     extras=_EXTRAS,
     nullable=_NULLABLE | {"weight_decay"},
@@ -76,6 +81,7 @@ ADAM = Definition(
     {"amsgrad": (False, True), "decay": ("decoupled",)},
     build_keras_adam,
     "keras/src/optimizers/adam.py Adam.update_step; base_optimizer.py _apply_weight_decay",
+    call="keras.optimizers.Adam",
     signature=(
         "learning_rate",
         "beta_1",
@@ -96,6 +102,7 @@ ADAMW = Definition(
     {"amsgrad": (False, True), "decay": ("decoupled",)},
     build_keras_adam,
     "keras/src/optimizers/adamw.py AdamW",
+    call="keras.optimizers.AdamW",
     signature=(
         "learning_rate",
         "weight_decay",
@@ -110,3 +117,44 @@ ADAMW = Definition(
 )
 
 PRESETS = (SGD, ADAM, ADAMW)
+
+
+def _regularised(class_name: str) -> CodeWriter:
+    """A Keras optimizer on a loss with ``keras.regularizers.L2(c)`` on the decayed layers: its
+    gradient adds ``2 c w``, so ``c = weight_decay / 2`` gives the coupled decay ``weight_decay w``."""
+
+    def code(arguments: dict[str, str], values: Mapping[str, sp.Expr]) -> str:
+        arguments.pop("weight_decay", None)
+        half = values["weight_decay"] / 2
+        strength = format_number(half) if isinstance(half, sp.Rational) else "weight_decay / 2"
+        return (
+            f"keras.optimizers.{class_name}({keywords(arguments)})  # with "
+            f"kernel_regularizer=keras.regularizers.L2({strength}) on every decayed layer"
+        )
+
+    return code
+
+
+#: standard constructions that are not one optimizer: convert offers them when none is equivalent
+CONSTRUCTIONS = (
+    Definition(
+        "keras.sgd + L2 regularizer",
+        "keras.optimizers.SGD on a loss with an L2 kernel regularizer: coupled decay",
+        {"learning_rate": "lr", "momentum": "momentum", "weight_decay": "weight_decay"},
+        {"learning_rate": _R("0.01"), "momentum": 0, "weight_decay": None},
+        {"nesterov": (False, True), "decay": ("coupled",)},
+        build_velocity_sgd,
+        "keras/src/optimizers/sgd.py; keras/src/regularizers/regularizers.py L2",
+        code=_regularised("SGD"),
+    ),
+    Definition(
+        "keras.adam + L2 regularizer",
+        "keras.optimizers.Adam on a loss with an L2 kernel regularizer: coupled decay",
+        _ADAM_PARAMS,
+        {**_ADAM_DEFAULTS, "weight_decay": None},
+        {"amsgrad": (False, True), "decay": ("coupled",)},
+        build_keras_adam,
+        "keras/src/optimizers/adam.py; keras/src/regularizers/regularizers.py L2",
+        code=_regularised("Adam"),
+    ),
+)

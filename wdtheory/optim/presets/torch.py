@@ -52,6 +52,7 @@ SGD = Definition(
     {"nesterov": (False, True), "decay": ("coupled",)},
     build_sgd,
     "torch/optim/sgd.py _single_tensor_sgd",
+    call="torch.optim.SGD",
     signature=("params", "lr", "momentum", "dampening", "weight_decay", "nesterov"),
     **_CONSTRUCTOR,
 )
@@ -63,6 +64,7 @@ ADAM = Definition(
     {"amsgrad": (False, True), "decoupled_weight_decay": (False, True)},
     build_adam,
     "torch/optim/adam.py _single_tensor_adam",
+    call="torch.optim.Adam",
     signature=_ADAM_SIGNATURE,
     tuples={"betas": ("beta1", "beta2")},
     **_CONSTRUCTOR,
@@ -75,6 +77,7 @@ ADAMW = Definition(
     {"amsgrad": (False, True), "decay": ("decoupled",)},
     build_adam,
     "torch/optim/adamw.py (Adam with decoupled_weight_decay=True)",
+    call="torch.optim.AdamW",
     signature=_ADAM_SIGNATURE,
     tuples={"betas": ("beta1", "beta2")},
     **_CONSTRUCTOR,
@@ -93,6 +96,7 @@ RMSPROP = Definition(
     {"centered": (False, True), "decay": ("coupled",)},
     build_rmsprop,
     "torch/optim/rmsprop.py _single_tensor_rmsprop",
+    call="torch.optim.RMSprop",
     signature=(
         "params",
         "lr",
@@ -128,6 +132,7 @@ ADAGRAD = Definition(
     {"decay": ("coupled",)},
     build_adagrad,
     "torch/optim/adagrad.py _single_tensor_adagrad",
+    call="torch.optim.Adagrad",
     signature=(
         "params",
         "lr",

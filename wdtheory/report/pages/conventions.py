@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from wdtheory.analysis.convert import convert
+from wdtheory.analysis.convert import Conversion, convert
 from wdtheory.core.printing import to_latex
 from wdtheory.optim.optimizer import Optimizer
 from wdtheory.problems.conventions import CONVENTIONS, match
@@ -53,22 +53,25 @@ def page(settings: Settings) -> Files:
         "",
         "## Optimizers across frameworks",
         "",
-        "Each row is derived by `wdtheory convert` (which runs `wdtheory compare` on every candidate).",
+        "Each row is derived by `wdtheory convert` (which runs `wdtheory compare` on every preset "
+        "of the framework, then on its standard constructions), and shows the code to paste.",
         "",
     ]
     rows = []
     for spec, framework in CONVERSIONS:
-        conversion = convert(Optimizer.from_spec(spec), framework)
-        if conversion.target is not None:
-            answer = f"`{conversion.target.text}`"
-        else:
-            last = conversion.comparisons[-1]
-            answer = (
-                f"none: with `{last.b.name}` the parameters first differ at step {last.first_difference}"
-                if last.first_difference
-                else "none"
-            )
-        rows.append([f"`{spec}`", framework, answer])
+        rows.append(
+            [f"`{spec}`", framework, _answer(convert(Optimizer.from_spec(spec), framework))]
+        )
     lines += table(["source", "to", "equivalent"], rows)
     lines += ["", "## Sources", "", *(f"- `{c.name}`: {c.source}" for c in CONVENTIONS.values())]
     return {"conventions.md": "\n".join(lines) + "\n"}
+
+
+def _answer(conversion: Conversion) -> str:
+    """The target's code (its spec where it has none), or why there is none."""
+    if conversion.target is not None:
+        code = conversion.code or conversion.target.text
+        return f"`{code}`" + (" (a standard construction)" if conversion.construction else "")
+    near = [n.comparison.b.name for n in conversion.near]
+    same_but_eps = f"; with ε = 0 the same as {', '.join(near)}" if near else ""
+    return f"none: {conversion.reason}{same_but_eps}"
