@@ -12,6 +12,8 @@ import functools
 import io
 import json
 import os
+import re
+import shlex
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -749,3 +751,22 @@ def test_code_copied_from_a_training_script_is_the_optimizer_it_constructs(code,
         written["hyperparameters"],
         written["switches"],
     )
+
+
+def readme_commands() -> list[list[str]]:
+    """The ``wdtheory ...`` lines of the README's shell blocks, comments and ``[optional]`` parts
+    removed (verify and report run in their own tests)."""
+    readme = (Path(__file__).parents[1] / "README.md").read_text()
+    commands = []
+    for block in re.findall(r"```sh\n(.*?)```", readme, re.S):
+        for line in block.splitlines():
+            line = re.sub(r"\s\[[^\]]*\]", "", line.split("  #")[0]).strip()
+            if line.startswith("wdtheory ") and line.split()[1] not in ("verify", "report"):
+                commands.append(shlex.split(line)[1:])
+    return commands
+
+
+@pytest.mark.parametrize("argv", readme_commands(), ids=" ".join)
+def test_every_command_in_the_readme_runs_as_written(argv):
+    result = run(*argv)
+    assert (result.code, result.err) == (0, ""), result

@@ -53,7 +53,7 @@ SYMBOLIC_HELP = (
     "every hyperparameter an optimizer spec leaves out is a symbol (as symbolic(SPEC)); without "
     "it, left out means the library's default"
 )
-FORMAT_HELP = "text (default), markdown, latex, or json (one record, see 'wdtheory schema')"
+FORMAT_HELP = "%(choices)s: text is the default; json prints one record (see 'wdtheory schema')"
 #: what --expect accepts per command, and how to tell it from the answer
 EXPECTATIONS = {
     "compare": ("identical", "equivalent", "different", "same"),
