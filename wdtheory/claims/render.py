@@ -1,8 +1,8 @@
-"""Claim results as a text table (the terminal), a markdown table (the reports) or JSON."""
+"""Claim results as a text table (the terminal) or a markdown table (the reports); as JSON they
+are one record of :mod:`wdtheory.answers.records` (``wdtheory verify --format json``)."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 
 from wdtheory.claims.engine import Result
@@ -10,30 +10,13 @@ from wdtheory.core.errors import check_choice
 
 __all__ = ["FORMATS", "render_results"]
 
-FORMATS = ("text", "markdown", "json")
+FORMATS = ("text", "markdown")
 
 
 def render_results(results: Sequence[Result], fmt: str = "text") -> str:
-    """The results as ``text``, a ``markdown`` table or ``json`` (a list of objects)."""
-    renderer = {"text": _text, "markdown": _markdown, "json": _json}
+    """The results as ``text`` or a ``markdown`` table."""
+    renderer = {"text": _text, "markdown": _markdown}
     return renderer[check_choice("format", fmt, FORMATS)](results)
-
-
-def _json(results: Sequence[Result]) -> str:
-    rows = [
-        {
-            "id": r.claim.id,
-            "statement": r.claim.statement,
-            "source": r.claim.source,
-            "expected": str(r.claim.expected),
-            "verdict": str(r.evidence.verdict),
-            "kind": r.evidence.kind,
-            "evidence": r.evidence.details,
-            "agrees": r.agrees,
-        }
-        for r in results
-    ]
-    return json.dumps(rows, indent=2) + "\n"
 
 
 def _cell(text: str) -> str:
