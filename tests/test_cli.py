@@ -753,20 +753,28 @@ def test_code_copied_from_a_training_script_is_the_optimizer_it_constructs(code,
     )
 
 
-def readme_commands() -> list[list[str]]:
-    """The ``wdtheory ...`` lines of the README's shell blocks, comments and ``[optional]`` parts
-    removed (verify and report run in their own tests)."""
+#: the answers a README comment may state first (each checked with --expect)
+README_ANSWERS = ("identical", "different", "ridge")
+
+
+def readme_commands() -> list[tuple[list[str], str | None]]:
+    """The ``wdtheory ...`` lines of the README's shell blocks, ``[optional]`` parts removed,
+    each with the answer its comment states first, if any (verify and report run in their own
+    tests)."""
     readme = (Path(__file__).parents[1] / "README.md").read_text()
     commands = []
     for block in re.findall(r"```sh\n(.*?)```", readme, re.S):
         for line in block.splitlines():
-            line = re.sub(r"\s\[[^\]]*\]", "", line.split("  #")[0]).strip()
-            if line.startswith("wdtheory ") and line.split()[1] not in ("verify", "report"):
-                commands.append(shlex.split(line)[1:])
+            command, _, comment = line.partition("  #")
+            command = re.sub(r"\s\[[^\]]*\]", "", command).strip()
+            if command.startswith("wdtheory ") and command.split()[1] not in ("verify", "report"):
+                stated = (comment.split() or [""])[0].rstrip(",:")
+                answer = stated if stated in README_ANSWERS else None
+                commands.append((shlex.split(command)[1:], answer))
     return commands
 
 
-@pytest.mark.parametrize("argv", readme_commands(), ids=" ".join)
-def test_every_command_in_the_readme_runs_as_written(argv):
-    result = run(*argv)
+@pytest.mark.parametrize(("argv", "answer"), readme_commands(), ids=lambda x: " ".join(x or ""))
+def test_every_command_in_the_readme_runs_as_written_and_says_what_it_says(argv, answer):
+    result = run(*argv, *(("--expect", answer) if answer else ()))
     assert (result.code, result.err) == (0, ""), result

@@ -37,7 +37,7 @@ from wdtheory.answers.records import (
 from wdtheory.core.derivation import FORMATS, Derivation
 from wdtheory.core.errors import WdtheoryError, did_you_mean
 from wdtheory.core.spec import parse_spec
-from wdtheory.optim.constructor import LIBRARY_PATHS, resolve_name
+from wdtheory.optim.constructor import library_path, resolve_name
 from wdtheory.optim.optimizer import Optimizer
 from wdtheory.optim.presets import OPTIMIZERS
 from wdtheory.optim.rules import derive_optimizer
@@ -90,7 +90,7 @@ def _expected(args: argparse.Namespace, answer: str, same: bool = False) -> int:
 
 def _names_optimizer(name: str) -> bool:
     """Whether ``name`` names an optimizer, in any of the spellings code uses."""
-    return resolve_name(name) in OPTIMIZERS or name.split(".")[0] in LIBRARY_PATHS
+    return resolve_name(name) in OPTIMIZERS or library_path(name) is not None
 
 
 def _optimizer(text: str, args: argparse.Namespace) -> Optimizer:

@@ -18,6 +18,7 @@ The runner here is written plainly against the public ``Stepper`` API; it knows 
 from __future__ import annotations
 
 import re
+import warnings
 from fractions import Fraction
 
 import array_api_strict
@@ -672,3 +673,17 @@ def test_a_proof_of_no_constant_value_shows_the_two_values_apart():
     shown = re.search(r"have to be (\S+) at one .* and (\S+) at another", proof.sentence)
     first, second = shown.groups()
     assert first != second and float(first) == pytest.approx(1e-3)
+
+
+def test_a_counterexample_without_gradients_runs_a_rule_with_zero_epsilon():
+    """Keras AdamW against optax Adam, both with ε = 0, differ by the decay alone: the
+    difference holds no gradient, and the lowered runs must not divide 0 by 0 for it."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        comparison = compare(
+            Optimizer.from_spec("keras.adamw(epsilon=0)"),
+            Optimizer.from_spec("optax.adam(learning_rate=0.001, eps=0)"),
+        )
+    assert comparison.verdict == "different" and comparison.first_difference == 1
+    assert not comparison.difference.free_symbols - {sp.Symbol("w_0", real=True)}
+    assert comparison.counterexample.confirmed

@@ -246,18 +246,40 @@ def test_keras_adam_differs_from_torch_adam_only_where_epsilon_enters():
     conversion = convert(Optimizer.from_spec("torch.adam(lr=1e-3, weight_decay=0)"), "keras")
     assert conversion.target is None
     near = {n.comparison.b.name: n for n in conversion.near}
-    assert set(near) == {"keras.adam", "keras.adamw", "keras.adam + L2 regularizer"}
+    assert set(near) == {"keras.adam", "keras.adamw"}  # no decay: no L2 regularizer to add
     adam = near["keras.adam"]
     assert adam.comparison.first_difference == 1 and adam.comparison.difference != 0
     assert library_code(adam.candidate) == "keras.optimizers.Adam(epsilon=1e-8)"
 
 
-def test_a_spec_whose_hyperparameter_the_target_lacks_is_a_one_line_error():
-    # torch.sgd with dampening left symbolic: Keras has no dampening
-    with pytest.raises(WdtheoryError) as excinfo:
-        convert(spec("torch.sgd(lr=0.1, momentum=0.9, weight_decay=0.001)"), "keras")
-    message = str(excinfo.value)
-    assert "\n" not in message and "keras" in message
+@pytest.mark.parametrize(
+    ("source", "lacking"),
+    [
+        # torch.sgd with dampening left symbolic: Keras has no dampening
+        ("torch.sgd(lr=0.1, momentum=0.9, weight_decay=0.001)", "keras.sgd has no dampening"),
+        ("torch.rmsprop", "keras.sgd has no alpha; keras.adam has no alpha"),
+    ],
+)
+def test_a_spec_whose_hyperparameter_no_target_has_is_answered_none_with_why(source, lacking):
+    conversion = convert(spec(source), "keras")
+    assert conversion.target is None and conversion.comparisons == ()
+    assert conversion.reason.startswith("no keras optimizer has a hyperparameter for each one")
+    assert lacking in conversion.reason
+
+
+def test_a_near_miss_has_the_values_that_make_it_the_source_without_epsilon():
+    """The paper's decay is absolute: in Keras' lr-scaled terms 0.1 is 0.1 / 0.001 = 100. The
+    near miss is completed with that value, and its difference is then ε's alone."""
+    conversion = convert(Optimizer.from_spec("paper.adamw(weight_decay=0.1)"), "keras")
+    near = {n.comparison.b.name: n for n in conversion.near}
+    assert set(near) == {"keras.adam", "keras.adamw"}
+    for miss in near.values():
+        assert miss.candidate.values["weight_decay"] == 100
+        assert miss.candidate.values["epsilon"] == sp.Rational(1, 10**8)  # the source's
+        assert sp.Symbol("w_0", real=True) not in miss.comparison.difference.free_symbols
+    assert library_code(near["keras.adamw"].candidate) == (
+        "keras.optimizers.AdamW(epsilon=1e-8, weight_decay=100)"
+    )
 
 
 def test_torch_sgd_momentum_without_decay_converts_to_keras_and_back():

@@ -10,6 +10,7 @@ import pytest
 import sympy as sp
 
 from wdtheory.analysis.exact import (
+    DECAYS,
     counterexample_point,
     defined,
     is_zero,
@@ -95,3 +96,11 @@ def test_an_expression_undefined_at_every_point_is_neither_nonzero_nor_a_counter
     assert not defined(undefined.xreplace({x: sp.Rational(1, 3)}))
     assert not nonzero_somewhere(undefined, random.Random(0))
     assert counterexample_point(undefined, random.Random(0)) is None
+
+
+def test_only_the_decay_roles_are_taken_to_lie_below_one():
+    """A symbol a user names ``beta_lr`` is not a decay: its range is the user's assumption."""
+    assert {s.name for s in DECAYS} == {"beta_1", "beta_2", "alpha"}
+    named = sp.Symbol("beta_lr", nonnegative=True)
+    expr = sp.sqrt(1 / (1 - named)) * sp.sqrt(1 - named) - 1
+    assert not is_zero(expr, random.Random(1))

@@ -41,6 +41,9 @@ def values(text: str) -> dict[str, sp.Expr]:
         ("keras.Adam", "keras.adam"),
         ("optax.adamw", "optax.adamw"),
         ("optax.Lion", "optax.lion"),
+        ("torch.optim.adamw.AdamW", "torch.adamw"),  # the class in its own module
+        ("tf.keras.optimizers.experimental.AdamW", "keras.adamw"),  # TF 2.9-2.10
+        ("tensorflow.keras.optimizers.experimental.SGD", "keras.sgd"),
         ("torch.adamw", "torch.adamw"),  # a preset's own name
         ("adam", "adam"),  # a generic one
     ],
@@ -63,6 +66,9 @@ def test_every_preset_of_a_library_is_reached_from_every_module_path(library):
         ("torch.optim.AdamX", ["'torch.optim.AdamX'", "torch's", "adamw", "did you mean"]),
         ("keras.optimizers.Adagrad", ["'keras.optimizers.Adagrad'", "keras's adam"]),
         ("optax.adamax", ["'optax.adamax'", "optax's", "lion"]),
+        ("tf.keras.optimizers.legacy.Adam", ["legacy optimizers are other algorithms"]),
+        ("keras.layers.Dense", ["'keras.layers.Dense'", "no keras module 'layers'"]),
+        ("optax.contrib.muon", ["'optax.contrib.muon'", "no optax module 'contrib'"]),
     ],
 )
 def test_an_optimizer_wdtheory_does_not_know_is_named_with_those_it_knows(name, fragments):
@@ -101,6 +107,12 @@ def test_positional_arguments_take_the_places_of_the_librarys_signature(text, ex
         ("torch.optim.SGD(0.1)", ["first argument is the parameters", "not 0.1"]),
         ("torch.sgd(0.1)", ["first argument is the parameters"]),
         ("adam(0.1)", ["takes no positional arguments", "write key=value"]),
+        ("torch.adamw(betas=(0.9, 0.99), beta1=0.5)", ["two values for 'beta1'", "in betas"]),
+        ("torch.adamw(beta2=0.5, betas=(0.9, 0.99))", ["two values for 'beta2'", "by name"]),
+        ("tf.keras.optimizers.Adam(1e-3, decay=1e-6)", ["takes no 'decay'", "keras.adam(decay="]),
+        ("keras.optimizers.Adam(decay=decoupled)", ["takes no 'decay'", "wdtheory's switch"]),
+        ("torch.optim.SGD(model.parameters(), capturable=True)", ["'capturable'", "torch.sgd"]),
+        ("torch.optim.RMSprop(model.parameters(), fused=True)", ["'fused'", "torch.rmsprop"]),
     ],
 )
 def test_misplaced_arguments_are_one_line_errors(text, fragments):

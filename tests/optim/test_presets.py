@@ -191,6 +191,31 @@ def test_torch_defaults_match_the_installed_torch(name):
         assert sp.sympify(defaults[key]) == R(repr(float(library[key]))), key
 
 
+@pytest.mark.parametrize("name", sorted(n for n in TORCH_CLASSES if n.startswith("torch.")))
+def test_a_torch_preset_takes_exactly_the_installed_constructors_arguments(name):
+    """The same names (betas for beta1 and beta2), the same positional order, the same
+    switches, and every other argument either ignored or refused: none accepted that torch
+    would refuse."""
+    torch = pytest.importorskip("torch")
+    signature = inspect.signature(getattr(torch.optim, TORCH_CLASSES[name])).parameters
+    definition = OPTIMIZERS[name]
+    own = {"decay", "penalty", "schedule"}  # wdtheory's switches, chosen by the preset name
+    accepted = {
+        *definition.tuples,
+        *(k for k in definition.params if not any(k in ks for ks in definition.tuples.values())),
+        *(set(definition.flags) - own),
+        *definition.extras,
+        "params",
+    }
+    assert accepted == set(signature)
+    positional = [
+        k for k, p in signature.items() if p.kind is inspect.Parameter.POSITIONAL_OR_KEYWORD
+    ]
+    assert list(definition.signature) == positional
+    nullable = {k for k, p in signature.items() if p.default is None}
+    assert definition.nullable == nullable
+
+
 @pytest.mark.parametrize(
     "name", [n for n in OPTIMIZERS if None not in OPTIMIZERS[n].defaults.values()]
 )

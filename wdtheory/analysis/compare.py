@@ -286,7 +286,8 @@ def _run_lowered(
 ) -> float:
     """The parameter after ``steps`` steps of the optimizer's lowered NumPy kernel, in float64,
     at the counterexample's values (``point`` holds a value for every symbol; the start and
-    gradients absent from the difference are 1 and 0); a rule with a schedule multiplier (its
+    gradients absent from the difference are 1 and 1/2: any value gives the same exact
+    difference, and 0 would make a rule with ε = 0 divide 0 by 0); a rule with a schedule multiplier (its
     own, or a scheduler's) gets s_k at step k."""
     optimizer = dynamics.optimizer
     values = {key: value.xreplace(same).xreplace(point) for key, value in optimizer.values.items()}
@@ -295,7 +296,7 @@ def _run_lowered(
     state = stepper.init(w)
     for k in range(1, steps + 1):
         multiplier = float(point.get(schedule_at(k), 1)) if optimizer.has_schedule else 1.0
-        gradient = float(point.get(sp.Symbol(f"g_{k}", real=True), 0))
+        gradient = float(point.get(sp.Symbol(f"g_{k}", real=True), 0.5))
         w, state = stepper.step(w, np.array([gradient]), state, schedule=multiplier)
     return float(w[0])
 

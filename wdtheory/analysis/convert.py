@@ -24,7 +24,7 @@ from wdtheory.analysis.compare import Comparison, compare
 from wdtheory.analysis.display import Shown
 from wdtheory.analysis.maps import unprimed
 from wdtheory.core.derivation import Derivation
-from wdtheory.core.errors import WdtheoryError, check_choice
+from wdtheory.core.errors import check_choice
 from wdtheory.optim.code import library_code
 from wdtheory.optim.definition import Definition
 from wdtheory.optim.optimizer import Optimizer
@@ -38,8 +38,9 @@ FRAMEWORKS = ("torch", "keras", "optax", "paper")
 
 @dataclass(frozen=True)
 class NearMiss:
-    """A candidate that is the source once ε is 0 in both: ``candidate`` with the source's values
-    for its free hyperparameters, and the ``comparison`` that shows where they part."""
+    """A candidate that is the source once ε is 0 in both: ``candidate`` completed (its values
+    solved for, its ε the source's), and the ``comparison`` of the source with it that shows
+    where they part."""
 
     candidate: Optimizer
     comparison: Comparison
@@ -82,6 +83,16 @@ class Conversion(Shown):
         differs, and the hyperparameters no constant value of which would make it agree."""
         if self.target is not None:
             return None
+        if not self.comparisons:
+            lacking = (
+                f"{d.name} has no {' or '.join(_lacking(self.source, d))}"
+                for n, d in OPTIMIZERS.items()
+                if n.startswith(f"{self.framework}.")
+            )
+            return (
+                f"no {self.framework} optimizer has a hyperparameter for each one "
+                f"{self.source.text} uses: {'; '.join(lacking)}"
+            )
         reasons = []
         for comparison in self.comparisons:
             step = comparison.first_difference
@@ -97,9 +108,9 @@ class Conversion(Shown):
 
 def _candidate(source: Optimizer, definition: Definition) -> Optimizer | None:
     """``definition`` with the source's values in the same roles and free mappable ones."""
+    if _lacking(source, definition):
+        return None
     by_role = {source.definition.params[k]: v for k, v in source.values.items()}
-    if not set(definition.params.values()) >= source.used_roles - set(MAPPABLE_ROLES):
-        return None  # the source's rule uses a hyperparameter this preset does not have
     text = []
     for key, role in definition.params.items():
         if role in MAPPABLE_ROLES:
@@ -119,6 +130,12 @@ def _candidate(source: Optimizer, definition: Definition) -> Optimizer | None:
     return Optimizer(definition, values, flags, symbolic=source.symbolic)
 
 
+def _lacking(source: Optimizer, definition: Definition) -> list[str]:
+    """The roles the source's rule uses (beyond the mappable ones) that ``definition`` has no
+    hyperparameter for: then it cannot play the same part."""
+    return sorted(source.used_roles - set(MAPPABLE_ROLES) - set(definition.params.values()))
+
+
 def _with_solution(candidate: Optimizer, comparison: Comparison) -> Optimizer:
     """The candidate with the hyperparameter values the comparison solved for."""
     solved = {unprimed(k): v for k, v in comparison.hyper_map.items()}
@@ -130,8 +147,9 @@ def convert(source: Optimizer, framework: str) -> Conversion:
     """The equivalent optimizer in ``framework`` (see the module doc)."""
     framework = check_choice("framework", framework, FRAMEWORKS)
     definitions = [d for n, d in OPTIMIZERS.items() if n.startswith(f"{framework}.")]
+    constructions = CONSTRUCTIONS.get(framework, ()) if _decays(source) else ()
     comparisons = []
-    for definition in (*definitions, *CONSTRUCTIONS.get(framework, ())):
+    for definition in (*definitions, *constructions):
         candidate = _candidate(source, definition)
         if candidate is None:
             continue
@@ -140,31 +158,45 @@ def convert(source: Optimizer, framework: str) -> Conversion:
         if comparison.verdict.same_algorithm:
             target = _with_solution(candidate, comparison)
             return Conversion(source, framework, target, tuple(comparisons))
-    if not comparisons:
-        raise WdtheoryError(f"no {framework} preset has the hyperparameters of {source.text}")
     near = tuple(n for n in map(_near_miss, comparisons) if n is not None)
     return Conversion(source, framework, None, tuple(comparisons), near)
 
 
+def _decays(optimizer: Optimizer) -> bool:
+    """Whether the optimizer has a weight decay that is not exactly 0 (the standard
+    constructions add one: without it they are the plain presets)."""
+    return any(
+        optimizer.values[key] != 0
+        for key, role in optimizer.definition.params.items()
+        if role == "weight_decay"
+    )
+
+
 def _near_miss(comparison: Comparison) -> NearMiss | None:
-    """The candidate, with the source's values for its free hyperparameters, when it and the
-    source are the same algorithm once ε is 0 in both (a proof by :func:`compare`): then they
-    differ only in where ε enters."""
+    """The candidate, completed, when it and the source are the same algorithm once ε is 0 in
+    both (a proof by :func:`compare`): then they differ only in where ε enters. Completed: its
+    free hyperparameters take the values that comparison solved for (``1000*wd`` for the
+    paper's decay in a library's terms), any left free the source's value in the same role, and
+    its ε the source's; the comparison is then redone with the completed candidate."""
     if comparison.verdict.same_algorithm or comparison.first_difference is None:
         return None
     source, candidate = comparison.a, comparison.b
+    without = [_without_epsilon(o) for o in (source, candidate)]
+    if None in without:
+        return None
+    again = compare(*without)  # type: ignore[arg-type]
+    if not again.verdict.same_algorithm:
+        return None
+    solved = _with_solution(candidate, again)
     by_role = {source.definition.params[k]: v for k, v in source.values.items()}
     values = {
-        key: by_role.get(role, candidate.values[key])
-        if role in MAPPABLE_ROLES
-        else candidate.values[key]
+        key: by_role.get(role, solved.values[key])
+        if role == "eps" or (role in MAPPABLE_ROLES and solved.values[key] == candidate.values[key])
+        else solved.values[key]
         for key, role in candidate.definition.params.items()
     }
     completed = dataclasses.replace(candidate, values=values)
-    without = [_without_epsilon(o) for o in (source, completed)]
-    if None in without or not compare(*without).verdict.same_algorithm:  # type: ignore[misc]
-        return None
-    return NearMiss(completed, comparison)
+    return NearMiss(completed, compare(source, completed))
 
 
 def _without_epsilon(optimizer: Optimizer) -> Optimizer | None:

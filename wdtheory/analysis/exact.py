@@ -13,6 +13,7 @@ import random
 import sympy as sp
 
 from wdtheory.core.notation import START, STEP
+from wdtheory.optim.roles import ROLES
 
 __all__ = [
     "counterexample_point",
@@ -39,8 +40,8 @@ def is_zero(expr: sp.Expr, rng: random.Random) -> bool:
 
 def _decays_below_one(expr: sp.Expr) -> tuple[sp.Expr, dict[sp.Symbol, sp.Expr]]:
     """``expr`` with what lies in [0, 1) by its role written as 1 - q with a positive q, and the
-    map back: every power :math:`\\beta^t` of a decay (a symbol named ``beta...`` or a number
-    in [0, 1)) to the step count (a bias correction, :math:`1 - \\beta^t > 0` from step 1 on),
+    map back: every power :math:`\\beta^t` of a decay (one of :data:`DECAYS` or a number in
+    [0, 1)) to the step count (a bias correction, :math:`1 - \\beta^t > 0` from step 1 on),
     then every decay symbol itself."""
     powers = sorted(
         {
@@ -59,8 +60,13 @@ def _decays_below_one(expr: sp.Expr) -> tuple[sp.Expr, dict[sp.Symbol, sp.Expr]]
     return expr, {q: 1 - e for e, q in gaps.items()}
 
 
+#: the symbols of the roles whose range is [0, 1) (β₁, β₂, RMSprop's α): 1 - β > 0. A name a
+#: user writes for one (``beta2=b``) is not among them: its range is the user's assumption.
+DECAYS = frozenset(r.symbol for r in ROLES.values() if r.high == 1 and not r.closed_high)
+
+
 def _is_decay(expr: sp.Basic) -> bool:
-    return isinstance(expr, sp.Symbol) and expr.name.startswith("beta")
+    return expr in DECAYS
 
 
 def nonzero_somewhere(expr: sp.Expr, rng: random.Random) -> bool:

@@ -84,7 +84,7 @@ MAX_NUMBER_LENGTH = 40
 MAX_DIGITS = 30
 MAX_ABS = 10**15
 MIN_EXPONENT = -30  # smallest non-zero magnitude is 1e-30
-MAX_PARTS = 5  # tf.keras.optimizers.experimental.AdamW
+MAX_PARTS = 5  # tensorflow.keras.optimizers.experimental.AdamW
 MAX_TUPLE = 8
 SYMBOLIC = "symbolic"
 

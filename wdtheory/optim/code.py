@@ -17,13 +17,10 @@ import keyword
 import sympy as sp
 
 from wdtheory.core.spec import format_number, is_decimal
-from wdtheory.optim.definition import keywords
+from wdtheory.optim.definition import OWN_SWITCHES, keywords
 from wdtheory.optim.optimizer import Optimizer
 
 __all__ = ["library_code", "python_value"]
-
-#: switches that choose wdtheory's rule, not arguments of any library's constructor
-OWN_SWITCHES = frozenset({"decay", "penalty", "schedule"})
 
 
 def python_value(value: object) -> str | None:

@@ -20,10 +20,10 @@ import sympy as sp
 
 from wdtheory.core.errors import WdtheoryError, did_you_mean
 from wdtheory.core.spec import Item, Reference, Spec, Value, format_item
-from wdtheory.optim.definition import Definition
+from wdtheory.optim.definition import OWN_SWITCHES, Definition
 from wdtheory.optim.presets import OPTIMIZERS, get_optimizer
 
-__all__ = ["LIBRARY_PATHS", "Call", "read", "resolve_name"]
+__all__ = ["LIBRARY_PATHS", "Call", "library_path", "read", "resolve_name"]
 
 #: the module paths a library's optimizers are written with in code, longest first
 LIBRARY_PATHS = {
@@ -52,29 +52,60 @@ class Call:
     symbolic: bool
 
 
+#: module parts between a library's path and the class that name the same class
+SAME_CLASS_MODULES = {
+    "torch": frozenset({"sgd", "adam", "adamw", "rmsprop", "adagrad"}),  # torch.optim.adamw.AdamW
+    "keras": frozenset({"experimental"}),  # TF 2.9-2.10: the optimizers Keras 2.11+ made default
+    "optax": frozenset(),
+}
+#: module parts that name other optimizers than the library's own, with the reason
+OTHER_MODULES = {"legacy": "Keras 2's legacy optimizers are other algorithms; not modelled"}
+
+
+def library_path(name: str) -> tuple[str, str] | None:
+    """The library and the module path a name in code starts with (the longest), or None."""
+    for library, paths in LIBRARY_PATHS.items():
+        for path in paths:
+            if name.startswith(path + "."):
+                return library, path
+    return None
+
+
 def resolve_name(name: str) -> str:
     """The preset a name in code stands for: ``torch.optim.AdamW`` is ``torch.adamw``."""
     if name in OPTIMIZERS:
         return name
-    for library, paths in LIBRARY_PATHS.items():
-        for path in paths:
-            if name.startswith(path + ".") and name.count(".") == path.count(".") + 1:
-                candidate = f"{library}.{name.rsplit('.', 1)[1].lower()}"
-                if candidate in OPTIMIZERS:
-                    return candidate
-                known = sorted(n.split(".")[1] for n in OPTIMIZERS if n.startswith(library + "."))
-                raise WdtheoryError(
-                    f"unknown optimizer {name!r}: wdtheory knows {library}'s "
-                    f"{', '.join(known)}{did_you_mean(candidate, OPTIMIZERS)}"
-                )
-    return name
+    found = library_path(name)
+    if found is None:
+        return name
+    library, path = found
+    *modules, class_name = name.removeprefix(path + ".").split(".")
+    for module in modules:
+        if module in OTHER_MODULES:
+            raise WdtheoryError(f"{name}: {OTHER_MODULES[module]}")
+        if module not in SAME_CLASS_MODULES[library]:
+            raise WdtheoryError(f"unknown optimizer {name!r}: no {library} module {module!r}")
+    candidate = f"{library}.{class_name.lower()}"
+    if candidate in OPTIMIZERS:
+        return candidate
+    known = sorted(n.split(".")[1] for n in OPTIMIZERS if n.startswith(library + "."))
+    raise WdtheoryError(
+        f"unknown optimizer {name!r}: wdtheory knows {library}'s "
+        f"{', '.join(known)}{did_you_mean(candidate, OPTIMIZERS)}"
+    )
 
 
 def read(spec: Spec) -> Call:
     """The spec read as its library reads the constructor call (see the module doc)."""
     definition = get_optimizer(resolve_name(spec.name))
     given: dict[str, Value] = {}
+    origins: dict[str, str] = {}  # key -> how it was given, for the error on a second value
     for key, item in _bind(definition, spec).items():
+        if key in OWN_SWITCHES and spec.name != definition.name:
+            raise WdtheoryError(
+                f"{spec.name} takes no {key!r}: {key}= is wdtheory's switch, written with the "
+                f"preset's name, e.g. {definition.name}({key}=...)"
+            )
         if key == PARAMETERS:
             _check_parameters(definition, item)
         elif key in definition.extras:
@@ -85,10 +116,26 @@ def read(spec: Spec) -> Call:
                     f"{definition.name}: {key}=None is not allowed; give a number or a name"
                 )
         elif key in definition.tuples:
-            given.update(_unpack(definition, key, item))
+            for member, value in _unpack(definition, key, item).items():
+                _set_once(spec, given, origins, member, value, f"in {key}")
         else:
-            given[key] = _single(definition.name, key, item)
+            _set_once(spec, given, origins, key, _single(definition.name, key, item), "by name")
     return Call(definition, given, spec.symbolic)
+
+
+def _set_once(
+    spec: Spec,
+    given: dict[str, Value],
+    origins: dict[str, str],
+    key: str,
+    value: Value,
+    origin: str,
+) -> None:
+    """``given[key] = value``, refused when a tuple and a keyword both set ``key``
+    (``betas=(0.9, 0.99), beta1=0.5``): the library would take neither."""
+    if key in given:
+        raise WdtheoryError(f"{spec.name} got two values for {key!r} ({origins[key]} and {origin})")
+    given[key], origins[key] = value, origin
 
 
 def _bind(definition: Definition, spec: Spec) -> dict[str, Item]:

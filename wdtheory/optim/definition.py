@@ -11,7 +11,7 @@ import sympy as sp
 from wdtheory.optim.builders import Flags, Values
 from wdtheory.optim.transforms import Transform
 
-__all__ = ["IMPLEMENTATION", "CodeWriter", "Definition", "Extra", "keywords"]
+__all__ = ["IMPLEMENTATION", "OWN_SWITCHES", "CodeWriter", "Definition", "Extra", "keywords"]
 
 #: writes a standard construction as library code, from the keyword arguments it writes (library
 #: name -> Python text) and its exact values (spec key -> value)
@@ -35,6 +35,9 @@ class Extra:
 
 #: an argument that changes how the library computes the step, not its values
 IMPLEMENTATION = Extra()
+
+#: switches that choose wdtheory's rule, not arguments of any library's constructor
+OWN_SWITCHES = frozenset({"decay", "penalty", "schedule"})
 
 
 @dataclass(frozen=True)

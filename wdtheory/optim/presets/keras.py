@@ -13,7 +13,7 @@ from collections.abc import Mapping
 
 import sympy as sp
 
-from wdtheory.core.spec import format_number
+from wdtheory.core.spec import format_number, is_decimal
 from wdtheory.optim.builders import build_keras_adam, build_velocity_sgd
 from wdtheory.optim.definition import IMPLEMENTATION, CodeWriter, Definition, Extra, keywords
 
@@ -124,9 +124,9 @@ def _regularised(class_name: str) -> CodeWriter:
     gradient adds ``2 c w``, so ``c = weight_decay / 2`` gives the coupled decay ``weight_decay w``."""
 
     def code(arguments: dict[str, str], values: Mapping[str, sp.Expr]) -> str:
-        arguments.pop("weight_decay", None)
+        decay = arguments.pop("weight_decay")  # no default: always written
         half = values["weight_decay"] / 2
-        strength = format_number(half) if isinstance(half, sp.Rational) else "weight_decay / 2"
+        strength = format_number(half) if is_decimal(half) else f"{decay} / 2"
         return (
             f"keras.optimizers.{class_name}({keywords(arguments)})  # with "
             f"kernel_regularizer=keras.regularizers.L2({strength}) on every decayed layer"

@@ -103,7 +103,7 @@ def _chain_after_decay(alias: str) -> CodeWriter:
     gradient before the alias's transformations (coupled)."""
 
     def code(arguments: dict[str, str], values: Mapping[str, sp.Expr]) -> str:
-        decay = arguments.pop("weight_decay", "0")
+        decay = arguments.pop("weight_decay")  # no default: always written
         return (
             f"optax.chain(optax.add_decayed_weights({decay}), optax.{alias}({keywords(arguments)}))"
         )
@@ -113,9 +113,9 @@ def _chain_after_decay(alias: str) -> CodeWriter:
 
 def _sgdw_code(arguments: dict[str, str], values: Mapping[str, sp.Expr]) -> str:
     """SGD with decoupled decay: the decay added after the momentum, before the scaling."""
-    learning_rate = arguments.pop("learning_rate", "learning_rate")
+    learning_rate = arguments.pop("learning_rate")  # no default: always written
     steps = [f"optax.trace(decay={arguments.pop('momentum')})"] if "momentum" in arguments else []
-    steps.append(f"optax.add_decayed_weights({arguments.pop('weight_decay', '0')})")
+    steps.append(f"optax.add_decayed_weights({arguments.pop('weight_decay')})")
     steps.append(f"optax.scale_by_learning_rate({learning_rate})")
     return f"optax.chain({', '.join(steps)})"
 

@@ -33,16 +33,19 @@ _ADAM_PARAMS = {
 }
 _ADAM_DEFAULTS = {"lr": _R("0.001"), "beta1": _R("0.9"), "beta2": _R("0.999"), "eps": _R("1e-8")}
 _ADAM_SIGNATURE = ("params", "lr", "betas", "eps", "weight_decay", "amsgrad")
-_EXTRAS = {
-    "foreach": IMPLEMENTATION,
-    "fused": IMPLEMENTATION,
-    "capturable": IMPLEMENTATION,
-    "differentiable": IMPLEMENTATION,
-    "maximize": Extra((False,), "maximize=true ascends the objective; wdtheory models descent"),
-}
+_MAXIMIZE = Extra((False,), "maximize=true ascends the objective; wdtheory models descent")
 #: torch's arguments whose default is None: None means left out
 _NULLABLE = frozenset({"foreach", "fused"})
-_CONSTRUCTOR = {"extras": _EXTRAS, "nullable": _NULLABLE}
+
+
+def _constructor(*implementation: str) -> dict:
+    """The arguments of a torch constructor beyond the rule's: ``implementation`` ones (how
+    torch computes: ``foreach``, ``fused``...) accepted and ignored, ``maximize`` refused."""
+    return {
+        "extras": {**dict.fromkeys(implementation, IMPLEMENTATION), "maximize": _MAXIMIZE},
+        "nullable": _NULLABLE & set(implementation),
+    }
+
 
 SGD = Definition(
     "torch.sgd",
@@ -54,7 +57,7 @@ SGD = Definition(
     "torch/optim/sgd.py _single_tensor_sgd",
     call="torch.optim.SGD",
     signature=("params", "lr", "momentum", "dampening", "weight_decay", "nesterov"),
-    **_CONSTRUCTOR,
+    **_constructor("foreach", "differentiable", "fused"),
 )
 ADAM = Definition(
     "torch.adam",
@@ -67,7 +70,7 @@ ADAM = Definition(
     call="torch.optim.Adam",
     signature=_ADAM_SIGNATURE,
     tuples={"betas": ("beta1", "beta2")},
-    **_CONSTRUCTOR,
+    **_constructor("foreach", "capturable", "differentiable", "fused"),
 )
 ADAMW = Definition(
     "torch.adamw",
@@ -80,7 +83,7 @@ ADAMW = Definition(
     call="torch.optim.AdamW",
     signature=_ADAM_SIGNATURE,
     tuples={"betas": ("beta1", "beta2")},
-    **_CONSTRUCTOR,
+    **_constructor("foreach", "capturable", "differentiable", "fused"),
 )
 RMSPROP = Definition(
     "torch.rmsprop",
@@ -110,7 +113,7 @@ RMSPROP = Definition(
         "maximize",
         "differentiable",
     ),
-    **_CONSTRUCTOR,
+    **_constructor("capturable", "foreach", "differentiable"),
 )
 ADAGRAD = Definition(
     "torch.adagrad",
@@ -142,7 +145,7 @@ ADAGRAD = Definition(
         "eps",
         "foreach",
     ),
-    **_CONSTRUCTOR,
+    **_constructor("foreach", "differentiable", "fused"),
 )
 
 PRESETS = (SGD, ADAM, ADAMW, RMSPROP, ADAGRAD)
