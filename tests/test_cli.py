@@ -572,8 +572,9 @@ def test_convert_smoke():
         (("fixed-point", "torch.adam(lr=-1)"), ("lr=-1",)),
         (("convert", "torch.adamw", "--to", "pytorch"), ("--to",)),
         (("convert", "torch.adamw"), ("--to",)),
-        (("compare", "torch.adam"), ()),
-        (("compare", "torch.adam(beta1=__import__)", "torch.adam"), ()),
+        (("compare", "torch.adam"), ("required", "b")),
+        (("compare", "torch.adam(beta1=__import__)", "torch.adam"), ("'__import__'", "beta1")),
+        (("derive", "torch.adam(lr=torch.tensor(0.01))"), ("call with arguments", "a number")),
     ],
 )
 def test_engine_command_mistakes_are_one_line_errors(argv, fragments):

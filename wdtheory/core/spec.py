@@ -340,8 +340,8 @@ def _argument(node: ast.expr, src: str, key: str) -> Item:
     target = node.func if called else node
     if called and (node.args or node.keywords):
         raise SpecError(
-            f"bad argument {_q(_seg(src, node))}: a call with arguments is not allowed; "
-            "write the parameters as a name (params) or a call without arguments (m.parameters())"
+            f"bad argument {_q(_seg(src, node))}: a call with arguments is not allowed; write "
+            "a value as a number or a name, the parameters as a name or m.parameters()"
         )
     if called or isinstance(node, ast.Attribute):
         if not _is_dotted(_seg(src, target), MAX_PARTS):
