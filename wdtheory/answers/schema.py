@@ -10,52 +10,49 @@ from wdtheory.answers.records import SCHEMA_NAME, VERSION
 
 __all__ = ["SCHEMA"]
 
-_EXPRESSION = {
-    "type": "object",
-    "description": "an exact expression: plain text and LaTeX",
-    "required": ["text", "latex"],
-    "properties": {"text": {"type": "string"}, "latex": {"type": "string"}},
-    "additionalProperties": False,
-}
-_MAYBE_EXPRESSION = {"anyOf": [{"$ref": "#/$defs/expression"}, {"type": "null"}]}
-_NAMED = {
-    "type": "object",
-    "required": ["value"],
-    "properties": {
-        "symbol": {"type": "string"},
-        "state": {"type": "string"},
-        "value": {"$ref": "#/$defs/expression"},
-    },
-    "additionalProperties": False,
-}
-_OPTIMIZER = {
-    "type": "object",
-    "description": "an optimizer an answer is about, as it was read",
-    "required": [
-        "role",
-        "spec",
-        "name",
-        "symbolic",
-        "decay_mode",
-        "hyperparameters",
-        "switches",
-        "defaults_filled",
-        "free_symbols",
-    ],
-    "properties": {
+
+def _record(
+    properties: dict[str, object],
+    *,
+    required: list[str] | None = None,
+    description: str | None = None,
+) -> dict[str, object]:
+    """A JSON object with these properties and no others, all required unless ``required``
+    names which."""
+    return {
+        "type": "object",
+        **({"description": description} if description else {}),
+        "required": list(properties) if required is None else required,
+        "properties": properties,
+        "additionalProperties": False,
+    }
+
+
+def _list_of(item: dict[str, object], **keywords: object) -> dict[str, object]:
+    return {"type": "array", "items": item, **keywords}
+
+
+_STRING = {"type": "string"}
+_EXPRESSION_REF = {"$ref": "#/$defs/expression"}
+_EXPRESSION = _record(
+    {"text": _STRING, "latex": _STRING}, description="an exact expression: plain text and LaTeX"
+)
+_MAYBE_EXPRESSION = {"anyOf": [_EXPRESSION_REF, {"type": "null"}]}
+_NAMED = _record(
+    {"symbol": _STRING, "state": _STRING, "value": _EXPRESSION_REF}, required=["value"]
+)
+_OPTIMIZER = _record(
+    {
         "role": {"enum": ["A", "B", "subject", "source", "target"]},
         "spec": {
             "type": ["string", "null"],
             "description": "the spec that means it (it parses back); null when none does (a "
             "value that is a formula, a standard construction: see name and code)",
         },
-        "name": {"type": "string"},
+        "name": _STRING,
         "symbolic": {"type": "boolean", "description": "left-out hyperparameters are symbols"},
         "decay_mode": {"enum": ["none", "coupled", "decoupled", "independent", "proximal"]},
-        "hyperparameters": {
-            "type": "object",
-            "additionalProperties": {"$ref": "#/$defs/expression"},
-        },
+        "hyperparameters": {"type": "object", "additionalProperties": _EXPRESSION_REF},
         "switches": {
             "type": "object",
             "additionalProperties": {"type": ["boolean", "string"]},
@@ -65,158 +62,100 @@ _OPTIMIZER = {
             "description": "the library defaults the answer assumed, by key",
             "additionalProperties": {"type": ["string", "boolean"]},
         },
-        "free_symbols": {"type": "array", "items": {"type": "string"}},
+        "free_symbols": _list_of(_STRING),
     },
-    "additionalProperties": False,
-}
-_DERIVATION = {
-    "type": "object",
-    "required": ["title", "sections"],
-    "properties": {
-        "title": {"type": "string"},
-        "sections": {
-            "type": "array",
-            "items": {
-                "type": "object",
-                "required": ["title", "intro", "steps", "checks", "notes"],
-                "properties": {
-                    "title": {"type": "string"},
-                    "intro": {"type": "string"},
-                    "steps": {
-                        "type": "array",
-                        "items": {
-                            "type": "object",
-                            "required": ["text", "latex", "note"],
-                            "properties": {
-                                "text": {"type": "string"},
-                                "latex": {"type": "string"},
-                                "note": {"type": "string"},
-                            },
-                            "additionalProperties": False,
-                        },
-                    },
-                    "checks": {"type": "array", "items": {"type": "string"}},
-                    "notes": {"type": "array", "items": {"type": "string"}},
-                },
-                "additionalProperties": False,
-            },
-        },
-    },
-    "additionalProperties": False,
-}
+    description="an optimizer an answer is about, as it was read",
+)
+_DERIVATION = _record(
+    {
+        "title": _STRING,
+        "sections": _list_of(
+            _record(
+                {
+                    "title": _STRING,
+                    "intro": _STRING,
+                    "steps": _list_of(
+                        _record({"text": _STRING, "latex": _STRING, "note": _STRING})
+                    ),
+                    "checks": _list_of(_STRING),
+                    "notes": _list_of(_STRING),
+                }
+            )
+        ),
+    }
+)
 _COMMON = {
     "schema": {"const": SCHEMA_NAME},
     "version": {"const": VERSION},
-    "optimizers": {"type": "array", "items": {"$ref": "#/$defs/optimizer"}},
-    "free_symbols": {
-        "type": "array",
-        "items": {
-            "type": "object",
-            "required": ["name", "latex"],
-            "properties": {"name": {"type": "string"}, "latex": {"type": "string"}},
-            "additionalProperties": False,
-        },
-    },
+    "optimizers": _list_of({"$ref": "#/$defs/optimizer"}),
+    "free_symbols": _list_of(_record({"name": _STRING, "latex": _STRING})),
     "derivation": {"$ref": "#/$defs/derivation"},
 }
 _COMMON_REQUIRED = ["schema", "version", "command", "optimizers", "free_symbols", "derivation"]
+_VERDICT = {"enum": ["identical", "equivalent", "different"]}
 
 
-def _command(name: str, required: list[str], properties: dict[str, object]) -> dict[str, object]:
-    return {
-        "type": "object",
-        "required": [*_COMMON_REQUIRED, *required],
-        "properties": {**_COMMON, "command": {"const": name}, **properties},
-        "additionalProperties": False,
-    }
+def _command(name: str, properties: dict[str, object]) -> dict[str, object]:
+    """An answer of command ``name``: the common fields and ``properties``, all required."""
+    return _record(
+        {**_COMMON, "command": {"const": name}, **properties},
+        required=[*_COMMON_REQUIRED, *properties],
+    )
 
 
-_DERIVE = _command(
-    "derive",
-    ["kind", "subject"],
-    {"kind": {"enum": ["problem", "optimizer"]}, "subject": {"type": "string"}},
-)
+_DERIVE = _command("derive", {"kind": {"enum": ["problem", "optimizer"]}, "subject": _STRING})
 _COMPARE = _command(
     "compare",
-    [
-        "verdict",
-        "first_difference",
-        "difference",
-        "quadratic_difference",
-        "hyper_map",
-        "state_map",
-        "counterexample",
-        "no_constant_value",
-        "evidence",
-    ],
     {
-        "verdict": {"enum": ["identical", "equivalent", "different"]},
+        "verdict": _VERDICT,
         "first_difference": {"type": ["integer", "null"], "minimum": 1},
         "difference": _MAYBE_EXPRESSION,
         "quadratic_difference": _MAYBE_EXPRESSION,
-        "hyper_map": {"type": "array", "items": _NAMED},
-        "state_map": {"type": "array", "items": _NAMED},
+        "hyper_map": _list_of(_NAMED),
+        "state_map": _list_of(_NAMED),
         "counterexample": {
             "anyOf": [
                 {"type": "null"},
-                {
-                    "type": "object",
-                    "required": ["point", "difference", "lowered", "confirmed"],
-                    "properties": {
+                _record(
+                    {
                         "point": {
                             "type": "object",
                             "description": "exact values by symbol name",
-                            "additionalProperties": {"type": "string"},
+                            "additionalProperties": _STRING,
                         },
-                        "difference": {"$ref": "#/$defs/expression"},
+                        "difference": _EXPRESSION_REF,
                         "lowered": {"type": "number"},
                         "confirmed": {"type": "boolean"},
-                    },
-                    "additionalProperties": False,
-                },
+                    }
+                ),
             ]
         },
-        "no_constant_value": {
-            "type": "array",
-            "items": {
-                "type": "object",
-                "required": ["symbol", "needed"],
-                "properties": {
-                    "symbol": {"type": "string"},
-                    "needed": {
-                        "type": "array",
-                        "items": {
-                            "type": "object",
-                            "required": ["step", "value"],
-                            "properties": {
-                                "step": {"type": "integer"},
-                                "value": {"$ref": "#/$defs/expression"},
-                            },
-                            "additionalProperties": False,
-                        },
-                    },
-                },
-                "additionalProperties": False,
-            },
-        },
-        "evidence": {"type": "array", "items": {"type": "string"}},
+        "no_constant_value": _list_of(
+            _record(
+                {
+                    "symbol": _STRING,
+                    "needed": _list_of(
+                        _record({"step": {"type": "integer"}, "value": _EXPRESSION_REF})
+                    ),
+                }
+            )
+        ),
+        "evidence": _list_of(_STRING),
     },
 )
 _FIXED_POINT = _command(
     "fixed-point",
-    ["ridge", "ridge_strength", "gradient_at_rest", "states", "conditions", "summary"],
     {
         "ridge": {"type": "boolean"},
         "ridge_strength": _MAYBE_EXPRESSION,
         "gradient_at_rest": _MAYBE_EXPRESSION,
-        "states": {"type": "array", "items": _NAMED},
-        "conditions": {"type": "array", "items": {"$ref": "#/$defs/expression"}},
-        "summary": {"type": "string"},
+        "states": _list_of(_NAMED),
+        "conditions": _list_of(_EXPRESSION_REF),
+        "summary": _STRING,
     },
 )
 _CONVERT = _command(
     "convert",
-    ["framework", "found", "construction", "code", "reason", "near", "candidates"],
     {
         "framework": {"enum": ["torch", "keras", "optax", "paper"]},
         "found": {"type": "boolean"},
@@ -227,77 +166,53 @@ _CONVERT = _command(
         },
         "code": {"type": ["string", "null"], "description": "the target as library code"},
         "reason": {"type": ["string", "null"], "description": "why none is equivalent"},
-        "near": {
-            "type": "array",
-            "description": "candidates that differ from the source only where epsilon enters",
-            "items": {
-                "type": "object",
-                "required": ["name", "first_difference", "difference", "code"],
-                "properties": {
-                    "name": {"type": "string"},
+        "near": _list_of(
+            _record(
+                {
+                    "name": _STRING,
                     "first_difference": {"type": "integer", "minimum": 1},
-                    "difference": {"$ref": "#/$defs/expression"},
+                    "difference": _EXPRESSION_REF,
                     "code": {"type": ["string", "null"]},
-                },
-                "additionalProperties": False,
-            },
-        },
-        "candidates": {
-            "type": "array",
-            "items": {
-                "type": "object",
-                "required": ["name", "verdict", "first_difference"],
-                "properties": {
-                    "name": {"type": "string"},
-                    "verdict": {"enum": ["identical", "equivalent", "different"]},
+                }
+            ),
+            description="candidates that differ from the source only where epsilon enters",
+        ),
+        "candidates": _list_of(
+            _record(
+                {
+                    "name": _STRING,
+                    "verdict": _VERDICT,
                     "first_difference": {"type": ["integer", "null"]},
-                },
-                "additionalProperties": False,
-            },
-        },
+                }
+            )
+        ),
     },
 )
-_VERIFY = {
-    "type": "object",
-    "required": ["schema", "version", "command", "agree", "total", "claims"],
-    "properties": {
+_CLAIM_VERDICT = {"$ref": "#/$defs/claim_verdict"}
+_VERIFY = _record(
+    {
         "schema": {"const": SCHEMA_NAME},
         "version": {"const": VERSION},
         "command": {"const": "verify"},
         "agree": {"type": "integer", "minimum": 0},
         "total": {"type": "integer", "minimum": 0},
-        "claims": {
-            "type": "array",
-            "items": {
-                "type": "object",
-                "required": [
-                    "id",
-                    "statement",
-                    "source",
-                    "expected",
-                    "verdict",
-                    "kind",
-                    "evidence",
-                    "agrees",
-                    "seconds",
-                ],
-                "properties": {
-                    "id": {"type": "string"},
-                    "statement": {"type": "string"},
-                    "source": {"type": "string"},
-                    "expected": {"$ref": "#/$defs/claim_verdict"},
-                    "verdict": {"$ref": "#/$defs/claim_verdict"},
-                    "kind": {"type": "string"},
-                    "evidence": {"type": "string"},
+        "claims": _list_of(
+            _record(
+                {
+                    "id": _STRING,
+                    "statement": _STRING,
+                    "source": _STRING,
+                    "expected": _CLAIM_VERDICT,
+                    "verdict": _CLAIM_VERDICT,
+                    "kind": _STRING,
+                    "evidence": _STRING,
                     "agrees": {"type": "boolean"},
                     "seconds": {"type": "number", "minimum": 0},
-                },
-                "additionalProperties": False,
-            },
-        },
-    },
-    "additionalProperties": False,
-}
+                }
+            )
+        ),
+    }
+)
 
 #: the schema every ``--format json`` answer follows, one branch per command
 SCHEMA: dict[str, object] = {
