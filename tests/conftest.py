@@ -32,10 +32,14 @@ def claim_results():
     return {r.claim.id: r for r in verify_all()}
 
 
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Under pytest-xdist (``make test`` runs a worker per CPU, ``--dist loadgroup``) each test
     file stays on one worker, so that its module fixtures run once, and the files that read the
-    session's catalogue run (``claim_results``) share one worker, so that it runs once."""
+    session's catalogue run (``claim_results``) share one worker, so that it runs once.
+
+    ``tryfirst``: xdist reads the groups in its own ``pytest_collection_modifyitems``, so they
+    must be marked before it runs."""
     if not config.pluginmanager.hasplugin("xdist"):
         return
     reads_catalogue = {item.path for item in items if "claim_results" in item.fixturenames}
