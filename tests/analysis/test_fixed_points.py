@@ -69,9 +69,6 @@ COUPLED = [
 @pytest.mark.parametrize("spec", COUPLED)
 def test_coupled_decay_stops_at_ridge_with_the_same_lambda(spec):
     fixed = fixed_point(Optimizer.from_spec(spec, symbolic=True))
-    if spec.startswith("lion"):  # sign(.) of the update: the engine does not claim ridge
-        assert not fixed.is_ridge
-        return
     assert fixed.is_ridge, fixed.summary
     assert sp.simplify(fixed.ridge_strength - LAM) == 0
     assert sp.simplify(fixed.gradient + LAM * PARAM) == 0
@@ -84,6 +81,19 @@ def test_coupled_sgd_with_momentum_reaches_ridge_numerically():
     fixed = fixed_point(Optimizer.from_spec(spec, symbolic=True))
     w = run_to_convergence(Optimizer.from_spec(spec, symbolic=True), X, y, steps=6000)
     np.testing.assert_allclose(w, ridge(X, y, float(fixed.ridge_strength)), rtol=0, atol=1e-9)
+
+
+def test_coupled_lion_ends_next_to_ridge_within_its_step_size():
+    """Lion's step has size lr in every coordinate, so it does not settle: it ends within a few
+    steps of the rest point, where sign(g + lambda w) = 0, i.e. ridge(lambda)."""
+    X, y = problem(5)
+    lr, lam = 1e-4, 0.3
+    optimizer = Optimizer.from_spec(f"lion(decay=coupled, lr={lr}, weight_decay={lam})")
+    assert fixed_point(optimizer).ridge_strength == sp.Rational(3, 10)
+    w = run_to_convergence(optimizer, X, y, steps=40000)
+    assert np.abs(w - ridge(X, y, lam)).max() < 5 * lr
+    _, closest = ridge_distance(w, X, y, PATH)
+    assert closest == pytest.approx(lam, rel=0.05)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -83,13 +83,20 @@ DOCUMENTED_DEFAULTS: dict[str, dict[str, object]] = {
         "weight_decay": None,
     },
     # generic optimizers follow PyTorch (Lion: Google's reference lr 1e-4, optax's b2 and decay)
-    "sgd": _TORCH_SGD,
-    "sgdw": _TORCH_SGD,
-    "adam": {**_TORCH_ADAM, "weight_decay": 0},
-    "adamw": {**_TORCH_ADAM, "weight_decay": R("1e-2")},
-    "rmsprop": _TORCH_RMSPROP,
-    "adagrad": _TORCH_ADAGRAD,
-    "lion": {"lr": R("1e-4"), "beta1": R("0.9"), "beta2": R("0.99"), "weight_decay": R("1e-3")},
+    # the generic optimizers: a library's defaults, and the loss scale (1: the gradient as it is)
+    "sgd": {**_TORCH_SGD, "loss_scale": 1},
+    "sgdw": {**_TORCH_SGD, "loss_scale": 1},
+    "adam": {**_TORCH_ADAM, "weight_decay": 0, "loss_scale": 1},
+    "adamw": {**_TORCH_ADAM, "weight_decay": R("1e-2"), "loss_scale": 1},
+    "rmsprop": {**_TORCH_RMSPROP, "loss_scale": 1},
+    "adagrad": {**_TORCH_ADAGRAD, "loss_scale": 1},
+    "lion": {
+        "lr": R("1e-4"),
+        "beta1": R("0.9"),
+        "beta2": R("0.99"),
+        "weight_decay": R("1e-3"),
+        "loss_scale": 1,
+    },
 }
 
 TORCH_CLASSES = {
@@ -143,9 +150,13 @@ def test_symbolic_bare_name_builds_with_every_hyperparameter_symbolic(name):
     for opt in (build(f"symbolic({name})"), Optimizer.from_spec(name, symbolic=True)):
         assert opt.name == name and opt.symbolic
         for key, role in OPTIMIZERS[name].params.items():
-            assert opt.values[key] == ROLES[role].symbol, key
+            # a setting of the problem (the loss scale) keeps its default
+            expected = DOCUMENTED_DEFAULTS[name][key] if ROLES[role].setting else ROLES[role].symbol
+            assert opt.values[key] == expected, key
+        settings = {k: v for k, v in opt.values.items() if ROLES[opt.definition.params[k]].setting}
         assert opt.text == f"symbolic({name})" and opt.filled_defaults == {
-            k: v for k, v in opt.flags.items() if len(OPTIMIZERS[name].flags[k]) > 1
+            **settings,
+            **{k: v for k, v in opt.flags.items() if len(OPTIMIZERS[name].flags[k]) > 1},
         }
         assert opt.chain.transforms, name
         assert sum(map(is_lr_scale, opt.chain.transforms)) == 1
@@ -186,7 +197,10 @@ def test_torch_defaults_match_the_installed_torch(name):
     if "betas" in library:
         library["beta1"], library["beta2"] = library.pop("betas")
     defaults = OPTIMIZERS[name].defaults
-    for key in OPTIMIZERS[name].params:
+    for key, role in OPTIMIZERS[name].params.items():
+        if ROLES[role].setting:  # the generic optimizers' loss scale: no library has it
+            assert name in GENERIC and defaults[key] == 1
+            continue
         assert key in library, key
         assert sp.sympify(defaults[key]) == R(repr(float(library[key]))), key
 

@@ -109,16 +109,17 @@ def tidy(expr: sp.Expr) -> sp.Expr:
 
 
 def counterexample_point(
-    difference: sp.Expr, rng: random.Random
+    difference: sp.Expr, rng: random.Random, *, tries: int = 40
 ) -> tuple[dict[sp.Symbol, sp.Expr], sp.Expr] | None:
     """Rational values of every symbol at which ``difference`` is not 0, and its value there;
-    hyperparameters get positive values (below 1), the start and the gradients any sign. None
-    when 20 random points give 0 (or undefined values): no counterexample, though no proof of
-    0 either."""
+    hyperparameters get positive values (below 1), the start and the gradients any sign and
+    magnitudes spread over four decades (AMSGrad's running maximum first differs from Adam's
+    only where a gradient is much smaller than an earlier one). None when ``tries`` random
+    points give 0 (or undefined values): no counterexample, though no proof of 0 either."""
     symbols = _free_symbols([difference])
-    for _ in range(20):
+    for _ in range(tries):
         point = {
-            s: random_value(s, rng)
+            s: random_value(s, rng) / 10 ** rng.randint(0, 4)
             if s == START or s.name.startswith("g_")
             else abs(random_value(s, rng))
             for s in symbols

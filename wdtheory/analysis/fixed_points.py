@@ -98,7 +98,7 @@ def _gradient_at_rest(
                 states[state] = solutions[0][state]
             else:
                 remaining.append(condition)
-        remaining = [sp.simplify(c.xreplace(states)) for c in remaining]
+        remaining = [sp.simplify(_vanishing_factor(c.xreplace(states))) for c in remaining]
         equations = (
             remaining[0] if len(remaining) == 1 else remaining
         )  # one equation solves better alone
@@ -120,6 +120,22 @@ def _gradient_at_rest(
         return None
     (gradient,) = gradients
     return gradient, {k: sp.simplify(v.xreplace({GRAD: gradient})) for k, v in states.items()}
+
+
+def _vanishing_factor(condition: sp.Expr) -> sp.Expr:
+    r"""An expression that vanishes exactly where ``condition`` does, with the factors SymPy cannot
+    solve through taken off: nonzero constants dropped, and :math:`\operatorname{sign}(e)` and
+    :math:`|e|` replaced by :math:`e` (for real :math:`e` each is zero iff :math:`e` is). Lion's
+    coupled rest condition :math:`-\eta\,\operatorname{sign}(g + \lambda w) = 0` becomes
+    :math:`g + \lambda w = 0`. A sum is left as it is: :math:`\operatorname{sign}(u) + \lambda w`
+    vanishes only where :math:`\lambda w \in \{-1, 0, 1\}`, which is no general rest point."""
+    factors = sp.Mul.make_args(sp.factor_terms(condition))
+    kept = [
+        f.args[0] if isinstance(f, (sp.sign, sp.Abs)) else f
+        for f in factors
+        if not (f.is_number and f.is_nonzero)
+    ]
+    return sp.Mul(*kept)
 
 
 def _can_hold(condition: sp.Basic) -> bool:

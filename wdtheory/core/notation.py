@@ -47,6 +47,7 @@ __all__ = [
     "ETA",
     "GRAD",
     "G_0",
+    "KAPPA",
     "LAMBDA",
     "LAMBDA_1",
     "LAMBDA_2",
@@ -79,6 +80,9 @@ EPSILON_ROOT = sp.Symbol("epsilon_root", nonnegative=True)
 ALPHA = sp.Symbol("alpha", nonnegative=True)
 LR_DECAY = sp.Symbol("lr_decay", nonnegative=True)
 G_0 = sp.Symbol("G_0", nonnegative=True)
+#: the constant the loss, hence the gradient, is multiplied by (mixed-precision loss scaling
+#: left in the gradient, a sum instead of a mean)
+KAPPA = sp.Symbol("kappa", positive=True)
 
 #: the parameter (one coordinate) before the step, and its gradient
 PARAM = sp.Symbol("w", real=True)

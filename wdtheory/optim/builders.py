@@ -21,7 +21,7 @@ are the only places a chain is assembled.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 import sympy as sp
 
@@ -35,6 +35,7 @@ from wdtheory.core.notation import (
     EPSILON_ROOT,
     ETA,
     G_0,
+    KAPPA,
     LAMBDA,
     LR_DECAY,
     MU,
@@ -63,6 +64,7 @@ __all__ = [
     "assemble",
     "build_adagrad",
     "build_adam",
+    "build_generic_sgd",
     "build_keras_adam",
     "build_lion",
     "build_rmsprop",
@@ -72,6 +74,7 @@ __all__ = [
     "decay_mode",
     "decay_placement",
     "is_exactly_zero",
+    "loss_scaled",
 ]
 
 DECAY_MODES = ("none", "coupled", "decoupled", "independent", "proximal")
@@ -142,17 +145,22 @@ def assemble(
     return [*before, *core, *between, scale, *after]
 
 
-def momentum(values: Values, flags: Flags, *, copy_first: bool) -> list[Transform]:
-    """Heavy-ball momentum (none when it is 0); ``copy_first``: PyTorch's first-step rule."""
+def momentum(
+    values: Values, flags: Flags, *, copy_first: bool, torch_nesterov: bool = True
+) -> list[Transform]:
+    """Heavy-ball momentum (none when it is 0); ``copy_first``: PyTorch's first-step rule;
+    ``torch_nesterov``: Nesterov only without dampening, as ``torch.optim.SGD`` insists (a
+    generic rule need not)."""
     mu = values.get("momentum", sp.S.Zero)
     if is_exactly_zero(mu):
         if flags.get("nesterov"):
             raise WdtheoryError("nesterov=true needs a momentum > 0")
         return []
     dampening = values.get("dampening", sp.S.Zero)
-    if flags.get("nesterov") and not is_exactly_zero(dampening):
+    if torch_nesterov and flags.get("nesterov") and not is_exactly_zero(dampening):
         raise WdtheoryError(
-            f"nesterov=true needs dampening=0, got dampening={show(dampening)} (as torch.optim.SGD)"
+            f"nesterov=true needs dampening=0, got dampening={show(dampening)} (as torch.optim.SGD;"
+            " the generic sgd and sgdw allow it)"
         )
     damp = sp.S.Zero if is_exactly_zero(dampening) else TAU
     return [Trace(MU, damp, bool(flags.get("nesterov")), copy_first)]
@@ -167,6 +175,27 @@ def adam(values: Values, flags: Flags, *, epsilon_hat: bool = False) -> list[Tra
 def build_sgd(values: Values, flags: Flags) -> list[Transform]:
     """SGD with PyTorch's momentum (buffer = g on step 1), scaled after the momentum."""
     return assemble(momentum(values, flags, copy_first=True), values, flags)
+
+
+def build_generic_sgd(values: Values, flags: Flags) -> list[Transform]:
+    r"""The generic SGD: PyTorch's momentum, or (``momentum_start=zero``) a buffer that starts
+    from 0 and is updated on step 1 like every other step. With ``dampening=momentum`` that is
+    the exponential moving average :math:`b \leftarrow \beta b + (1 - \beta) g` from
+    :math:`b = 0` (optax ``ema`` without debiasing). Nesterov may be dampened."""
+    copy_first = flags.get("momentum_start", "copy") == "copy"
+    core = momentum(values, flags, copy_first=copy_first, torch_nesterov=False)
+    return assemble(core, values, flags)
+
+
+def loss_scaled(
+    build: Callable[[Values, Flags], list[Transform]], values: Values, flags: Flags
+) -> list[Transform]:
+    r"""``build``'s chain on the gradient of the loss multiplied by :math:`\kappa`
+    (``loss_scale``): :math:`u \leftarrow \kappa g` first, so a coupled decay is added to the
+    scaled gradient (nothing when :math:`\kappa = 1`)."""
+    scale = values.get("loss_scale", sp.S.One)
+    first = [] if scale == 1 else [Scale(KAPPA, "scale_loss")]
+    return [*first, *build(values, flags)]
 
 
 def build_trace_sgd(values: Values, flags: Flags) -> list[Transform]:

@@ -252,12 +252,13 @@ def _left_out(
     definition: Definition, key: str, flags: Mapping[str, object], symbolic: bool
 ) -> sp.Expr:
     """The value a hyperparameter left out of a spec takes: the library's default, or its
-    symbol when ``symbolic`` or the library has none; Nesterov momentum's dampening is 0."""
+    symbol when ``symbolic`` (unless it is a setting of the problem, as the loss scale) or the
+    library has none; Nesterov momentum's dampening is 0."""
     role = definition.params[key]
     default = definition.defaults.get(key)
     if role == "dampening" and flags.get("nesterov"):
         return sp.S.Zero  # the only dampening Nesterov momentum allows
-    if symbolic or default is None:
+    if (symbolic and not ROLES[role].setting) or default is None:
         return ROLES[role].symbol
     return sp.sympify(default)
 

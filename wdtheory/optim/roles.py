@@ -22,6 +22,7 @@ from wdtheory.core.notation import (
     EPSILON_ROOT,
     ETA,
     G_0,
+    KAPPA,
     LAMBDA,
     LR_DECAY,
     MU,
@@ -34,13 +35,16 @@ __all__ = ["MAPPABLE_ROLES", "ROLES", "Role"]
 @dataclass(frozen=True)
 class Role:
     """What a hyperparameter does, its canonical symbol and its allowed range
-    ``[low, high)`` (``[low, high]`` if ``closed_high``)."""
+    ``[low, high)`` (``[low, high]`` if ``closed_high``). ``setting``: it describes the problem
+    the optimizer is run on, not the optimizer, so left out it keeps its default even when every
+    left-out hyperparameter is asked to be symbolic."""
 
     symbol: sp.Symbol
     description: str
     low: float = 0.0
     high: float = math.inf
     closed_high: bool = False
+    setting: bool = False
 
     def check(self, key: str, value: object) -> sp.Expr:
         """``value`` as an exact expression, refused (naming ``key``) if it is a number out of
@@ -66,6 +70,7 @@ ROLES: dict[str, Role] = {
     "alpha": Role(ALPHA, "squared-gradient smoothing", 0, 1),
     "lr_decay": Role(LR_DECAY, "learning-rate decay per step"),
     "initial_accumulator_value": Role(G_0, "initial accumulator"),
+    "loss_scale": Role(KAPPA, "loss scale (multiplies the gradient)", setting=True),
 }
 
 #: the roles whose values may differ between two optimizers that are still "the same algorithm"

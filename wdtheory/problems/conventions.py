@@ -26,7 +26,7 @@ import sympy as sp
 
 from wdtheory.core.algebra import matrix_terms
 from wdtheory.core.errors import WdtheoryError, check_choice
-from wdtheory.core.notation import ALPHA, LAMBDA, LAMBDA_1, LAMBDA_2, D, N
+from wdtheory.core.notation import ALPHA, KAPPA, LAMBDA, LAMBDA_1, LAMBDA_2, D, N
 from wdtheory.problems.penalties import Penalty
 
 __all__ = ["CONVENTIONS", "KERAS_L2", "L1_RATIO", "Convention", "Match", "match"]
@@ -188,7 +188,7 @@ def match(source: str, target: str) -> Match:
     """Derive the target convention's parameters that give the source's minimisers (see module doc)."""
     a = CONVENTIONS[check_choice("convention", source, CONVENTIONS)]
     b = _primed(CONVENTIONS[check_choice("convention", target, CONVENTIONS)], a.parameters)
-    kappa = sp.Symbol("kappa", positive=True)
+    kappa = KAPPA
     equations = []
     for grad_a, grad_b in zip(a.gradients(), b.gradients(), strict=True):
         equations += _coefficient_equations(grad_b - kappa * grad_a)
