@@ -56,7 +56,7 @@ SYMBOLIC_HELP = (
 FORMAT_HELP = "%(choices)s: text is the default; json prints one record (see 'wdtheory schema')"
 #: what --expect accepts per command, and how to tell it from the answer
 EXPECTATIONS = {
-    "compare": ("identical", "equivalent", "different", "same"),
+    "compare": ("identical", "equivalent", "different", "undecided", "same"),
     "fixed-point": ("ridge", "not-ridge"),
     "convert": ("found", "none"),
 }

@@ -96,6 +96,34 @@ def test_coupled_lion_ends_next_to_ridge_within_its_step_size():
     assert closest == pytest.approx(lam, rel=0.05)
 
 
+def test_amsgrad_rests_where_its_running_maximum_says_as_torch_does():
+    """With AMSGrad the rest point depends on the largest v the run reached: the gradient at
+    rest is a function of w and of v_max, which the engine leaves free. torch's AdamW on
+    (w - 1)^2 / 2 from w = 300 stops where that function, at torch's own max_exp_avg_sq, says;
+    assuming v_max = v (no history) would put it elsewhere."""
+    torch = pytest.importorskip("torch")
+    fixed = fixed_point(Optimizer.from_spec("torch.adamw(lr=0.1, amsgrad=true)"))
+    (v_max,) = fixed.history
+    assert v_max in fixed.gradient.free_symbols and not fixed.is_ridge
+    assert "history-dependent" in fixed.summary
+    w = torch.tensor([300.0], dtype=torch.float64, requires_grad=True)
+    adamw = torch.optim.AdamW([w], lr=0.1, amsgrad=True)
+    for _ in range(30000):
+        adamw.zero_grad()
+        (0.5 * (w - 1) ** 2).sum().backward()
+        adamw.step()
+    rest, reached = w.item(), adamw.state[w]["max_exp_avg_sq"].item()
+    predicted = float(fixed.gradient.xreplace({PARAM: rest, v_max: reached}))
+    assert rest - 1 == pytest.approx(predicted, rel=1e-9)
+    no_history = float(fixed.gradient.xreplace({PARAM: rest, v_max: (rest - 1) ** 2}))
+    assert abs(rest - 1 - no_history) > 0.1
+
+
+def test_coupled_amsgrad_is_ridge_whatever_its_history():
+    fixed = fixed_point(Optimizer.from_spec("torch.adam(amsgrad=true)", symbolic=True))
+    assert fixed.is_ridge and fixed.ridge_strength == LAM and fixed.history
+
+
 # ---------------------------------------------------------------------------------------------
 # decoupled decay with momentum: ridge with a rescaled lambda, confirmed numerically
 # ---------------------------------------------------------------------------------------------

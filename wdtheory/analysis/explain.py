@@ -24,6 +24,7 @@ _VERDICTS = {
     "of steps and every gradient sequence",
     Verdict.EQUIVALENT: "equivalent under a reparametrisation: with the map below the one-step maps are equal",
     Verdict.DIFFERENT: "different",
+    Verdict.UNDECIDED: "undecided: no map found and no difference found within the steps tried",
 }
 
 
@@ -98,6 +99,15 @@ def explain_fixed_point(fixed: FixedPoint) -> Derivation:
     ]
     steps += [
         Step(state, value, "state at the fixed point") for state, value in fixed.states.items()
+    ]
+    steps += [
+        Step(
+            state,
+            state,
+            f"a running maximum, left free: any value >= {bound} that the run reached holds itself "
+            "at rest, so where the optimizer stops depends on its history",
+        )
+        for state, bound in fixed.history.items()
     ]
     if fixed.gradient is not None:
         steps.append(

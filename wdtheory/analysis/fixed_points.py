@@ -16,7 +16,7 @@ lowered optimizer to convergence and measuring how far the result is from the wh
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import sympy as sp
@@ -38,7 +38,9 @@ class FixedPoint(Shown):
     ``gradient``: the gradient at a fixed point as a function of the parameter (None if SymPy
     finds no unique one); ``ridge_strength``: :math:`\\lambda_{\\mathrm{eff}}` when the fixed point
     is a ridge solution, else None; ``states``: the states at the fixed point; ``conditions``: the
-    equations solved.
+    equations solved; ``history``: states the rest conditions leave free, each with the value it
+    bounds from above (AMSGrad's running maximum :math:`\\hat v \\ge v`: where the optimizer stops
+    depends on the largest :math:`v` the run reached, so the gradient at rest may depend on it).
     """
 
     optimizer: Optimizer
@@ -46,6 +48,7 @@ class FixedPoint(Shown):
     ridge_strength: sp.Expr | None
     states: dict[sp.Symbol, sp.Expr]
     conditions: tuple[sp.Expr, ...]
+    history: dict[sp.Symbol, sp.Expr] = field(default_factory=dict)
 
     def __repr__(self) -> str:
         return f"FixedPoint({self.optimizer.text}: {self.summary})"
@@ -65,7 +68,13 @@ class FixedPoint(Shown):
             return f"ridge with lambda_eff = {sp.sstr(self.ridge_strength)}"
         if self.gradient is None:
             return "not a ridge solution: the stationarity conditions have no unique solution for g"
-        return f"not a ridge solution: at a fixed point g = {sp.sstr(self.gradient)}"
+        free = self.gradient.free_symbols & set(self.history)
+        where = "".join(
+            f", where {s.name} >= {sp.sstr(self.history[s])} is the running maximum the run "
+            "reached (history-dependent)"
+            for s in sorted(free, key=lambda s: s.name)
+        )
+        return f"not a ridge solution: at a fixed point g = {sp.sstr(self.gradient)}{where}"
 
 
 def _long_run(expr: sp.Expr) -> sp.Expr:
@@ -73,9 +82,18 @@ def _long_run(expr: sp.Expr) -> sp.Expr:
     return expr.replace(lambda e: e.is_Pow and e.exp == STEP, lambda e: sp.S.Zero)
 
 
-def _settled_max(expr: sp.Expr) -> sp.Expr:
-    """AMSGrad's running maximum at a fixed point with no larger past value: the current one."""
-    return expr.replace(lambda e: isinstance(e, sp.Max), lambda e: e.args[-1])
+def _settled_max(expr: sp.Expr, maxima: dict[sp.Symbol, sp.Expr]) -> sp.Expr:
+    r"""AMSGrad's running maximum at rest: :math:`\max(\hat v, v) = \hat v` with
+    :math:`\hat v \ge v` — the largest value the run reached, which the rest conditions do not
+    fix (it depends on the history). ``maxima`` collects each such state with the value it
+    bounds."""
+
+    def old_maximum(e: sp.Max) -> sp.Expr:
+        state, *others = sorted(e.args, key=lambda a: not a.is_Symbol)
+        maxima[state] = others[0] if len(others) == 1 else sp.Max(*others)
+        return state
+
+    return expr.replace(lambda e: isinstance(e, sp.Max), old_maximum)
 
 
 def _gradient_at_rest(
@@ -159,16 +177,20 @@ def fixed_point(optimizer: Optimizer) -> FixedPoint:
     :math:`\lambda_{\mathrm{eff}}`.
     """
     dynamics = Dynamics(optimizer)
-    step = {k: _settled_max(_long_run(v)) for k, v in dynamics.step_map(False).items()}
-    conditions = [step[s] - s for s in dynamics.states] + [step[PARAM] - PARAM]
-    unknowns = [*dynamics.states, GRAD]
+    maxima: dict[sp.Symbol, sp.Expr] = {}
+    step = {k: _settled_max(_long_run(v), maxima) for k, v in dynamics.step_map(False).items()}
+    held = [s for s in dynamics.states if s not in maxima]  # a running maximum holds itself
+    # each maximum bounds a state's new value, which at rest is that state
+    maxima = {k: next((s for s in held if step[s] == v), v) for k, v in maxima.items()}
+    conditions = [step[s] - s for s in held] + [step[PARAM] - PARAM]
+    unknowns = [*held, GRAD]
     magnitude = sp.Symbol("p", positive=True)
     cases = [
         _gradient_at_rest([c.xreplace({PARAM: sign * magnitude}) for c in conditions], unknowns)
         for sign in (1, -1)
     ]
     if None in cases:
-        return FixedPoint(optimizer, None, None, {}, tuple(conditions))
+        return FixedPoint(optimizer, None, None, {}, tuple(conditions), maxima)
     (positive, states), (negative, _) = cases
     gradient = sp.Piecewise(
         (positive.xreplace({magnitude: PARAM}), PARAM > 0),
@@ -185,7 +207,7 @@ def fixed_point(optimizer: Optimizer) -> FixedPoint:
     if ridge is not None:
         gradient = -ridge * PARAM
     states = {k: v.xreplace({magnitude: PARAM}) for k, v in states.items()}
-    return FixedPoint(optimizer, gradient, ridge, states, tuple(conditions))
+    return FixedPoint(optimizer, gradient, ridge, states, tuple(conditions), maxima)
 
 
 def run_to_convergence(

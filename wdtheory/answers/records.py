@@ -35,7 +35,7 @@ __all__ = [
 ]
 
 SCHEMA_NAME = "wdtheory.answer"
-VERSION = 1
+VERSION = 2
 
 Record = dict[str, object]
 
@@ -125,6 +125,8 @@ def comparison_answer(comparison: Comparison, derivation: Derivation) -> Record:
             "lowered": example.lowered,
             "confirmed": example.confirmed,
         },
+        lowered_gap=comparison.lowered_gap,
+        confirmed=comparison.confirmed,
         no_constant_value=[
             {
                 "symbol": proof.symbol.name,

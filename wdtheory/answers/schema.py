@@ -1,4 +1,4 @@
-"""The JSON schema of every answer (``--format json``), version 1; ``wdtheory schema`` prints it.
+"""The JSON schema of every answer (``--format json``), version 2; ``wdtheory schema`` prints it.
 
 A JSON Schema (draft 2020-12) document, kept as data here and checked against every command's
 output in the tests. A change that removes or retypes a field raises :data:`VERSION`.
@@ -92,7 +92,7 @@ _COMMON = {
     "derivation": {"$ref": "#/$defs/derivation"},
 }
 _COMMON_REQUIRED = ["schema", "version", "command", "optimizers", "free_symbols", "derivation"]
-_VERDICT = {"enum": ["identical", "equivalent", "different"]}
+_VERDICT = {"enum": ["identical", "equivalent", "different", "undecided"]}
 
 
 def _command(name: str, properties: dict[str, object]) -> dict[str, object]:
@@ -129,6 +129,16 @@ _COMPARE = _command(
                     }
                 ),
             ]
+        },
+        "lowered_gap": {
+            "type": ["number", "null"],
+            "description": "identical / equivalent: the largest relative gap between both lowered"
+            " optimizers run from one random rational point",
+        },
+        "confirmed": {
+            "type": "boolean",
+            "description": "the lowered code agrees with the verdict (the map reproduced, or the"
+            " counterexample's difference reproduced); false when undecided",
         },
         "no_constant_value": _list_of(
             _record(
