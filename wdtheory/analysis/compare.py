@@ -139,7 +139,9 @@ class Comparison(Shown):
     """The verdict of :func:`compare` with its evidence, as data.
 
     ``hyper_map``: B's hyperparameters (primed symbols) in terms of A's; ``state_map``: B's
-    states in terms of A's states and :math:`w`; ``first_difference``: the first step at which
+    states in terms of A's states and :math:`w` — or, when ``mapped`` is ``"A"`` (only A's free
+    hyperparameters can make them agree: A leaves its learning rate symbolic, B gives a number),
+    A's in terms of B's, A's states suffixed ``_A``; ``first_difference``: the first step at which
     the parameters differ (free gradients), with the exact ``difference`` :math:`w_k^B - w_k^A`,
     ``quadratic_difference`` the same for the gradients of :math:`\\frac a2(w - c)^2`;
     ``counterexample``: where it is not 0, confirmed by running both; ``no_constant_value``:
@@ -154,6 +156,7 @@ class Comparison(Shown):
     verdict: Verdict
     hyper_map: dict[sp.Symbol, sp.Expr] = field(default_factory=dict)
     state_map: dict[sp.Symbol, sp.Expr] = field(default_factory=dict)
+    mapped: str = "B"
     first_difference: int | None = None
     difference: sp.Expr | None = None
     quadratic_difference: sp.Expr | None = None
@@ -180,7 +183,31 @@ class Comparison(Shown):
         return explain_comparison(self)
 
 
-def _aligned(a: Optimizer, b: Optimizer) -> tuple[Dynamics, Dynamics, str]:
+def _find_map(
+    dx: Dynamics,
+    dy: Dynamics,
+    free: dict[sp.Symbol, tuple[sp.Symbol, sp.Expr]],
+    rng: random.Random,
+) -> tuple[dict[sp.Symbol, sp.Expr], dict[sp.Symbol, sp.Expr]] | None:
+    """A map (Y's states from X's, Y's ``free`` hyperparameters from X's) that makes the two
+    step alike, proved for all values; first with Y's hyperparameters as they are, then solved,
+    then (for rules not linear in their states) with each state matched by name times an unknown
+    factor."""
+    stages = [({}, False), (free, False)] if free else [({}, False)]
+    if free and not (dx.linear_in_states and dy.linear_in_states):
+        stages.append((free, True))
+    for unknown, scaled in stages:
+        for phi, hyper in solve_maps(dx, dy, unknown, rng, scaled=scaled):
+            if all(is_zero(c, rng) for c in step_conditions(dx, dy, phi, hyper)):
+                # solved one equation at a time, e.g. (a + b√c)/(d + e√c) for 1/10: written simply
+                return (
+                    {s: sp.simplify(e) for s, e in phi.items()},
+                    {k: sp.simplify(v) for k, v in hyper.items()},
+                )
+    return None
+
+
+def _aligned(a: Optimizer, b: Optimizer, suffix: str = "_B") -> tuple[Dynamics, Dynamics, str]:
     """Dynamics of both, B's states suffixed; a lone schedule is given to the other too."""
     a_scheduled = a.flags.get("schedule") is True
     b_scheduled = b.flags.get("schedule") is True
@@ -192,7 +219,7 @@ def _aligned(a: Optimizer, b: Optimizer) -> tuple[Dynamics, Dynamics, str]:
         )
     return (
         Dynamics(a.scheduled() if b_scheduled and not a_scheduled else a, ""),
-        Dynamics(b.scheduled() if a_scheduled and not b_scheduled else b, "_B"),
+        Dynamics(b.scheduled() if a_scheduled and not b_scheduled else b, suffix),
         note,
     )
 
@@ -220,28 +247,28 @@ def compare(a: Optimizer, b: Optimizer, *, seed: int = 0) -> Comparison:
                 evidence=tuple(evidence),
             )
     free = free_hyperparameters(a, b)
-    for unknown in ({}, free) if free else ({},):
-        for phi, hyper in solve_maps(da, db, unknown, rng):
-            if not all(is_zero(c, rng) for c in step_conditions(da, db, phi, hyper)):
-                continue
-            # solved one equation at a time, e.g. (a + b√c)/(d + e√c) for 1/10: written simply
-            phi = {s: sp.simplify(e) for s, e in phi.items()}
-            hyper = {k: sp.simplify(v) for k, v in hyper.items()}
-            evidence.append(
-                "a map was found by solving the step conditions at exact random points, "
-                "then each condition was simplified to 0 for all values"
-            )
-            shown = {primed(k): v for k, v in hyper.items() if v != k}
-            gap = _confirm(da, db, hyper, rng, evidence)
-            return Comparison(
-                a,
-                b,
-                Verdict.EQUIVALENT,
-                hyper_map=shown,
-                state_map=phi,
-                lowered_gap=gap,
-                evidence=tuple(evidence),
-            )
+    mapped, dx, dy, found = "B", da, db, _find_map(da, db, free, rng)
+    reverse = free_hyperparameters(b, a)
+    if found is None and reverse:  # A's free hyperparameters may be what makes them agree
+        dx, dy, _ = _aligned(b, a, "_A")
+        mapped, found = "A", _find_map(dx, dy, reverse, rng)
+    if found is not None:
+        phi, hyper = found
+        evidence.append(
+            "a map was found by solving the step conditions at exact random points, "
+            "then each condition was simplified to 0 for all values"
+        )
+        gap = _confirm(dx, dy, hyper, rng, evidence)
+        return Comparison(
+            a,
+            b,
+            Verdict.EQUIVALENT,
+            hyper_map={primed(k): v for k, v in hyper.items() if v != k},
+            state_map=phi,
+            mapped=mapped,
+            lowered_gap=gap,
+            evidence=tuple(evidence),
+        )
     proofs = []
     for symbol in free:
         others = {s: value for s, (_, value) in free.items() if s != symbol}

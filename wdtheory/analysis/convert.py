@@ -155,7 +155,7 @@ def convert(source: Optimizer, framework: str) -> Conversion:
             continue
         comparison = compare(source, candidate)
         comparisons.append(comparison)
-        if comparison.verdict.same_algorithm:
+        if comparison.verdict.same_algorithm and comparison.mapped == "B":
             target = _with_solution(candidate, comparison)
             return Conversion(source, framework, target, tuple(comparisons))
     near = tuple(n for n in map(_near_miss, comparisons) if n is not None)

@@ -29,14 +29,16 @@ _VERDICTS = {
 
 
 def _map_steps(comparison: Comparison) -> list[Step]:
+    mapped = comparison.mapped
+    other = "A" if mapped == "B" else "B"
     steps = [
-        Step(symbol, value, "B's hyperparameter, in terms of A's")
+        Step(symbol, value, f"{mapped}'s hyperparameter, in terms of {other}'s")
         for symbol, value in comparison.hyper_map.items()
     ]
     steps += [
-        Step(state, value, "B's state, in terms of A's states and w")
+        Step(state, value, f"{mapped}'s state, in terms of {other}'s states and w")
         for state, value in comparison.state_map.items()
-        if state.name.removesuffix("_B") != getattr(value, "name", None)
+        if state.name.removesuffix(f"_{mapped}") != getattr(value, "name", None)
     ]
     return steps
 

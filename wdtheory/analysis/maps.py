@@ -80,24 +80,33 @@ def step_conditions(
 def identity_map(da: Dynamics, db: Dynamics) -> dict[sp.Symbol, sp.Expr] | None:
     """B's states matched to A's by name, when every state of B has a twin in A."""
     by_name = {s.name: s for s in da.states}
-    twins = {s: by_name.get(s.name.removesuffix("_B")) for s in db.states}
+    twins = {s: by_name.get(s.name.removesuffix(db.suffix)) for s in db.states}
     return None if None in twins.values() else twins
 
 
 def _unknown_state_map(
-    da: Dynamics, db: Dynamics
-) -> tuple[dict[sp.Symbol, sp.Expr], list[sp.Symbol]] | None:
-    """B's states as unknown linear combinations of A's states and ``w`` when both optimizers are
-    linear in their states; else the by-name map (no unknowns), if there is one."""
+    da: Dynamics, db: Dynamics, scaled: bool = False
+) -> tuple[dict[sp.Symbol, sp.Expr], list[sp.Symbol], dict[sp.Symbol, sp.Expr]] | None:
+    r"""B's states as unknown linear combinations of A's states and ``w`` when both optimizers are
+    linear in their states; else the by-name map, if there is one — with an unknown positive
+    factor per state when ``scaled`` (a loss scaled by :math:`\kappa` scales Adam's
+    :math:`m` by :math:`\kappa` and :math:`v` by :math:`\kappa^2`). Also the value each unknown
+    takes when the conditions leave it open."""
     if not (da.linear_in_states and db.linear_in_states):
         twins = identity_map(da, db)
-        return (dict(twins), []) if twins is not None else None
+        if twins is None:
+            return None
+        if not scaled:
+            return dict(twins), [], {}
+        factors = {sb: sp.Symbol(f"k_{i}", positive=True) for i, sb in enumerate(db.states)}
+        phi = {sb: factors[sb] * twin for sb, twin in twins.items()}
+        return phi, list(factors.values()), {k: sp.S.One for k in factors.values()}
     phi, unknowns = {}, []
     for i, sb in enumerate(db.states):
         terms = [sp.Symbol(f"k_{i}_{j}") for j in range(len(da.states) + 1)]
         unknowns += terms
         phi[sb] = sum((c * s for c, s in zip(terms, (*da.states, PARAM), strict=True)), sp.S.Zero)
-    return phi, unknowns
+    return phi, unknowns, {k: sp.S.Zero for k in unknowns}
 
 
 def solve_maps(
@@ -105,19 +114,23 @@ def solve_maps(
     db: Dynamics,
     free: dict[sp.Symbol, tuple[sp.Symbol, sp.Expr]],
     rng: random.Random,
+    *,
+    scaled: bool = False,
 ) -> list[tuple[dict, dict]]:
     """Candidate maps (B's state map, B's free hyperparameters) solved from the conditions at
-    sampled points (``free``: symbol -> (unknown, value if left free)); none when the sampled
-    (necessary) conditions have no solution."""
-    candidate = _unknown_state_map(da, db)
+    sampled points (``free``: symbol -> (unknown, value if left free); ``scaled``: see
+    :func:`_unknown_state_map`); none when the sampled (necessary) conditions have no
+    solution."""
+    candidate = _unknown_state_map(da, db, scaled)
     if candidate is None:
         return []
-    phi, coefficients = candidate
+    phi, coefficients, open_values = candidate
     unknown_hyper = {k: unknown for k, (unknown, _) in free.items()}
     unknowns = coefficients + list(unknown_hyper.values())
     conditions = step_conditions(da, db, phi, unknown_hyper)
     variables = [PARAM, GRAD, STEP, SCHEDULE, PREVIOUS_SCHEDULE, *da.states]
-    dense = len(unknowns) + 2 if da.linear_in_states and db.linear_in_states else 0
+    linear = da.linear_in_states and db.linear_in_states
+    dense = len(unknowns) + 2 if linear else (2 if scaled else 0)
     equations = [
         e
         for e in (
@@ -125,7 +138,7 @@ def solve_maps(
         )
         if e != 0 and defined(e)  # a point where the rule is 0/0 says nothing
     ]
-    defaults = {**{k: sp.S.Zero for k in coefficients}, **dict(free.values())}
+    defaults = {**open_values, **dict(free.values())}
     return [
         (
             {s: e.xreplace(solution) for s, e in phi.items()},

@@ -117,6 +117,7 @@ def comparison_answer(comparison: Comparison, derivation: Derivation) -> Record:
         state_map=[
             {"state": s.name, "value": expression(v)} for s, v in comparison.state_map.items()
         ],
+        mapped=comparison.mapped,
         counterexample=None
         if example is None
         else {

@@ -113,6 +113,10 @@ _COMPARE = _command(
         "quadratic_difference": _MAYBE_EXPRESSION,
         "hyper_map": _list_of(_NAMED),
         "state_map": _list_of(_NAMED),
+        "mapped": {
+            "enum": ["A", "B"],
+            "description": "whose hyperparameters and states the maps give in terms of the other's",
+        },
         "counterexample": {
             "anyOf": [
                 {"type": "null"},

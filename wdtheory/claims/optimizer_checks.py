@@ -72,15 +72,17 @@ def describe(a: str, b: str) -> str:
     """The comparison in one sentence: the first difference, or the map."""
     c = compared(a, b)
     a, b = c.a.text, c.b.text
-    if not c.verdict.same_algorithm:
+    if c.first_difference is not None:
         return (
             f"{a} vs {b}: different; first difference at step {c.first_difference}: "
             f"w_B - w_A = {to_text(c.difference)}"
         )
+    if not c.verdict.same_algorithm:
+        return f"{a} vs {b}: {c.verdict}"
     mapping = ", ".join(
         f"{k} = {to_text(v)}"
         for k, v in {**c.hyper_map, **c.state_map}.items()
-        if to_text(k).removesuffix("_B") != to_text(v)
+        if to_text(k).removesuffix(f"_{c.mapped}") != to_text(v)
     )
     return (
         f"{a} vs {b}: {c.verdict}"
