@@ -34,6 +34,7 @@ from wdtheory.analysis.maps import primed
 from wdtheory.core.notation import GRAD, PARAM, STEP
 from wdtheory.optim.dynamics import Dynamics, schedule_at
 from wdtheory.optim.optimizer import Optimizer
+from wdtheory.optim.presets import OPTIMIZERS
 from wdtheory.optim.roles import ROLES
 from wdtheory.runtime.stepper import Stepper
 
@@ -687,3 +688,139 @@ def test_a_counterexample_without_gradients_runs_a_rule_with_zero_epsilon():
     assert comparison.verdict == "different" and comparison.first_difference == 1
     assert not comparison.difference.free_symbols - {sp.Symbol("w_0", real=True)}
     assert comparison.counterexample.confirmed
+
+
+# ---------------------------------------------------------------------------------------------
+# every pair of presets and generic optimizers: symmetric, and every verdict confirmed
+# ---------------------------------------------------------------------------------------------
+
+#: every preset and generic optimizer as its library means it, the switches that change the rule
+#: (momentum, Nesterov, AMSGrad, centred RMSprop, a zero-start EMA, Nesterov with dampening, a
+#: loss scale), and a few read symbolically
+PAIR_SPECS = (
+    *OPTIMIZERS,
+    "torch.sgd(momentum=0.9)",
+    "torch.sgd(momentum=0.9, nesterov=true)",
+    "torch.sgd(momentum=0.9, dampening=0.5, weight_decay=0.01)",
+    "sgd(momentum=0.9, dampening=0.9, momentum_start=zero, weight_decay=0.01)",
+    "sgd(momentum=0.9, momentum_start=zero, weight_decay=0.01)",
+    "sgdw(momentum=0.9, dampening=0.5, nesterov=true, weight_decay=0.01)",
+    "adam(weight_decay=0.01, loss_scale=8)",
+    "adamw(loss_scale=8)",
+    "torch.adam(amsgrad=true)",
+    "torch.adamw(amsgrad=true)",
+    "keras.sgd(momentum=0.9, weight_decay=0.01)",
+    "optax.sgd(momentum=0.9)",
+    "torch.rmsprop(momentum=0.5, centered=true)",
+    "symbolic(torch.sgd(momentum=mu))",
+    "symbolic(sgdw)",
+    "symbolic(torch.adamw)",
+    "symbolic(paper.adamw)",
+)
+
+
+def assert_symmetric_and_confirmed(a_spec: str, b_spec: str) -> None:
+    """compare(A, B) and compare(B, A) give one verdict; a map or an identity is reproduced by
+    both lowered optimizers, a difference by a confirmed rational counterexample at the same
+    first step; nothing raises."""
+    a, b = Optimizer.from_spec(a_spec), Optimizer.from_spec(b_spec)
+    forward, backward = compare(a, b), compare(b, a)
+    assert forward.verdict == backward.verdict, (forward, backward)
+    assert forward.verdict != "undecided", forward.evidence
+    for comparison in (forward, backward):
+        assert comparison.confirmed, comparison.evidence
+        if comparison.verdict.same_algorithm:
+            assert comparison.lowered_gap <= 1e-9
+        else:
+            assert comparison.counterexample.confirmed
+    assert forward.first_difference == backward.first_difference
+
+
+@compare_settings(6)
+@given(st.sampled_from(PAIR_SPECS), st.sampled_from(PAIR_SPECS))
+def test_a_sampled_pair_gets_one_confirmed_verdict_both_ways(a, b):
+    assert_symmetric_and_confirmed(a, b)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("a", "b"), [(a, b) for i, a in enumerate(PAIR_SPECS) for b in PAIR_SPECS[i + 1 :]]
+)
+def test_every_pair_gets_one_confirmed_verdict_both_ways(a, b):
+    assert_symmetric_and_confirmed(a, b)
+
+
+@pytest.mark.parametrize("spec", PAIR_SPECS)
+def test_every_preset_is_identical_to_itself_and_the_lowered_runs_agree(spec):
+    optimizer = Optimizer.from_spec(spec)
+    comparison = compare(optimizer, optimizer)
+    assert comparison.verdict == "identical" and comparison.lowered_gap == 0
+
+
+def test_heavy_ball_and_zero_start_ema_momentum_map_onto_each_other_both_ways():
+    """b <- mu b + g and b <- mu b + (1 - mu) g, both from 0, with L2: the same algorithm with
+    the learning rate divided by 1 - mu — found in both directions (it once was in one only)."""
+    heavy = "sgd(lr=eta, momentum=mu, weight_decay=lam, momentum_start=zero)"
+    ema = "sgd(lr=eta, momentum=mu, dampening=mu, weight_decay=lam, momentum_start=zero)"
+    mu = ROLES["momentum"].symbol
+    to_ema = compare(Optimizer.from_spec(heavy), Optimizer.from_spec(ema))
+    to_heavy = compare(Optimizer.from_spec(ema), Optimizer.from_spec(heavy))
+    assert to_ema.verdict == to_heavy.verdict == "equivalent"
+    assert sp.simplify(to_ema.hyper_map[primed(ETA)] - ETA / (1 - mu)) == 0
+    assert sp.simplify(to_heavy.hyper_map[primed(ETA)] - ETA * (1 - mu)) == 0
+
+
+def test_torch_copies_the_first_gradient_so_its_dampened_momentum_is_not_the_ema():
+    torch_damped = Optimizer.from_spec("sgd(lr=eta, momentum=mu, dampening=mu)")
+    ema = Optimizer.from_spec("sgd(lr=eta, momentum=mu, dampening=mu, momentum_start=zero)")
+    comparison = compare(torch_damped, ema)
+    assert comparison.verdict == "different" and comparison.first_difference == 1
+
+
+def test_only_the_free_side_can_be_solved_for_and_either_order_finds_it():
+    """optax.sgd has no default learning rate: the map fixes it, whichever side it is on."""
+    forward = compare(Optimizer.from_spec("torch.sgd"), Optimizer.from_spec("optax.sgd"))
+    backward = compare(Optimizer.from_spec("optax.sgd"), Optimizer.from_spec("torch.sgd"))
+    assert forward.verdict == backward.verdict == "equivalent"
+    assert (forward.mapped, backward.mapped) == ("B", "A")
+    assert forward.hyper_map == backward.hyper_map == {primed(ETA): sp.Rational(1, 1000)}
+
+
+def test_amsgrad_first_differs_from_adam_at_step_two_where_a_gradient_shrinks():
+    """AMSGrad's max(v_max, v) differs from v only once v decreases: not at step 1, and at step
+    2 only when |g_2| < |g_1| / sqrt(1000); the counterexample search must reach such points."""
+    comparison = compare(
+        Optimizer.from_spec("torch.adam(weight_decay=0)"),
+        Optimizer.from_spec("torch.adam(weight_decay=0, amsgrad=true)"),
+    )
+    assert comparison.verdict == "different" and comparison.first_difference == 2
+    point = comparison.counterexample.point
+    g1, g2 = (point[sp.Symbol(f"g_{k}", real=True)] for k in (1, 2))
+    assert 1000 * g2**2 < g1**2
+    assert comparison.counterexample.confirmed
+
+
+@pytest.mark.parametrize(
+    ("scaled", "plain", "expected"),
+    [
+        # L2 is added to the scaled gradient: Adam's normalisation divides lambda and eps by kappa
+        ("adam(loss_scale=kappa)", "adam", {"weight_decay": 1, "eps": 1}),
+        # decoupled decay never meets the gradient: only eps moves
+        ("adamw(loss_scale=kappa)", "adamw", {"eps": 1}),
+        # plain SGD: the scale goes into the learning rate, and out of lambda
+        ("sgd(loss_scale=kappa)", "sgd", {"lr": -1, "weight_decay": 1}),
+    ],
+)
+def test_a_loss_scale_moves_exactly_the_hyperparameters_it_should(scaled, plain, expected):
+    """B's mapped hyperparameter = A's divided by kappa**power, for the roles named; the others
+    unchanged."""
+    kappa = ROLES["loss_scale"].symbol
+    comparison = compare(
+        Optimizer.from_spec(scaled, symbolic=True), Optimizer.from_spec(plain, symbolic=True)
+    )
+    assert comparison.verdict == "equivalent", comparison.evidence
+    solved = {k: v for k, v in comparison.hyper_map.items()}
+    assert set(solved) == {primed(ROLES[role].symbol) for role in expected}
+    for role, power in expected.items():
+        symbol = ROLES[role].symbol
+        assert sp.simplify(solved[primed(symbol)] - symbol / kappa**power) == 0, solved

@@ -124,7 +124,7 @@ def test_different_shows_the_first_step_the_quadratic_and_the_counterexample():
     text = derivations()["different"].render("text")
     k = comparison.first_difference
     assert f"w_{k}(B) - w_{k}(A) = " in text
-    assert "same, g = a(w - c) = " in text
+    assert "same, g = h(w - w_min) = " in text
     assert "counterexample = " in text and "(the exact difference at " in text
     point = comparison.counterexample.point
     assert all(f"{k} = {v}" in text for k, v in point.items())

@@ -257,6 +257,40 @@ def test_adamw_gradient_at_rest_matches_the_derived_formula():
     np.testing.assert_allclose(g / (np.abs(g) + 0.1), -2 * w, atol=1e-9)
 
 
+#: optimizers that settle on least squares (a large epsilon keeps Adam's steps from chattering
+#: around the rest point, beta2 = 0.99 lets v settle within the run), one per rule and switch the engine derives a fixed point for
+SETTLING = [
+    "torch.sgd(lr=0.1, momentum=0.9, dampening=0.5, weight_decay=0.3)",
+    "sgdw(lr=0.1, momentum=0.9, dampening=0.5, nesterov=true, weight_decay=0.3)",
+    "sgd(lr=0.1, momentum=0.9, dampening=0.9, momentum_start=zero, weight_decay=0.3)",
+    "sgdw(lr=0.05, momentum=0.5, weight_decay=0.3, loss_scale=2)",
+    "keras.sgd(learning_rate=0.1, momentum=0.5, weight_decay=0.5)",
+    "torch.adam(lr=0.01, eps=0.1, weight_decay=0.3)",
+    "adam(lr=0.01, eps=0.1, weight_decay=0.3, loss_scale=4)",
+    "adamw(lr=0.01, beta2=0.99, eps=0.1, weight_decay=2, loss_scale=4)",
+    "keras.adamw(learning_rate=0.01, beta_2=0.99, epsilon=0.1, weight_decay=2)",
+    "optax.adamw(learning_rate=0.01, b2=0.99, eps=0.1, weight_decay=2)",
+    "paper.adamw(alpha=0.01, beta2=0.99, eps=0.1, weight_decay=0.02)",
+    "torch.rmsprop(lr=0.01, eps=0.1, weight_decay=0.3)",
+    "torch.adagrad(lr=0.5, weight_decay=0.3)",
+]
+
+
+@pytest.mark.parametrize("spec", SETTLING)
+def test_where_an_optimizer_settles_its_gradient_is_the_derived_gradient_at_rest(spec):
+    """Run to rest on a random least-squares problem, each coordinate's gradient g_i = (Hw - c)_i
+    is the derived g*(w_i) (ridge or not), and a ridge answer is the ridge solution itself."""
+    optimizer = Optimizer.from_spec(spec)
+    fixed = fixed_point(optimizer)
+    assert fixed.gradient is not None and not fixed.history, fixed.summary
+    X, y = problem(11)
+    w = run_to_convergence(optimizer, X, y, steps=20000)
+    predicted = [float(fixed.gradient.xreplace({PARAM: sp.Float(x, 30)})) for x in w]
+    np.testing.assert_allclose(gradient(X, y, w), predicted, rtol=1e-8, atol=1e-10)
+    if fixed.is_ridge:
+        np.testing.assert_allclose(w, ridge(X, y, float(fixed.ridge_strength)), atol=1e-8)
+
+
 def test_adamw_states_at_rest():
     fixed = fixed_point(Optimizer.from_spec("torch.adamw", symbolic=True))
     states = {k.name: v for k, v in fixed.states.items()}

@@ -149,7 +149,7 @@ def test_betas_accept_zero_and_just_below_one(key):
 
 
 def test_symbolic_values_pass_the_range_checks():
-    opt = build("adam(lr=a, beta1=b, beta2=c, eps=d, weight_decay=e, loss_scale=f)")
+    opt = build("adam(lr=h, beta1=b, beta2=j, eps=d, weight_decay=e, loss_scale=f)")
     assert all(isinstance(v, sp.Symbol) for v in opt.values.values())
 
 

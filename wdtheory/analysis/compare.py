@@ -60,7 +60,7 @@ from wdtheory.analysis.maps import (
     step_conditions,
 )
 from wdtheory.core.derivation import Derivation
-from wdtheory.core.notation import START
+from wdtheory.core.notation import GRAD, START
 from wdtheory.optim.dynamics import Dynamics, free_gradients, quadratic_gradients, schedule_at
 from wdtheory.optim.optimizer import Optimizer
 from wdtheory.runtime.stepper import Stepper
@@ -361,7 +361,7 @@ def _confirm(
     point: dict[sp.Symbol, sp.Expr] = {s: abs(random_value(s, rng)) for s in symbols}
     point[START] = random_value(START, rng)
     for k in range(1, CONFIRM_STEPS + 1):
-        point[sp.Symbol(f"g_{k}", real=True)] = random_value(sp.Symbol("g", real=True), rng)
+        point[sp.Symbol(f"g_{k}", real=True)] = random_value(GRAD, rng)
         point[schedule_at(k)] = abs(random_value(schedule_at(k), rng))
     gaps = []
     for steps in range(1, CONFIRM_STEPS + 1):

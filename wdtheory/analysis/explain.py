@@ -54,9 +54,9 @@ def _difference_steps(comparison: Comparison) -> list[Step]:
             f"step {k} is the first at which the parameters differ, for free gradients g_1, g_2, ... from w_0",
         ),
         Step(
-            Notation("same, g = a(w - c)", r"\text{same, } g = a(w - c)"),
+            Notation("same, g = h(w - w_min)", r"\text{same, } g = h(w - w_{\min})"),
             comparison.quadratic_difference,
-            "the gradients of the quadratic a/2 (w - c)^2 instead",
+            "the gradients of the quadratic h/2 (w - w_min)^2 instead",
         ),
     ]
     example = comparison.counterexample

@@ -240,7 +240,7 @@ def early_stopping() -> Evidence:
     return Evidence(
         ClaimVerdict.holds(ok),
         (DERIVATION,),
-        f"from w_0 = 0 on a/2 (w - c)^2, gradient descent's k-th iterate is c*({to_text(filter_k)}) "
+        f"from w_0 = 0 on h/2 (w - w_min)^2, gradient descent's k-th iterate is w_min*({to_text(filter_k)}) "
         "(checked exactly for k = 1..6): a spectral filter 1-(1-eta*a)^k beside ridge's a/(a+lambda); "
         "both keep directions of large curvature a and suppress small ones, with lambda ~ 1/(eta*k)",
     )

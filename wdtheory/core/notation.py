@@ -42,6 +42,7 @@ __all__ = [
     "BATCH_SIZE",
     "BETA_1",
     "BETA_2",
+    "CURVATURE",
     "EPSILON",
     "EPSILON_ROOT",
     "ETA",
@@ -52,6 +53,7 @@ __all__ = [
     "LAMBDA_1",
     "LAMBDA_2",
     "LR_DECAY",
+    "MINIMUM",
     "MU",
     "PARAM",
     "SCHEDULE",
@@ -93,3 +95,7 @@ STEP = sp.Symbol("t", integer=True, positive=True)
 SCHEDULE = sp.Symbol("s_t", positive=True)
 #: the parameter before the first step
 START = sp.Symbol("w_0", real=True)
+#: the quadratic loss f(w) = h/2 (w - w_min)^2 whose gradients comparisons also unroll (named
+#: apart from every state and temporary of the rules)
+CURVATURE = sp.Symbol("h", positive=True)
+MINIMUM = sp.Symbol("w_min", real=True)

@@ -20,14 +20,10 @@ from itertools import count
 
 import sympy as sp
 
-from wdtheory.core.notation import GRAD, PARAM, SCHEDULE, START, STEP
+from wdtheory.core.notation import CURVATURE, GRAD, MINIMUM, PARAM, SCHEDULE, START, STEP
 from wdtheory.optim.optimizer import Optimizer
 
 __all__ = ["CURVATURE", "MINIMUM", "Dynamics", "free_gradients", "quadratic_gradients"]
-
-#: the quadratic loss f(w) = a/2 (w - c)^2 used for "gradients of a loss"
-CURVATURE = sp.Symbol("a", positive=True)
-MINIMUM = sp.Symbol("c", real=True)
 
 Gradients = Callable[[int, sp.Expr], sp.Expr]
 

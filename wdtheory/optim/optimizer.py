@@ -23,6 +23,7 @@ optimizer back as a spec that means it, hiding nothing; :attr:`Optimizer.free_sy
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -31,7 +32,7 @@ import sympy as sp
 
 from wdtheory.core.errors import WdtheoryError, did_you_mean
 from wdtheory.core.hyperparams import as_hyper, show
-from wdtheory.core.notation import ETA, GRAD, PARAM, SCHEDULE, STEP
+from wdtheory.core.notation import CURVATURE, ETA, GRAD, MINIMUM, PARAM, SCHEDULE, START, STEP
 from wdtheory.core.spec import Spec, parse_spec
 from wdtheory.optim.builders import decay_mode, is_exactly_zero
 from wdtheory.optim.constructor import read
@@ -263,13 +264,22 @@ def _left_out(
     return sp.sympify(default)
 
 
+#: names the comparisons give their own symbols: the k-th gradient, schedule value and map
+#: unknown (``g_3``, ``s_2``, ``k_0_1``) and the previous step's schedule value
+_ENGINE_NAMES = re.compile(r"(g|s|k)_\d+(_\d+)?|s_prev")
+
+
 def _check_names(optimizer: Optimizer) -> None:
-    """Refuse a user's symbol named like a variable of the rule or another hyperparameter."""
+    """Refuse a user's symbol named like a variable of the rule or of the comparisons, or like
+    another hyperparameter."""
     taken = {
         PARAM.name: "the parameter",
         GRAD.name: "the gradient",
         STEP.name: "the step count",
         SCHEDULE.name: "the schedule multiplier",
+        START.name: "the starting parameter of the comparisons",
+        CURVATURE.name: "the curvature of the comparisons' quadratic h/2 (w - w_min)^2",
+        MINIMUM.name: "the minimum of the comparisons' quadratic h/2 (w - w_min)^2",
     }
     taken |= {slot.symbol.name: "a state of the rule" for slot in optimizer.chain.states}
     taken |= {symbol.name: "a temporary of the rule" for symbol in optimizer.program().temporaries}
@@ -283,6 +293,8 @@ def _check_names(optimizer: Optimizer) -> None:
             ROLES[r].symbol for r in optimizer.definition.params.values()
         ):
             meaning = taken.get(symbol.name) or others.get(symbol.name)
+            if _ENGINE_NAMES.fullmatch(symbol.name):
+                meaning = "a symbol of the comparisons (a gradient, schedule value or unknown)"
             if meaning:
                 raise WdtheoryError(
                     f"{key}={symbol.name}: the name {symbol.name!r} is {meaning} in "
