@@ -77,8 +77,8 @@ def generic_optimizers(
     """A random generic optimizer with every hyperparameter an exact rational.
 
     ``momentum=True`` forces a momentum > 0 in the families that have one; ``schedule`` fixes the
-    schedule switch (None: random). Only valid combinations are drawn (Nesterov needs momentum > 0
-    and dampening 0, proximal decay needs the L1 penalty).
+    schedule switch (None: random). Only valid combinations are drawn (Nesterov needs momentum > 0,
+    proximal decay needs the L1 penalty); the loss scale is 1, 1/4 or 8.
     """
     name = draw(st.sampled_from(names))
     decay = draw(st.sampled_from(modes))
@@ -86,12 +86,16 @@ def generic_optimizers(
     scheduled = draw(st.booleans()) if schedule is None else schedule
     flags = [f"decay={decay}", f"penalty={penalty}", f"schedule={str(scheduled).lower()}"]
     values: dict[str, Fraction] = {"lr": draw(unit), "weight_decay": draw(unit)}
-    if name in ("sgd", "sgdw"):
+    flags.append(f"loss_scale={draw(st.sampled_from(('1', '0.25', '8')))}")
+    if name in ("sgd", "sgdw"):  # Nesterov may be dampened, the buffer may start from zero
         nesterov = draw(st.booleans())
         values["momentum"] = draw(unit if nesterov or momentum else unit_or_zero)
-        if not nesterov:
+        if nesterov:  # left out, Nesterov's dampening is fixed to 0: a dampened one is written
+            flags.append(f"dampening={draw(st.sampled_from(('0', '0.25', '0.5')))}")
+        else:
             values["dampening"] = draw(unit_or_zero)
         flags.append(f"nesterov={str(nesterov).lower()}")
+        flags.append(f"momentum_start={draw(st.sampled_from(('copy', 'zero')))}")
     elif name in ("adam", "adamw"):
         values |= {"beta1": draw(unit), "beta2": draw(unit), "eps": draw(unit)}
         flags.append(f"amsgrad={str(draw(st.booleans())).lower()}")

@@ -14,6 +14,7 @@ import functools
 import pytest
 
 from wdtheory.analysis.compare import Comparison, Verdict
+from wdtheory.analysis.fixed_points import FixedPoint
 from wdtheory.claims import numeric_checks, optimizer_checks, problem_checks
 from wdtheory.claims.catalogue import CLAIMS, verify_all
 from wdtheory.claims.engine import ClaimVerdict
@@ -58,6 +59,9 @@ OPTIMIZER_CLAIMS = [
     "momentum-l2-differs",
     "adam-l2-differs",
     "keras-velocity",
+    "zero-start-ema-momentum",
+    "nesterov-dampening",
+    "loss-scaling",
     "framework-conversions",
     "s1-vanilla-only",
     "s2-weight-decay-is-l2",
@@ -80,9 +84,31 @@ def test_a_tampered_comparison_engine_makes_several_claims_disagree(monkeypatch,
     tampered = verify_all(tuple(BY_ID[i] for i in OPTIMIZER_CLAIMS))
     disagree = {r.claim.id for r in tampered if not r.agrees}
     assert len(disagree) >= 4, disagree
-    assert {"momentum-l2-differs", "adam-l2-differs", "paper-independent-decay-map"} <= disagree
+    assert {
+        "momentum-l2-differs",
+        "adam-l2-differs",
+        "paper-independent-decay-map",
+        "keras-velocity",
+        "zero-start-ema-momentum",
+        "nesterov-dampening",
+        "loss-scaling",
+    } <= disagree
     # and the honest engine agrees on the same claims
     assert all(claim_results[i].agrees for i in OPTIMIZER_CLAIMS)
+
+
+def test_a_tampered_fixed_point_engine_flips_the_fixed_point_claims(monkeypatch, claim_results):
+    """A fixed-point engine that never finds a ridge solution: the claims that derive ridge
+    strengths disagree; the honest engine agrees."""
+
+    def never_ridge(optimizer):
+        return FixedPoint(optimizer, None, None, {}, ())
+
+    monkeypatch.setattr(optimizer_checks, "fixed_point", never_ridge)
+    claims = ("l2-fixed-points-are-ridge", "decoupled-fixed-points")
+    tampered = verify_all(tuple(BY_ID[i] for i in claims))
+    assert not any(r.agrees for r in tampered), [r.evidence.details for r in tampered]
+    assert all(claim_results[i].agrees for i in claims)
 
 
 def test_the_half_claim_follows_the_derived_penalty_gradients(monkeypatch):

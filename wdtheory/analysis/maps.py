@@ -273,7 +273,7 @@ def free_hyperparameters(a: Optimizer, b: Optimizer) -> dict[sp.Symbol, tuple[sp
     for role in MAPPABLE_ROLES:
         symbol = ROLES[role].symbol
         value = b.symbols.get(symbol)
-        if value is not None and not value.is_number:
+        if value is not None and value.is_Symbol:  # an expression of others is not free
             unknown[value] = (
                 primed(value),
                 a.symbols.get(symbol, value),

@@ -46,7 +46,10 @@ CLAIMS: tuple[Claim, ...] = (
     Claim(
         "paper-independent-decay-map",
         "The paper's independent decay equals the libraries' decoupled decay with "
-        "lambda_paper = eta * lambda_library (SGDW and AdamW).",
+        "lambda_paper = eta * lambda_library, under any learning-rate schedule, for AdamW and for "
+        "SGDW without momentum; with momentum the paper's SGDW (whose momentum sums steps "
+        "already scaled by the schedule) first differs from SGDW by a term that is 0 while the "
+        "schedule is constant.",
         "design notes; Loshchilov & Hutter",
         TRUE,
         optimizer.paper_map,
@@ -70,14 +73,15 @@ CLAIMS: tuple[Claim, ...] = (
     Claim(
         "keras-velocity",
         "Keras' SGD velocity is -lr times PyTorch's momentum buffer: the same algorithm without "
-        "weight decay.",
+        "weight decay at a constant learning rate; under a schedule they differ from step 2 "
+        "(Keras' velocity holds steps taken with past learning rates).",
         "keras/src/optimizers/sgd.py",
         TRUE,
         optimizer.keras_velocity,
     ),
     Claim(
         "l2-fixed-points-are-ridge",
-        "With L2 added to the gradient (SGD with momentum, Adam, RMSprop, Adagrad), "
+        "With L2 added to the gradient (SGD with momentum, Adam, RMSprop, Adagrad, Lion), "
         "the optimizer stops at the ridge solution with the same lambda.",
         "design notes",
         TRUE,
@@ -86,10 +90,41 @@ CLAIMS: tuple[Claim, ...] = (
     Claim(
         "decoupled-fixed-points",
         "Decoupled decay with momentum stops at a ridge solution with a rescaled "
-        "lambda; AdamW does not stop at any ridge solution.",
+        "lambda. AdamW's rest point is no ridge solution in general: in one dimension it is "
+        "ridge(lambda) for some lambda >= 0 (as every point between 0 and the least-squares "
+        "solution is), but with several coordinates of different curvature it lies off the "
+        "whole ridge path.",
         "design notes",
         TRUE,
         optimizer.fixed_points_decoupled,
+    ),
+    Claim(
+        "zero-start-ema-momentum",
+        "Momentum as an exponential moving average from zero (b <- mu b + (1 - mu) g, b = 0, as "
+        "optax's ema without debiasing) is heavy-ball momentum with the learning rate multiplied "
+        "by 1 - mu (found in both directions), not PyTorch's dampened momentum (which copies g on "
+        "step 1); with it, L2 and decoupled decay differ as with heavy ball.",
+        "users' questions",
+        TRUE,
+        optimizer.zero_start_ema,
+    ),
+    Claim(
+        "nesterov-dampening",
+        "Nesterov momentum with dampening (which torch.optim.SGD refuses) is not undampened "
+        "Nesterov at any learning rate, and under it L2 and decoupled decay still differ.",
+        "users' questions",
+        TRUE,
+        optimizer.nesterov_dampening,
+    ),
+    Claim(
+        "loss-scaling",
+        "Scaling the loss by kappa (a loss scale left in the gradient, a sum instead of a mean) "
+        "divides Adam + L2's effective lambda and epsilon by kappa, but leaves AdamW's weight "
+        "decay as it is (only epsilon becomes epsilon/kappa); Adam + L2 stays different from "
+        "AdamW.",
+        "users' questions",
+        TRUE,
+        optimizer.loss_scaling,
     ),
     Claim(
         "framework-conversions",

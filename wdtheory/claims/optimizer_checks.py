@@ -14,15 +14,21 @@ from functools import cache
 import numpy as np
 import sympy as sp
 
-from wdtheory.analysis.compare import Comparison, compare
+from wdtheory.analysis.compare import MAX_STEPS, Comparison, Verdict, compare
 from wdtheory.analysis.convert import convert
 from wdtheory.analysis.fixed_points import fixed_point, ridge_distance, run_to_convergence
 from wdtheory.analysis.maps import primed
 from wdtheory.claims.engine import ClaimVerdict, Evidence, EvidenceKind
-from wdtheory.core.notation import ETA, GRAD, LAMBDA, PARAM, START
+from wdtheory.core.notation import EPSILON, ETA, GRAD, KAPPA, LAMBDA, MU, PARAM, START
 from wdtheory.core.printing import to_text
 from wdtheory.core.roundoff import roundoff_text
-from wdtheory.optim.dynamics import CURVATURE, MINIMUM, Dynamics, quadratic_gradients
+from wdtheory.optim.dynamics import (
+    CURVATURE,
+    MINIMUM,
+    Dynamics,
+    quadratic_gradients,
+    schedule_at,
+)
 from wdtheory.optim.optimizer import Optimizer
 from wdtheory.optim.transforms import Trace
 
@@ -37,12 +43,15 @@ __all__ = [
     "fixed_points_ridge",
     "keras_velocity",
     "libraries_add_to_gradient",
+    "loss_scaling",
     "momentum_differs",
+    "nesterov_dampening",
     "paper_map",
     "ridge_gd_limit",
     "sgd_equivalence",
     "vanilla_only",
     "weight_decay_is_l2",
+    "zero_start_ema",
 ]
 
 PROOF, COUNTEREXAMPLE, FIXED_POINT = (
@@ -69,8 +78,12 @@ def same(a: str, b: str) -> bool:
 
 
 def describe(a: str, b: str) -> str:
-    """The comparison in one sentence: the first difference, or the map."""
-    c = compared(a, b)
+    """The comparison of two general specs in one sentence: the first difference, or the map."""
+    return sentence(compared(a, b))
+
+
+def sentence(c: Comparison) -> str:
+    """A comparison in one sentence: the first difference, or the map."""
     a, b = c.a.text, c.b.text
     if c.first_difference is not None:
         return (
@@ -109,16 +122,28 @@ def sgd_equivalence() -> Evidence:
 
 
 def paper_map() -> Evidence:
+    """The map holds, under any schedule (the paper's presets carry s_t and compare gives it to
+    the library's rule too), for AdamW and momentum-free SGDW. With momentum, even with the map
+    put in, the two first differ by a term that vanishes when the schedule does not change."""
     pairs = [("sgdw(momentum=0)", "paper.sgdw(beta1=0)"), ("torch.adamw", "paper.adamw")]
     maps = [compared(*p).hyper_map for p in pairs]
     mapped = [m.get(primed(LAMBDA)) for m in maps]
-    ok = all(same(*p) for p in pairs) and all(
-        value is not None and sp.simplify(value - ETA * LAMBDA) == 0 for value in mapped
+    paper_sgdw = general("paper.sgdw(beta1=mu)").bind({"weight_decay": ETA * LAMBDA})
+    momentum = compare(general("sgdw(momentum=mu, dampening=0)"), paper_sgdw)
+    constant = {schedule_at(k): schedule_at(1) for k in range(2, MAX_STEPS + 1)}
+    ok = (
+        all(same(*p) for p in pairs)
+        and all(value is not None and sp.simplify(value - ETA * LAMBDA) == 0 for value in mapped)
+        and momentum.verdict is Verdict.DIFFERENT
+        and momentum.confirmed
+        and sp.simplify(momentum.difference.xreplace(constant)) == 0
     )
     return Evidence(
         ClaimVerdict.holds(ok),
-        (PROOF,),
-        "; ".join(describe(*p) for p in pairs) + ". So lambda_paper = eta * lambda_library.",
+        (PROOF, COUNTEREXAMPLE),
+        "; ".join(describe(*p) for p in pairs)
+        + ". So lambda_paper = eta * lambda_library, for every schedule s_t. With momentum and "
+        "that map: " + sentence(momentum) + " (0 when the schedule is constant)",
     )
 
 
@@ -141,37 +166,133 @@ def adam_differs() -> Evidence:
 
 
 def keras_velocity() -> Evidence:
+    """The same algorithm at a constant learning rate; under a schedule Keras' velocity holds
+    steps taken with past learning rates, and they differ."""
     pair = (
         "torch.sgd(momentum=mu, dampening=0, weight_decay=0)",
         "keras.sgd(momentum=mu, weight_decay=0)",
     )
-    return Evidence(ClaimVerdict.holds(same(*pair)), (PROOF,), describe(*pair))
+    scheduled = compare(general(pair[0]).scheduled(), general(pair[1]).scheduled())
+    ok = same(*pair) and scheduled.verdict is Verdict.DIFFERENT and scheduled.confirmed
+    return Evidence(
+        ClaimVerdict.holds(ok),
+        (PROOF, COUNTEREXAMPLE),
+        f"constant learning rate: {describe(*pair)}; under a schedule (eta -> eta*s_t): "
+        + sentence(scheduled),
+    )
 
 
 def fixed_points_ridge() -> Evidence:
-    specs = ["torch.sgd(momentum=mu, dampening=0)", "torch.adam", "torch.rmsprop", "torch.adagrad"]
+    specs = [
+        "torch.sgd(momentum=mu, dampening=0)",
+        "torch.adam",
+        "torch.rmsprop",
+        "torch.adagrad",
+        "lion(decay=coupled)",
+    ]
     ridge = [fixed_point(general(s)).ridge_strength for s in specs]
     ok = all(r is not None and sp.simplify(r - LAMBDA) == 0 for r in ridge)
     return Evidence(ClaimVerdict.holds(ok), (FIXED_POINT,), "; ".join(_fixed(s) for s in specs))
 
 
 def fixed_points_decoupled() -> Evidence:
+    """SGDW: ridge with a rescaled lambda, derived. AdamW: no lambda_eff free of w, derived; run
+    to rest, in one dimension the rest point is ridge(lambda) for lambda = c/w - h >= 0 (every
+    point between 0 and the least-squares solution is), with four coordinates of different
+    curvature it is away from the whole ridge path."""
     sgdw = fixed_point(general("sgdw(momentum=mu, dampening=tau)"))
     adamw = fixed_point(general("torch.adamw"))
+    optimizer = Optimizer.from_spec("torch.adamw(lr=0.01, weight_decay=2)").with_defaults()
     rng = np.random.default_rng(3)
     X = rng.standard_normal((30, 4))
     y = X @ np.array([3.0, -2.0, 1.0, 0.5]) + 0.1 * rng.standard_normal(30)
-    optimizer = Optimizer.from_spec("torch.adamw(lr=0.01, weight_decay=2)").with_defaults()
     w = run_to_convergence(optimizer, X, y, steps=6000)
     distance, _ = ridge_distance(w, X, y, np.geomspace(1e-4, 1e2, 400))
-    ok = sgdw.is_ridge and not adamw.is_ridge and distance > 1e-2
+    x1 = X[:, :1]
+    (w1,) = run_to_convergence(optimizer, x1, y, steps=6000)
+    curvature, target = float(x1[:, 0] @ x1[:, 0]) / len(y), float(x1[:, 0] @ y) / len(y)
+    lambda_1d = target / w1 - curvature
+    ok = sgdw.is_ridge and not adamw.is_ridge and distance > 1e-2 and lambda_1d >= 0
     details = (
         f"{_fixed('sgdw(momentum=mu, dampening=tau)')} (a ridge solution, rescaled lambda); "
-        f"torch.adamw: {adamw.summary} (with a tiny epsilon, |w_i| -> 1/lambda wherever the data pull "
-        f"harder); numerically, AdamW(lr=0.01, lambda=2) run to rest on a 30x4 least-squares problem stops "
-        f"at {np.round(w, 3).tolist()}, {distance:.3g} away from every ridge solution"
+        f"torch.adamw: {adamw.summary} (lambda_eff would depend on w). Run to rest, "
+        f"AdamW(lr=0.01, lambda=2) in one dimension stops at w = {w1:.6g}, which is "
+        f"ridge(lambda = {lambda_1d:.6g}) exactly; on a 30x4 least-squares problem it stops at "
+        f"{np.round(w, 3).tolist()}, {distance:.3g} away from every ridge solution"
     )
-    return Evidence(ClaimVerdict.holds(ok), (FIXED_POINT,), details)
+    return Evidence(ClaimVerdict.holds(ok), (FIXED_POINT, NUMERIC), details)
+
+
+def zero_start_ema() -> Evidence:
+    """Heavy ball and the zero-start EMA with L2: a learning-rate map found in both directions;
+    the EMA is not torch's dampened momentum (which copies g on step 1); and with it, as with
+    heavy ball, L2 and decoupled decay differ."""
+    heavy = "sgd(momentum=mu, dampening=0, momentum_start=zero)"
+    ema = "sgd(momentum=mu, dampening=mu, momentum_start=zero)"
+    ema_decoupled = "sgdw(momentum=mu, dampening=mu, momentum_start=zero)"
+    torch_damped = "sgd(momentum=mu, dampening=mu)"
+    forward, backward = compared(heavy, ema), compared(ema, heavy)
+    forward_lr = forward.hyper_map.get(primed(ETA), sp.nan)
+    ok = (
+        forward.verdict is backward.verdict is Verdict.EQUIVALENT
+        and sp.simplify(forward_lr * (1 - MU) - ETA) == 0
+        and compared(torch_damped, ema).verdict is Verdict.DIFFERENT
+        and compared(ema, ema_decoupled).verdict is Verdict.DIFFERENT
+    )
+    return Evidence(
+        ClaimVerdict.holds(ok),
+        (PROOF, COUNTEREXAMPLE),
+        "; ".join(
+            (
+                sentence(forward),
+                sentence(backward),
+                describe(torch_damped, ema),
+                describe(ema, ema_decoupled),
+            )
+        ),
+    )
+
+
+def nesterov_dampening() -> Evidence:
+    """Nesterov with dampening (torch refuses it): not Nesterov without dampening at any
+    learning rate or decay, and L2 still differs from decoupled decay under it."""
+    damped = "sgd(momentum=mu, dampening=tau, nesterov=true)"
+    plain = "sgd(momentum=mu, nesterov=true)"
+    decoupled = "sgdw(momentum=mu, dampening=tau, nesterov=true)"
+    ok = (
+        compared(damped, plain).verdict is Verdict.DIFFERENT
+        and compared(damped, decoupled).verdict is Verdict.DIFFERENT
+    )
+    return Evidence(
+        ClaimVerdict.holds(ok),
+        (COUNTEREXAMPLE,),
+        f"{describe(damped, plain)}; {describe(damped, decoupled)}",
+    )
+
+
+def loss_scaling() -> Evidence:
+    """A loss scaled by kappa: the maps that undo it, derived for Adam + L2 and for AdamW, and
+    Adam + L2 still differs from AdamW under it."""
+    adam = compared("adam(loss_scale=kappa)", "adam")
+    adamw = compared("adamw(loss_scale=kappa)", "adamw")
+    apart = compared("adam(weight_decay=lam, loss_scale=kappa)", "adamw(weight_decay=lam)")
+    wanted_adam = {primed(LAMBDA): LAMBDA / KAPPA, primed(EPSILON): EPSILON / KAPPA}
+    wanted_adamw = {primed(EPSILON): EPSILON / KAPPA}
+
+    def matches(c: Comparison, wanted: dict) -> bool:
+        return (
+            c.verdict is Verdict.EQUIVALENT
+            and set(c.hyper_map) == set(wanted)
+            and all(sp.simplify(c.hyper_map[k] - v) == 0 for k, v in wanted.items())
+        )
+
+    ok = matches(adam, wanted_adam) and matches(adamw, wanted_adamw)
+    ok = ok and apart.verdict is Verdict.DIFFERENT
+    return Evidence(
+        ClaimVerdict.holds(ok),
+        (PROOF, COUNTEREXAMPLE),
+        f"{sentence(adam)}; {sentence(adamw)}; {sentence(apart)}",
+    )
 
 
 def conversions() -> Evidence:
