@@ -755,7 +755,7 @@ def test_code_copied_from_a_training_script_is_the_optimizer_it_constructs(code,
 
 
 #: the answers a README comment may state first (each checked with --expect)
-README_ANSWERS = ("identical", "different", "ridge")
+README_ANSWERS = ("identical", "equivalent", "different", "ridge")
 
 
 def readme_commands() -> list[tuple[list[str], str | None]]:

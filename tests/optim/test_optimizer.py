@@ -118,6 +118,14 @@ def test_preset_keys_map_to_the_same_roles():
         ("torch.sgd(lr=true)", ["lr=true", "not a number"]),
         ("torch.sgd(lr=0.1, lr=0.2)", ["duplicate", "'lr'"]),
         ("torch.sgd(lr=0.1+0.2)", ["expressions are not allowed"]),
+        # names the comparisons give their own symbols
+        ("adam(lr=g_1)", ["lr=g_1", "a gradient", "choose another name"]),
+        ("sgd(weight_decay=s_2)", ["weight_decay=s_2", "schedule value"]),
+        ("sgd(lr=h)", ["lr=h", "curvature", "h/2 (w - w_min)^2"]),
+        ("adam(loss_scale=w_min)", ["loss_scale=w_min", "minimum"]),
+        ("sgd(lr=w_0)", ["lr=w_0", "starting parameter"]),
+        ("torch.sgd(momentum=0.9, dampening=0.5, nesterov=true)", ["dampening=0", "sgdw allow"]),
+        ("sgd(momentum_start=late)", ["momentum_start=late", "copy, zero"]),
     ],
 )
 def test_bad_specs_are_one_line_errors_naming_the_value_and_what_is_allowed(text, fragments):
@@ -149,7 +157,7 @@ def test_betas_accept_zero_and_just_below_one(key):
 
 
 def test_symbolic_values_pass_the_range_checks():
-    opt = build("adam(lr=h, beta1=b, beta2=j, eps=d, weight_decay=e, loss_scale=f)")
+    opt = build("adam(lr=a, beta1=b, beta2=c, eps=d, weight_decay=e, loss_scale=f)")
     assert all(isinstance(v, sp.Symbol) for v in opt.values.values())
 
 

@@ -287,10 +287,16 @@ def compare(a: Optimizer, b: Optimizer, *, seed: int = 0) -> Comparison:
         f"no map found: neither {linear} nor new values of B's symbolic learning rate / weight "
         f"decay / epsilon ({mapped}) make the one-step maps agree"
     )
-    same = {k: value for k, (_, value) in free.items()}
-    if any(k != v for k, v in same.items()):
+    # a side's free learning rate / weight decay / epsilon takes the other side's value: B's
+    # whatever A's is, A's where B's is a number (so that compare(B, A) unrolls the same pair)
+    same = (
+        {k: value for k, (_, value) in free.items()},
+        {k: value for k, (_, value) in reverse.items() if value.is_number},
+    )
+    if any(k != v for side in same for k, v in side.items()):
         evidence.append(
-            "the difference below gives B's free learning rate / weight decay / epsilon A's values"
+            "the difference below gives each side's free learning rate / weight decay / epsilon "
+            "the other side's value"
         )
     return _different(a, b, da, db, rng, evidence, same, tuple(proofs))
 
@@ -302,25 +308,27 @@ def _different(
     db: Dynamics,
     rng: random.Random,
     evidence: list[str],
-    same: dict[sp.Symbol, sp.Expr],
+    same: tuple[dict[sp.Symbol, sp.Expr], dict[sp.Symbol, sp.Expr]],
     proofs: tuple[NoConstantValue, ...],
 ) -> Comparison:
     """The first step at which the trajectories differ, with the exact difference and a
-    counterexample confirmed by running both lowered optimizers."""
+    counterexample confirmed by running both lowered optimizers; ``same``: the values B's and
+    A's free hyperparameters take."""
+    same_b, same_a = same
     pairs = zip(da.trajectory(free_gradients), db.trajectory(free_gradients), strict=False)
     for k, (xa, xb) in enumerate(pairs, start=1):
         if k > MAX_STEPS:
             break
-        difference = xb.xreplace(same) - xa
+        difference = xb.xreplace(same_b) - xa.xreplace(same_a)
         found = None if is_zero(difference, rng) else counterexample_point(difference, rng)
         if found is not None:  # unproved but 0 at every point tried: not shown to differ
             quadratic = [
-                next(islice(d.trajectory(quadratic_gradients), k - 1, None)) for d in (da, db)
+                next(islice(d.trajectory(quadratic_gradients), k - 1, None)).xreplace(values)
+                for d, values in ((da, same_a), (db, same_b))
             ]
-            quadratic[1] = quadratic[1].xreplace(same)
             point, value = found
-            completed = _completed(point, [da, db], same)
-            ran = _run_lowered(db, completed, same, k) - _run_lowered(da, completed, {}, k)
+            completed = _completed(point, [(da, same_a), (db, same_b)])
+            ran = _run_lowered(db, completed, same_b, k) - _run_lowered(da, completed, same_a, k)
             example = Counterexample(point, value, ran)
             evidence.append(
                 f"w_{k} differs: at the rational counterexample the exact difference is "
@@ -397,12 +405,14 @@ def _run_lowered(
 
 
 def _completed(
-    point: dict[sp.Symbol, sp.Expr], dynamics: list[Dynamics], same: dict[sp.Symbol, sp.Expr]
+    point: dict[sp.Symbol, sp.Expr],
+    sides: list[tuple[Dynamics, dict[sp.Symbol, sp.Expr]]],
 ) -> dict[sp.Symbol, sp.Expr]:
     """The counterexample with one shared value for every hyperparameter symbol it lacks (those
-    the difference does not depend on): the first library default met, or 1/2."""
+    the difference does not depend on), each side's free values ``same`` put in first: the first
+    library default met, or 1/2."""
     completed = dict(point)
-    for d in dynamics:
+    for d, same in sides:
         for key, value in d.optimizer.values.items():
             for symbol in value.xreplace(same).free_symbols - set(completed):
                 default = d.optimizer.definition.defaults.get(key)
