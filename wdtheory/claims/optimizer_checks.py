@@ -151,7 +151,10 @@ def momentum_differs() -> Evidence:
     pairs = [
         ("torch.sgd(momentum=mu, dampening=0)", "sgdw(momentum=mu, dampening=0)"),
         ("torch.sgd(momentum=mu, nesterov=true)", "sgdw(momentum=mu, nesterov=true)"),
-        ("sgd(momentum=mu, dampening=mu)", "sgdw(momentum=mu, dampening=mu)"),
+        (
+            "sgd(momentum=mu, dampening=mu, momentum_start=zero)",
+            "sgdw(momentum=mu, dampening=mu, momentum_start=zero)",
+        ),
     ]
     return Evidence(
         ClaimVerdict.holds(not any(same(*p) for p in pairs)),
@@ -299,7 +302,7 @@ def conversions() -> Evidence:
     optax = ("torch.adamw", "optax.adamw(eps_root=0)")
     keras_pair = ("torch.adam(weight_decay=0)", "keras.adam(weight_decay=0)")
     keras = compared(*keras_pair)
-    epsilon = [p for p in keras.no_constant_value if p.symbol.name == "epsilon'"]
+    epsilon = [p for p in keras.no_constant_value if p.symbol == primed(EPSILON)]
     to_keras = convert(Optimizer.from_spec("torch.adam(weight_decay=0)"), "keras")
     only_epsilon = [n.comparison.b.name for n in to_keras.near]
     converted = convert(
