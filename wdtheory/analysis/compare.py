@@ -50,7 +50,13 @@ import numpy as np
 import sympy as sp
 
 from wdtheory.analysis.display import Shown
-from wdtheory.analysis.exact import counterexample_point, is_zero, random_value, tidy
+from wdtheory.analysis.exact import (
+    counterexample_point,
+    is_zero,
+    random_value,
+    readable,
+    tidy,
+)
 from wdtheory.analysis.maps import (
     forced_values,
     free_hyperparameters,
@@ -263,8 +269,8 @@ def compare(a: Optimizer, b: Optimizer, *, seed: int = 0) -> Comparison:
             a,
             b,
             Verdict.EQUIVALENT,
-            hyper_map={primed(k): v for k, v in hyper.items() if v != k},
-            state_map=phi,
+            hyper_map={primed(k): readable(v) for k, v in hyper.items() if v != k},
+            state_map={k: readable(v) for k, v in phi.items()},
             mapped=mapped,
             lowered_gap=gap,
             evidence=tuple(evidence),

@@ -21,6 +21,7 @@ __all__ = [
     "is_zero",
     "nonzero_somewhere",
     "random_value",
+    "readable",
     "tidy",
 ]
 
@@ -106,6 +107,22 @@ def tidy(expr: sp.Expr) -> sp.Expr:
     if sp.count_ops(expr) < 200:
         expr = sp.factor(sp.cancel(expr))
     return expr.xreplace(back)
+
+
+#: the symbols of the roles whose range lies in [0, 1] (momentum, dampening, the decays)
+UNIT_INTERVAL = frozenset(r.symbol for r in ROLES.values() if r.high == 1)
+
+
+def readable(expr: sp.Expr) -> sp.Expr:
+    """``expr`` factored with every [0, 1] hyperparameter x seen through 1 - x, so that a map
+    reads ``eta/(1 - mu)`` rather than ``-eta/(mu - 1)`` (a substitution and its inverse, no
+    assumption made)."""
+    unit = sorted(expr.free_symbols & UNIT_INTERVAL, key=lambda s: s.name)
+    if not unit or sp.count_ops(expr) > 200:
+        return expr
+    gaps = {x: sp.Dummy(f"gap_{x.name}") for x in unit}
+    factored = sp.factor(sp.cancel(expr.xreplace({x: 1 - q for x, q in gaps.items()})))
+    return factored.xreplace({q: 1 - x for x, q in gaps.items()})
 
 
 def counterexample_point(

@@ -22,6 +22,7 @@ import numpy as np
 import sympy as sp
 
 from wdtheory.analysis.display import Shown
+from wdtheory.analysis.exact import readable
 from wdtheory.core.derivation import Derivation
 from wdtheory.core.notation import GRAD, PARAM, STEP
 from wdtheory.optim.dynamics import Dynamics
@@ -205,6 +206,7 @@ def fixed_point(optimizer: Optimizer) -> FixedPoint:
         else None
     )
     if ridge is not None:
+        ridge = readable(ridge)
         gradient = -ridge * PARAM
     states = {k: v.xreplace({magnitude: PARAM}) for k, v in states.items()}
     return FixedPoint(optimizer, gradient, ridge, states, tuple(conditions), maxima)
