@@ -29,7 +29,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from optimizer_cases import examples, to_numpy
 
-from wdtheory.analysis.compare import NoConstantValue, compare
+from wdtheory.analysis.compare import Counterexample, NoConstantValue, compare
 from wdtheory.analysis.maps import primed
 from wdtheory.core.notation import GRAD, PARAM, STEP
 from wdtheory.optim.dynamics import Dynamics, schedule_at
@@ -828,3 +828,24 @@ def test_a_loss_scale_moves_exactly_the_hyperparameters_it_should(scaled, plain,
     for role, power in expected.items():
         symbol = ROLES[role].symbol
         assert sp.simplify(solved[primed(symbol)] - symbol / kappa**power) == 0, solved
+
+
+def test_a_value_written_through_the_other_sides_symbol_is_kept_on_both_sides():
+    """lr = 2*eta against lr = eta: neither side's learning rate is set to the other's, so both
+    orders unroll the same pair and first differ at the same step."""
+    a = Optimizer.from_spec("sgd(momentum=mu, dampening=0)", symbolic=True).bind({"lr": 2 * ETA})
+    b = Optimizer.from_spec("sgdw(momentum=mu, dampening=0)", symbolic=True)
+    forward, backward = compare(a, b), compare(b, a)
+    assert forward.first_difference == backward.first_difference == 1
+    assert sp.simplify(forward.difference + backward.difference) == 0
+
+
+def test_a_lowered_zero_does_not_confirm_a_tiny_exact_difference():
+    example = Counterexample({}, sp.Rational(639, 10**12), 0.0, 1.0)
+    assert not example.confirmed
+    assert Counterexample({}, sp.Rational(639, 10**12), 639e-12, 1.0).confirmed
+    small = compare(
+        Optimizer.from_spec("torch.sgd(lr=0.0001, momentum=0.9, weight_decay=0.00001)"),
+        Optimizer.from_spec("sgdw(lr=0.0001, momentum=0.9, weight_decay=0.00001)"),
+    )
+    assert small.verdict == "different" and small.confirmed

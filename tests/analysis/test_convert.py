@@ -336,3 +336,12 @@ def test_converting_to_the_same_framework_finds_the_preset_itself():
     conversion = convert(spec("torch.adamw"), "torch")
     assert conversion.target.name == "torch.adamw"
     assert conversion.comparisons[-1].verdict == "identical"
+
+
+def test_a_loss_scaled_adam_converts_to_torch_with_lambda_and_eps_divided_by_the_scale():
+    """The loss scale is no hyperparameter torch lacks: it maps onto weight_decay and eps."""
+    conversion = convert(Optimizer.from_spec("adam(loss_scale=4, weight_decay=0.01)"), "torch")
+    assert conversion.target is not None and conversion.target.name == "torch.adam"
+    values = conversion.target.values
+    assert values["weight_decay"] == sp.Rational(1, 400)
+    assert values["eps"] == sp.Rational(1, 4) * sp.Rational(1, 10**8)

@@ -322,3 +322,14 @@ def test_run_to_convergence_accepts_values_for_symbols():
         values={"lr": 0.2, "weight_decay": 0.1},
     )
     np.testing.assert_allclose(w, ridge(X, y, 0.1), atol=1e-10)
+
+
+def test_a_soft_threshold_is_not_taken_for_a_running_maximum():
+    """The proximal L1 step's max(|w| - eta*lambda, 0) is no state: at rest g = -lambda sign(w)."""
+    fixed = fixed_point(
+        Optimizer.from_spec("sgd(decay=proximal, penalty=l1, lr=eta, weight_decay=lam)")
+    )
+    assert not fixed.history
+    lam = fixed.optimizer.values["weight_decay"]
+    for w, sign in ((sp.Rational(3, 2), 1), (-sp.Rational(1, 3), -1)):
+        assert fixed.gradient.xreplace({PARAM: w}) == -sign * lam

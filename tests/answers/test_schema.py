@@ -27,6 +27,7 @@ COMMANDS = {
     "compare mapped A": ("compare", "optax.sgd", "torch.sgd"),
     "fixed-point ridge": ("fixed-point", "sgdw(momentum=0.9, weight_decay=lam)"),
     "fixed-point not ridge": ("fixed-point", "torch.adamw"),
+    "fixed-point history": ("fixed-point", "torch.adamw(amsgrad=true)"),
     "convert found": ("convert", "torch.adamw", "--to", "optax"),
     "convert none": ("convert", "torch.adamw", "--to", "keras"),
     "convert construction": (

@@ -133,7 +133,10 @@ def _candidate(source: Optimizer, definition: Definition) -> Optimizer | None:
 def _lacking(source: Optimizer, definition: Definition) -> list[str]:
     """The roles the source's rule uses (beyond the mappable ones) that ``definition`` has no
     hyperparameter for: then it cannot play the same part."""
-    return sorted(source.used_roles - set(MAPPABLE_ROLES) - set(definition.params.values()))
+    settings = {r for r in source.used_roles if ROLES[r].setting}  # a loss scale maps onto others
+    return sorted(
+        source.used_roles - set(MAPPABLE_ROLES) - settings - set(definition.params.values())
+    )
 
 
 def _with_solution(candidate: Optimizer, comparison: Comparison) -> Optimizer:
@@ -185,7 +188,7 @@ def _near_miss(comparison: Comparison) -> NearMiss | None:
     if None in without:
         return None
     again = compare(*without)  # type: ignore[arg-type]
-    if not again.verdict.same_algorithm:
+    if not again.verdict.same_algorithm or again.mapped != "B":  # values for the candidate only
         return None
     solved = _with_solution(candidate, again)
     by_role = {source.definition.params[k]: v for k, v in source.values.items()}

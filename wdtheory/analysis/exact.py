@@ -104,7 +104,7 @@ def tidy(expr: sp.Expr) -> sp.Expr:
     ``sqrt(1/(1-β))*sqrt(1-β)`` cancels), then factored when that is cheap."""
     below_one, back = _decays_below_one(expr)
     expr = sp.powsimp(below_one)
-    if sp.count_ops(expr) < 200:
+    if sp.count_ops(expr) < 200 and not expr.has(sp.Max):  # factor is slow through max
         expr = sp.factor(sp.cancel(expr))
     return expr.xreplace(back)
 

@@ -83,18 +83,23 @@ def _long_run(expr: sp.Expr) -> sp.Expr:
     return expr.replace(lambda e: e.is_Pow and e.exp == STEP, lambda e: sp.S.Zero)
 
 
-def _settled_max(expr: sp.Expr, maxima: dict[sp.Symbol, sp.Expr]) -> sp.Expr:
+def _settled_max(
+    expr: sp.Expr, states: tuple[sp.Symbol, ...], maxima: dict[sp.Symbol, sp.Expr]
+) -> sp.Expr:
     r"""AMSGrad's running maximum at rest: :math:`\max(\hat v, v) = \hat v` with
     :math:`\hat v \ge v` — the largest value the run reached, which the rest conditions do not
     fix (it depends on the history). ``maxima`` collects each such state with the value it
     bounds."""
 
     def old_maximum(e: sp.Max) -> sp.Expr:
-        state, *others = sorted(e.args, key=lambda a: not a.is_Symbol)
+        state, *others = sorted(e.args, key=lambda a: a not in states)
         maxima[state] = others[0] if len(others) == 1 else sp.Max(*others)
         return state
 
-    return expr.replace(lambda e: isinstance(e, sp.Max), old_maximum)
+    def is_running_maximum(e: sp.Basic) -> bool:  # not a soft threshold max(|w| - c, 0)
+        return isinstance(e, sp.Max) and any(a in states for a in e.args)
+
+    return expr.replace(is_running_maximum, old_maximum)
 
 
 def _gradient_at_rest(
@@ -179,7 +184,10 @@ def fixed_point(optimizer: Optimizer) -> FixedPoint:
     """
     dynamics = Dynamics(optimizer)
     maxima: dict[sp.Symbol, sp.Expr] = {}
-    step = {k: _settled_max(_long_run(v), maxima) for k, v in dynamics.step_map(False).items()}
+    step = {
+        k: _settled_max(_long_run(v), dynamics.states, maxima)
+        for k, v in dynamics.step_map(False).items()
+    }
     held = [s for s in dynamics.states if s not in maxima]  # a running maximum holds itself
     # each maximum bounds a state's new value, which at rest is that state
     maxima = {k: next((s for s in held if step[s] == v), v) for k, v in maxima.items()}

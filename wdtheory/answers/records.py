@@ -149,6 +149,7 @@ def fixed_point_answer(fixed: FixedPoint, derivation: Derivation) -> Record:
         ridge_strength=expression(fixed.ridge_strength),
         gradient_at_rest=expression(fixed.gradient),
         states=[{"state": s.name, "value": expression(v)} for s, v in fixed.states.items()],
+        history=[{"state": s.name, "value": expression(v)} for s, v in fixed.history.items()],
         conditions=[expression(c) for c in fixed.conditions],
         summary=fixed.summary,
     )

@@ -164,6 +164,11 @@ _FIXED_POINT = _command(
         "ridge_strength": _MAYBE_EXPRESSION,
         "gradient_at_rest": _MAYBE_EXPRESSION,
         "states": _list_of(_NAMED),
+        "history": _list_of(
+            _NAMED,
+            description="states the rest conditions leave free (AMSGrad's running maximum), each "
+            "with the value it bounds from above: the rest point depends on the run",
+        ),
         "conditions": _list_of(_EXPRESSION_REF),
         "summary": _STRING,
     },

@@ -82,7 +82,8 @@ CLAIMS: tuple[Claim, ...] = (
     Claim(
         "l2-fixed-points-are-ridge",
         "With L2 added to the gradient (SGD with momentum, Adam, RMSprop, Adagrad, Lion), "
-        "the optimizer stops at the ridge solution with the same lambda.",
+        "the optimizer's rest point is the ridge solution with the same lambda (Lion, whose "
+        "steps have a fixed size, ends within a few steps of it).",
         "design notes",
         TRUE,
         optimizer.fixed_points_ridge,
@@ -92,7 +93,7 @@ CLAIMS: tuple[Claim, ...] = (
         "Decoupled decay with momentum stops at a ridge solution with a rescaled "
         "lambda. AdamW's rest point is no ridge solution in general: in one dimension it is "
         "ridge(lambda) for some lambda >= 0 (as every point between 0 and the least-squares "
-        "solution is), but with several coordinates of different curvature it lies off the "
+        "solution is), but with several coordinates of different curvature it can lie off the "
         "whole ridge path.",
         "design notes",
         TRUE,
@@ -101,8 +102,8 @@ CLAIMS: tuple[Claim, ...] = (
     Claim(
         "zero-start-ema-momentum",
         "Momentum as an exponential moving average from zero (b <- mu b + (1 - mu) g, b = 0, as "
-        "optax's ema without debiasing) is heavy-ball momentum with the learning rate multiplied "
-        "by 1 - mu (found in both directions), not PyTorch's dampened momentum (which copies g on "
+        "optax's ema without debiasing) is, with L2 decay, heavy-ball momentum with the learning "
+        "rate multiplied by 1 - mu (found in both directions), not PyTorch's dampened momentum (which copies g on "
         "step 1); with it, L2 and decoupled decay differ as with heavy ball.",
         "users' questions",
         TRUE,
@@ -110,8 +111,9 @@ CLAIMS: tuple[Claim, ...] = (
     ),
     Claim(
         "nesterov-dampening",
-        "Nesterov momentum with dampening (which torch.optim.SGD refuses) is not undampened "
-        "Nesterov at any learning rate, and under it L2 and decoupled decay still differ.",
+        "Nesterov momentum with dampening (which torch.optim.SGD refuses) is a different rule "
+        "from undampened Nesterov (they first differ at step 2; no learning-rate or decay map "
+        "was found), and under it L2 and decoupled decay still differ.",
         "users' questions",
         TRUE,
         optimizer.nesterov_dampening,

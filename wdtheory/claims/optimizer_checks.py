@@ -176,7 +176,12 @@ def keras_velocity() -> Evidence:
         "keras.sgd(momentum=mu, weight_decay=0)",
     )
     scheduled = compare(general(pair[0]).scheduled(), general(pair[1]).scheduled())
-    ok = same(*pair) and scheduled.verdict is Verdict.DIFFERENT and scheduled.confirmed
+    ok = (
+        same(*pair)
+        and scheduled.verdict is Verdict.DIFFERENT
+        and scheduled.confirmed
+        and scheduled.first_difference == 2
+    )
     return Evidence(
         ClaimVerdict.holds(ok),
         (PROOF, COUNTEREXAMPLE),
@@ -264,6 +269,7 @@ def nesterov_dampening() -> Evidence:
     decoupled = "sgdw(momentum=mu, dampening=tau, nesterov=true)"
     ok = (
         compared(damped, plain).verdict is Verdict.DIFFERENT
+        and compared(damped, plain).first_difference == 2
         and compared(damped, decoupled).verdict is Verdict.DIFFERENT
     )
     return Evidence(
@@ -365,8 +371,8 @@ def early_stopping() -> Evidence:
         ClaimVerdict.holds(ok),
         (DERIVATION,),
         f"from w_0 = 0 on h/2 (w - w_min)^2, gradient descent's k-th iterate is w_min*({to_text(filter_k)}) "
-        "(checked exactly for k = 1..6): a spectral filter 1-(1-eta*a)^k beside ridge's a/(a+lambda); "
-        "both keep directions of large curvature a and suppress small ones, with lambda ~ 1/(eta*k)",
+        "(checked exactly for k = 1..6): a spectral filter 1-(1-eta*h)^k beside ridge's h/(h+lambda); "
+        "both keep directions of large curvature h and suppress small ones, with lambda ~ 1/(eta*k)",
     )
 
 

@@ -8,7 +8,7 @@ only for PyTorch's momentum), the initial state, and unrolls trajectories
 .. math:: w_k = F_w(w_{k-1}, g_k, s_{k-1}, k), \qquad s_k = F_s(\dots)
 
 either for free gradients :math:`g_1, g_2, \dots` (any gradient sequence) or for the gradient of
-the quadratic :math:`f(w) = \tfrac{a}{2}(w - c)^2`, :math:`g_k = a(w_{k-1} - c)`.
+the quadratic :math:`f(w) = \tfrac{h}{2}(w - w_{\min})^2`, :math:`g_k = h(w_{k-1} - w_{\min})`.
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ def free_gradients(k: int, w: sp.Expr) -> sp.Expr:
 
 
 def quadratic_gradients(k: int, w: sp.Expr) -> sp.Expr:
-    """The gradient of :math:`\\frac a2 (w - c)^2` at the current iterate."""
+    """The gradient of :math:`\\frac h2 (w - w_{\\min})^2` at the current iterate."""
     return CURVATURE * (w - MINIMUM)
 
 

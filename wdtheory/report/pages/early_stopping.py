@@ -20,7 +20,7 @@ def page(settings: Settings) -> Files:
         "",
         "Along a singular direction of curvature a = s²/n, gradient descent from 0 with learning rate η keeps the "
         "fraction 1 − (1 − ηa)ᵏ of the least-squares component after k steps (derived by unrolling the "
-        "optimizer on a/2 (w − c)², see the claim `early-stopping-filter`), while ridge keeps a/(a + λ). With "
+        "optimizer on a/2 (w − w_min)², see the claim `early-stopping-filter`), while ridge keeps a/(a + λ). With "
         "η = 0.1 and λ = 1/(ηk) the two filters have the same shape: both pass large curvatures and suppress "
         "small ones.",
         "",
