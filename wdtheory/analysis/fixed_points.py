@@ -89,17 +89,24 @@ def _settled_max(
     r"""AMSGrad's running maximum at rest: :math:`\max(\hat v, v) = \hat v` with
     :math:`\hat v \ge v` — the largest value the run reached, which the rest conditions do not
     fix (it depends on the history). ``maxima`` collects each such state with the value it
-    bounds."""
+    bounds. A soft threshold :math:`\max(|x| - c, 0)` (the proximal L1 step) is taken above its
+    threshold: a rest point :math:`w \ne 0` keeps its magnitude, so it is not clipped to 0."""
 
     def old_maximum(e: sp.Max) -> sp.Expr:
         state, *others = sorted(e.args, key=lambda a: a not in states)
         maxima[state] = others[0] if len(others) == 1 else sp.Max(*others)
         return state
 
-    def is_running_maximum(e: sp.Basic) -> bool:  # not a soft threshold max(|w| - c, 0)
+    def is_running_maximum(e: sp.Basic) -> bool:
         return isinstance(e, sp.Max) and any(a in states for a in e.args)
 
-    return expr.replace(is_running_maximum, old_maximum)
+    def is_threshold(e: sp.Basic) -> bool:
+        return isinstance(e, sp.Max) and len(e.args) == 2 and sp.S.Zero in e.args
+
+    def active(e: sp.Max) -> sp.Expr:  # the part above the threshold
+        return next(a for a in e.args if a != 0)
+
+    return expr.replace(is_running_maximum, old_maximum).replace(is_threshold, active)
 
 
 def _gradient_at_rest(
