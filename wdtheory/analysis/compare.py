@@ -303,11 +303,10 @@ def compare(a: Optimizer, b: Optimizer, *, seed: int = 0) -> Comparison:
         f"no map found: neither {linear} nor new values of either side's symbolic learning rate "
         f"/ weight decay / epsilon ({solved_for}) make the one-step maps agree"
     )
-    # a side's free learning rate / weight decay / epsilon takes the other side's value: B's
-    # whatever A's is, A's where B's is not a name of its own (a number or an expression), so
-    # that compare(B, A) unrolls the same pair
-    # (a value written in terms of the symbol itself, lr = 2*eta against lr = eta, is left as
-    # it is on both sides)
+    # a side's free learning rate / weight decay / epsilon takes the other side's value (B's
+    # whatever A's is, A's where B's is a number or an expression), so that compare(B, A)
+    # unrolls the same pair; a value written through the symbol itself (lr = 2*eta against
+    # lr = eta) is left as it is on both sides
     same = (
         {k: v for k, (_, v) in free.items() if v == k or k not in v.free_symbols},
         {k: v for k, (_, v) in reverse.items() if not v.is_Symbol and k not in v.free_symbols},
