@@ -154,6 +154,18 @@ def test_check_interval_refuses_values_outside_naming_the_range(
     assert message.endswith(allowed)
 
 
+@pytest.mark.parametrize(
+    ("value", "high", "allowed"),
+    [(R(0), math.inf, "allowed: > 0"), (R(0), 1, "allowed: (0, 1)"), (R(1), 1, "allowed: (0, 1)")],
+    ids=str,
+)
+def test_an_open_low_end_is_refused_and_named(value: sp.Expr, high: float, allowed: str) -> None:
+    with pytest.raises(WdtheoryError) as error:
+        check_interval("kappa", value, 0, high, closed_low=False)
+    assert one_line(error).endswith(allowed)
+    assert check_interval("kappa", R(1, 10**9), 0, high, closed_low=False) == R(1, 10**9)
+
+
 @pytest.mark.parametrize("value", [LAM, -LAM, LAM - 5], ids=str)
 def test_check_interval_lets_symbolic_values_pass(value: sp.Expr) -> None:
     assert check_interval("lam", value, 0, 1) is value

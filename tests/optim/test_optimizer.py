@@ -126,6 +126,7 @@ def test_preset_keys_map_to_the_same_roles():
         ("sgd(lr=w_0)", ["lr=w_0", "starting parameter"]),
         ("torch.sgd(momentum=0.9, dampening=0.5, nesterov=true)", ["dampening=0", "sgdw allow"]),
         ("sgd(momentum_start=late)", ["momentum_start=late", "copy, zero"]),
+        ("adam(loss_scale=0)", ["loss_scale=0", "allowed: > 0"]),
     ],
 )
 def test_bad_specs_are_one_line_errors_naming_the_value_and_what_is_allowed(text, fragments):

@@ -30,7 +30,12 @@ def test_every_preset_parameter_plays_a_known_role_and_the_mappable_ones_exist()
 @pytest.mark.parametrize("role", list(ROLES))
 def test_the_ends_of_the_range_are_accepted_or_refused_as_the_interval_says(role):
     r = ROLES[role]
-    assert float(r.check("x", r.low)) == r.low
+    if r.closed_low:
+        assert float(r.check("x", r.low)) == r.low
+    else:  # the loss scale: > 0
+        with pytest.raises(WdtheoryError, match=r"x=.* is out of range; allowed: > "):
+            r.check("x", r.low)
+        assert r.check("x", r.low + sp.Rational(1, 10**6)) > r.low
     with pytest.raises(WdtheoryError, match=r"x=.* is out of range; allowed: "):
         r.check("x", r.low - sp.Rational(1, 10**6))
     if math.isfinite(r.high):

@@ -49,25 +49,38 @@ def as_hyper(name: str, value: object) -> sp.Expr:
 
 
 def check_interval(
-    name: str, value: sp.Expr, low: float, high: float = math.inf, *, closed_high: bool = False
+    name: str,
+    value: sp.Expr,
+    low: float,
+    high: float = math.inf,
+    *,
+    closed_high: bool = False,
+    closed_low: bool = True,
 ) -> sp.Expr:
-    """Raise unless a numeric ``value`` lies in ``[low, high)`` (``[low, high]`` if closed);
-    symbolic values pass, since their range is the user's assumption."""
-    if value.is_number:
-        inside = value.is_real and low <= value and (value <= high if closed_high else value < high)
-        if not inside:
-            raise WdtheoryError(
-                f"{name}={show(value)} is out of range; allowed: "
-                f"{_interval(low, high, closed_high)}"
-            )
+    """Raise unless a numeric ``value`` lies in ``[low, high)`` (``]`` if ``closed_high``, ``(``
+    unless ``closed_low``); symbolic values pass, since their range is the user's assumption."""
+    if value.is_number and not (
+        value.is_real and _inside(value, low, high, closed_high, closed_low)
+    ):
+        raise WdtheoryError(
+            f"{name}={show(value)} is out of range; allowed: "
+            f"{_interval(low, high, closed_high, closed_low)}"
+        )
     return value
 
 
-def _interval(low: float, high: float, closed_high: bool) -> str:
-    """``[low, high)``, ``[low, high]`` or ``>= low`` as the error messages write it."""
+def _inside(
+    value: sp.Expr | float, low: float, high: float, closed_high: bool, closed_low: bool
+) -> bool:
+    above = low <= value if closed_low else low < value
+    return bool(above and (value <= high if closed_high else value < high))
+
+
+def _interval(low: float, high: float, closed_high: bool, closed_low: bool = True) -> str:
+    """``[low, high)``, ``(low, high]``, ``>= low``, ``> low``... as the error messages write it."""
     if not math.isfinite(high):
-        return f">= {low:g}"
-    return f"[{low:g}, {high:g}{']' if closed_high else ')'}"
+        return f"{'>=' if closed_low else '>'} {low:g}"
+    return f"{'[' if closed_low else '('}{low:g}, {high:g}{']' if closed_high else ')'}"
 
 
 def as_nonnegative(name: str, value: object) -> sp.Expr:
@@ -85,14 +98,20 @@ def to_float(name: str, value: sp.Expr) -> float:
 
 
 def to_float_in(
-    name: str, value: sp.Expr, low: float, high: float = math.inf, *, closed_high: bool = False
+    name: str,
+    value: sp.Expr,
+    low: float,
+    high: float = math.inf,
+    *,
+    closed_high: bool = False,
+    closed_low: bool = True,
 ) -> float:
     """:func:`to_float`, required to stay inside the range after rounding: ``beta2`` =
     1 - 10⁻²⁰ is below 1 exactly but 1.0 as a float, where ``1/(1 - beta2**t)`` divides by 0."""
     number = to_float(name, value)
-    if not (low <= number and (number <= high if closed_high else number < high)):
+    if not _inside(number, low, high, closed_high, closed_low):
         raise WdtheoryError(
             f"{name}={show(value)} is {number!r} in floating point, out of range; allowed: "
-            f"{_interval(low, high, closed_high)}"
+            f"{_interval(low, high, closed_high, closed_low)}"
         )
     return number

@@ -35,9 +35,9 @@ __all__ = ["MAPPABLE_ROLES", "ROLES", "Role"]
 @dataclass(frozen=True)
 class Role:
     """What a hyperparameter does, its canonical symbol and its allowed range
-    ``[low, high)`` (``[low, high]`` if ``closed_high``). ``setting``: it describes the problem
-    the optimizer is run on, not the optimizer, so left out it keeps its default even when every
-    left-out hyperparameter is asked to be symbolic."""
+    ``[low, high)`` (``]`` if ``closed_high``, ``(`` unless ``closed_low``). ``setting``: it
+    describes the problem the optimizer is run on, not the optimizer, so left out it keeps its
+    default even when every left-out hyperparameter is asked to be symbolic."""
 
     symbol: sp.Symbol
     description: str
@@ -45,17 +45,30 @@ class Role:
     high: float = math.inf
     closed_high: bool = False
     setting: bool = False
+    closed_low: bool = True
 
     def check(self, key: str, value: object) -> sp.Expr:
         """``value`` as an exact expression, refused (naming ``key``) if it is a number out of
         range; a symbolic value passes, its range being the user's assumption."""
         return check_interval(
-            key, as_hyper(key, value), self.low, self.high, closed_high=self.closed_high
+            key,
+            as_hyper(key, value),
+            self.low,
+            self.high,
+            closed_high=self.closed_high,
+            closed_low=self.closed_low,
         )
 
     def to_float(self, key: str, value: sp.Expr) -> float:
         """The float a kernel runs with, refused if rounding takes it out of range."""
-        return to_float_in(key, value, self.low, self.high, closed_high=self.closed_high)
+        return to_float_in(
+            key,
+            value,
+            self.low,
+            self.high,
+            closed_high=self.closed_high,
+            closed_low=self.closed_low,
+        )
 
 
 ROLES: dict[str, Role] = {
@@ -70,7 +83,9 @@ ROLES: dict[str, Role] = {
     "alpha": Role(ALPHA, "squared-gradient smoothing", 0, 1),
     "lr_decay": Role(LR_DECAY, "learning-rate decay per step"),
     "initial_accumulator_value": Role(G_0, "initial accumulator"),
-    "loss_scale": Role(KAPPA, "loss scale (multiplies the gradient)", setting=True),
+    "loss_scale": Role(
+        KAPPA, "loss scale (multiplies the gradient)", setting=True, closed_low=False
+    ),
 }
 
 #: the roles whose values may differ between two optimizers that are still "the same algorithm"
