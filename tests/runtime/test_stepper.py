@@ -300,10 +300,30 @@ def test_non_finite_gradients(adam, bad, dtype):
     assert all(np.all(b == 0) for b in state.buffers)
 
 
-def test_validate_false_skips_the_checks():
+def test_validate_false_skips_the_finiteness_check():
     stepper = Stepper(optimizer("torch.sgd(lr=0.1)"), "numpy", validate=False)
     params, _ = stepper.step(np.ones(2), np.array([np.nan, 1.0]), stepper.init(np.ones(2)))
     assert np.isnan(params[0]) and params[1] == pytest.approx(0.9)
+
+
+@pytest.mark.parametrize("backend", CPU_BACKENDS[:2])  # the in-place kernels
+@pytest.mark.parametrize("wrong", ["grads", "state", "buffers"])
+def test_validate_false_still_refuses_what_would_touch_memory_out_of_bounds(backend, wrong):
+    """Mismatched sizes reach the Numba kernel (no bounds checks) only through validate=False:
+    once a segfault (params of 10**6 against grads or a state of 1), now a one-line error."""
+    stepper = Stepper(optimizer("torch.adamw"), backend, validate=False)
+    n = 10**6
+    params, grads, state = np.ones(n), np.ones(n), stepper.init(np.ones(n))
+    if wrong == "grads":
+        grads = np.ones(1)
+    elif wrong == "state":
+        state = stepper.init(np.ones(1))
+    else:
+        state = OptState(0, state.buffers[:1])
+    with pytest.raises(WdtheoryError) as error:
+        stepper.step(params, grads, state)
+    one_line_error(error, "init()" if wrong == "buffers" else "params have (1000000,)")
+    assert np.all(params == 1)  # nothing was written
 
 
 @pytest.mark.parametrize("shape", [(), (6,), (2, 3, 4)], ids=str)

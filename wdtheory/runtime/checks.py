@@ -11,7 +11,7 @@ import numpy as np
 
 from wdtheory.core.errors import WdtheoryError
 
-__all__ = ["check_arrays", "check_finite", "check_shapes", "flat", "namespace"]
+__all__ = ["check_arrays", "check_finite", "check_shapes", "check_sizes", "flat", "namespace"]
 
 
 def namespace(array: Any, name: str = "params") -> Any:
@@ -69,6 +69,16 @@ def check_shapes(params: Any, grads: Any, buffers: tuple, states: int) -> Any:
                 )
             raise WdtheoryError(f"{name} has dtype {array.dtype}, params have {dtype}")
     return xp
+
+
+def check_sizes(params: Any, grads: Any, buffers: tuple, states: int) -> None:
+    """What protects memory, checked even when the caller vouches for the rest (the Numba
+    kernel does no bounds checks): one buffer per state variable, every array of the params'
+    shape. A few hundred nanoseconds."""
+    shape = params.shape
+    if len(buffers) != states or any(a.shape != shape for a in (grads, *buffers)):
+        check_shapes(params, grads, buffers, states)  # names what is wrong
+        raise WdtheoryError(f"the arrays must all have the params' shape {tuple(shape)}")
 
 
 def check_finite(grads: Any, xp: Any) -> None:

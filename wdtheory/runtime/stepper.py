@@ -26,8 +26,10 @@ ties an optimizer to its parameters: write the gradients into ``grads`` and call
 ``validate=True`` (the default) checks every call: one namespace, shape and float dtype, one
 buffer per state variable, finite gradients and, on ``numba``, a memory layout the kernel can
 update in place. ``validate=False`` is for loops that pass the same, known-good arrays every
-step and want the few µs back: the caller vouches for all of that, and the Numba kernel (which
-does no bounds checks) then takes 1-D arrays as they are; wrong input is undefined behaviour.
+step and want the few µs back: the caller vouches for namespace, dtype, layout and finiteness,
+and the Numba kernel then takes 1-D arrays as they are. What protects memory stays checked
+(every array of the params' shape, one buffer per state variable: the kernel does no bounds
+checks), so a wrong size is a one-line error, never a crash.
 """
 
 from __future__ import annotations
@@ -45,7 +47,14 @@ from wdtheory.core.notation import SCHEDULE, STEP
 from wdtheory.lowering.compile import LoweredRule, lower
 from wdtheory.optim.optimizer import Optimizer
 from wdtheory.optim.roles import ROLES
-from wdtheory.runtime.checks import check_arrays, check_finite, check_shapes, flat, namespace
+from wdtheory.runtime.checks import (
+    check_arrays,
+    check_finite,
+    check_shapes,
+    check_sizes,
+    flat,
+    namespace,
+)
 from wdtheory.runtime.param_group import ParamGroup
 
 __all__ = ["BACKENDS", "BoundStep", "OptState", "ParamGroup", "Stepper"]
@@ -113,6 +122,8 @@ class Stepper:
         """One step; NumPy/Numba/CuPy update ``params`` and the buffers in place and return them."""
         if self.validate:
             check_arrays(params, grads, state.buffers, len(self.optimizer.chain.states))
+        else:
+            check_sizes(params, grads, state.buffers, len(self.optimizer.chain.states))
         if schedule != 1.0:
             self._check_schedule(schedule)
         t = state.step + 1
@@ -138,6 +149,8 @@ class Stepper:
         self._check_in_place("step_group")
         if self.validate:
             check_arrays(group.params, group.grads, state.buffers, len(self.optimizer.chain.states))
+        else:
+            check_sizes(group.params, group.grads, state.buffers, len(self.optimizer.chain.states))
         if schedule != 1.0:
             self._check_schedule(schedule)
         t = state.step + 1
