@@ -18,10 +18,14 @@ from __future__ import annotations
 
 import ast
 import ctypes
+import importlib.util
 import math
+import os
+import py_compile
 import re
 import shutil
 import subprocess
+from pathlib import Path
 
 import array_api_strict as xps
 import numpy as np
@@ -31,6 +35,7 @@ from optimizer_cases import DTYPES, optimizer, problem, run, to_numpy, ulp32, wi
 
 from wdtheory.core.errors import WdtheoryError
 from wdtheory.core.notation import GRAD, PARAM, SCHEDULE, STEP
+from wdtheory.lowering import compile as compile_module
 from wdtheory.lowering.compile import array_api_kernel, numba_kernel, prologue_function
 from wdtheory.lowering.plan import KernelPlan, plan_kernel
 from wdtheory.lowering.printers import array_api_source, cuda_body, numba_source, prologue_source
@@ -590,3 +595,84 @@ def test_a_program_is_lowered_once_and_its_steppers_share_the_lowered_rule():
     # a stepper's choice of serial or parallel kernel stays its own
     first.code.parallel_from[4] = 0
     assert second.code.parallel_from[4] != 0
+
+
+# --- the kernel cache: trusted only where nobody else can write ----------------------------------
+
+
+@pytest.fixture
+def cache_at(monkeypatch, tmp_path):
+    """Point the kernel cache at a folder (by name under tmp_path) and forget the process's
+    earlier verdict on it."""
+
+    def point(name: str) -> Path:
+        folder = tmp_path / name
+        monkeypatch.setenv("WDTHEORY_CACHE_DIR", str(folder))
+        compile_module.trusted_cache_dir.cache_clear()
+        return folder
+
+    yield point
+    compile_module.trusted_cache_dir.cache_clear()
+
+
+def sgd_plan() -> KernelPlan:
+    (plan, *_) = plans_of(optimizer("torch.sgd(lr=0.1, momentum=0.9)"))
+    return plan
+
+
+def run_kernel(kernel) -> np.ndarray:
+    """One step of an SGD kernel at step 2 (the same made-up inputs for every kernel)."""
+    plan = sgd_plan()
+    params, grads, buffer = np.ones(3), np.full(3, 0.5), np.full(3, 0.25)
+    hyper = np.linspace(0.1, 0.5, len(plan.hyperparameters))
+    kernel(params, grads, buffer, hyper, *[2.0, 1.0][: len(plan.per_call)])
+    return params
+
+
+def test_a_new_cache_folder_is_private_and_trusted(cache_at, capsys):
+    folder = cache_at("fresh/kernels")
+    assert compile_module.trusted_cache_dir() == folder
+    assert folder.stat().st_mode & 0o777 == 0o700
+    assert capsys.readouterr().err == ""
+
+
+@pytest.mark.parametrize("danger", ["world-writable", "group-writable", "a file", "unwritable"])
+def test_an_unsafe_cache_is_not_used_and_kernels_compile_in_memory(cache_at, capsys, danger):
+    folder = cache_at("shared")
+    if danger == "a file":
+        folder.write_text("not a folder")
+    else:
+        folder.mkdir()
+        folder.chmod(
+            {"world-writable": 0o777, "group-writable": 0o770, "unwritable": 0o500}[danger]
+        )
+    if danger == "unwritable" and os.access(folder, os.W_OK):
+        pytest.skip("running as root: a mode does not stop writing")
+    assert compile_module.trusted_cache_dir() is None
+    (line,) = capsys.readouterr().err.splitlines()
+    assert line.startswith("wdtheory: warning: not caching kernels") and "in memory" in line
+    in_memory = compile_module._numba.__wrapped__(sgd_plan(), False)
+    np.testing.assert_array_equal(
+        run_kernel(in_memory), run_kernel(numba_kernel(sgd_plan(), False))
+    )
+    if danger != "a file":
+        assert not any(folder.iterdir())  # nothing was written there
+
+
+def test_a_forged_pyc_beside_a_cached_kernel_is_never_run(cache_at, tmp_path):
+    """Python's import would run an unchecked-hash .pyc for the module without looking at its
+    source; the kernel is compiled from its generated source instead."""
+    folder = cache_at("kernels")
+    kernel = compile_module._numba.__wrapped__(sgd_plan(), False)  # writes the module
+    (module,) = folder.glob("k_*.py")
+    evil = tmp_path / "evil.py"
+    marker = tmp_path / "ran"
+    evil.write_text(f"open({str(marker)!r}, 'w').close()\nstep = None\n")
+    py_compile.compile(
+        str(evil),
+        cfile=importlib.util.cache_from_source(str(module)),
+        invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH,
+    )
+    again = compile_module._numba.__wrapped__(sgd_plan(), False)
+    assert not marker.exists() and again is not None
+    np.testing.assert_array_equal(run_kernel(again), run_kernel(kernel))

@@ -4,18 +4,25 @@
 :class:`LoweredRule` out — the plan and its compiled functions, each made on first use and kept
 (one per program and process). The sources come from :mod:`wdtheory.lowering.printers`,
 generated from checked identifiers only (no user text reaches them). Array-API and prologue
-functions are compiled in memory; Numba kernels are written to a cache folder as modules named by the hash of their source, so that Numba's own
-on-disk cache (``cache=True``) makes the second run of a program fast. The folder is
-``$WDTHEORY_CACHE_DIR`` or ``~/.cache/wdtheory/kernels``. CuPy is imported only when a CuPy
-kernel is asked for.
+functions are compiled in memory; Numba kernels are written to a cache folder as modules named
+by the hash of their source, so that Numba's own on-disk cache (``cache=True``) makes the
+second run of a program fast. The folder is ``$WDTHEORY_CACHE_DIR`` or
+``~/.cache/wdtheory/kernels``.
+
+Whatever sits in that folder runs (Numba's index files are pickles), so it is trusted only when
+nobody else can write to it: created private (0700), owned by the user, not group- or
+world-writable. Otherwise, or when it cannot be made, kernels are compiled in memory without
+Numba's cache, with one line on stderr saying why. A module is loaded from its source text,
+compared with the generated source first, never from a ``.pyc``. CuPy is imported only when a
+CuPy kernel is asked for.
 """
 
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import os
 import sys
+import types
 from collections.abc import Callable
 from functools import cache, cached_property
 from pathlib import Path
@@ -35,6 +42,7 @@ __all__ = [
     "lower",
     "numba_kernel",
     "prologue_function",
+    "trusted_cache_dir",
 ]
 
 
@@ -72,28 +80,53 @@ def array_api_kernel(plan: KernelPlan) -> Callable:
 
 
 @cache
-def _numba(source: str) -> Callable:
-    digest = hashlib.sha256(source.encode()).hexdigest()[:24]
+def trusted_cache_dir() -> Path | None:
+    """The kernel cache folder if it is safe to run what it holds (see the module doc), else
+    None after one line on stderr; asked once per process."""
     folder = cache_dir()
-    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        status = folder.stat()
+        if not folder.is_dir():
+            raise NotADirectoryError(f"{folder} is not a folder")
+        if status.st_uid != os.getuid() or status.st_mode & 0o022:
+            raise PermissionError(
+                f"{folder} is writable by others or not yours (mode {status.st_mode & 0o777:o})"
+            )
+        probe = folder / f".probe.{os.getpid()}"
+        probe.write_text("")
+        probe.unlink()
+    except OSError as error:
+        print(
+            f"wdtheory: warning: not caching kernels ({error}); compiling them in memory",
+            file=sys.stderr,
+        )
+        return None
+    return folder
+
+
+@cache
+def _numba(plan: KernelPlan, parallel: bool) -> Callable:
+    folder = trusted_cache_dir()
+    if folder is None:
+        return _compile(numba_source(plan, parallel, cache=False), "step")
+    source = numba_source(plan, parallel)
+    digest = hashlib.sha256(source.encode()).hexdigest()[:24]
     path = folder / f"k_{digest}.py"
     if not path.exists() or path.read_text() != source:
         temporary = path.with_suffix(f".{os.getpid()}.tmp")
         temporary.write_text(source)
         os.replace(temporary, path)
-    module_name = f"wdtheory_kernels.k_{digest}"
-    spec = importlib.util.spec_from_file_location(module_name, path)
-    if spec is None or spec.loader is None:
-        raise AssertionError(f"cannot load generated kernel {path}")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[module_name] = module
-    spec.loader.exec_module(module)
+    module = types.ModuleType(f"wdtheory_kernels.k_{digest}")
+    module.__file__ = str(path)  # Numba's cache is keyed by the file; no .pyc is read
+    sys.modules[module.__name__] = module
+    exec(compile(source, str(path), "exec"), module.__dict__)
     return module.step
 
 
 def numba_kernel(plan: KernelPlan, parallel: bool) -> Callable:
     """The fused in-place Numba kernel (compiled on first call for each dtype)."""
-    return _numba(numba_source(plan, parallel))
+    return _numba(plan, parallel)
 
 
 @cache

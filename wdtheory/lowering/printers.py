@@ -163,9 +163,9 @@ _NUMBA_SIGN = (
 )
 
 
-def numba_source(plan: KernelPlan, parallel: bool) -> str:
+def numba_source(plan: KernelPlan, parallel: bool, cache: bool = True) -> str:
     """``step(arrays..., hyper, per-call scalars...)``: an in-place loop over the elements, for
-    ``numba.njit``, arrays 1-D. ``hyper`` is the float64 array of ``plan.hyperparameters``; the
+    ``numba.njit`` (``cache``: Numba's on-disk cache, for a module in a file), arrays 1-D. ``hyper`` is the float64 array of ``plan.hyperparameters``; the
     prologue is computed from it and the per-call scalars in float64 and cast to the arrays'
     dtype before the loop (the same operations as :func:`prologue_source`, so the same bits)."""
     names = plan.names
@@ -183,7 +183,8 @@ def numba_source(plan: KernelPlan, parallel: bool) -> str:
         "",
         "",
         *_NUMBA_SIGN,
-        f'@numba.njit(parallel={parallel}, error_model="numpy", fastmath=False, cache=True, nogil=True)',
+        f'@numba.njit(parallel={parallel}, error_model="numpy", fastmath=False, cache={cache}, '
+        "nogil=True)",
         f"def step({arguments}):",
         f"    cast = {first}.dtype.type",
         "    one, zero = cast(1.0), cast(0.0)",
