@@ -16,6 +16,7 @@ import re
 import shlex
 import subprocess
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -440,6 +441,42 @@ def test_a_real_process_reports_a_user_error_in_one_line(command: list[str]) -> 
         "losses: squared_error, logistic, softmax; optimizers: sgd, "
     )
     assert result.stderr.count("\n") == 1 and result.stderr.endswith("\n")
+
+
+def children(pid: int) -> set[int]:
+    """The child processes of ``pid`` (Linux's /proc)."""
+    path = Path(f"/proc/{pid}/task/{pid}/children")
+    return {int(c) for c in path.read_text().split()} if path.exists() else set()
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="needs Linux's /proc")
+def test_a_terminated_report_takes_its_workers_with_it(tmp_path: Path) -> None:
+    """SIGTERM to ``wdtheory report`` once left both pool workers computing for a minute."""
+    process = subprocess.Popen(
+        [*console_script(), "report", "--out", str(tmp_path / "out"), "--quick"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        workers: set[int] = set()
+        for _ in range(600):  # the pool starts after the imports: poll for up to a minute
+            workers = children(process.pid)
+            if len(workers) >= 2:
+                break
+            time.sleep(0.1)
+        assert len(workers) >= 2, "the report started no workers"
+        process.terminate()
+        process.wait(timeout=30)
+        for _ in range(100):
+            if not any(Path(f"/proc/{w}").exists() for w in workers):
+                break
+            time.sleep(0.1)
+        alive = {w for w in workers if Path(f"/proc/{w}").exists()}
+        # a zombie whose parent ended is reaped by init: count only running ones
+        running = {w for w in alive if "Z" not in Path(f"/proc/{w}/stat").read_text().split()[2]}
+        assert not running, f"workers {running} outlived the report"
+    finally:
+        process.kill()
 
 
 def test_a_real_process_prints_json_and_exits_zero() -> None:

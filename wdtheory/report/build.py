@@ -12,6 +12,10 @@ regenerates it and compares every byte.
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
+import os
+import signal
 import sys
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -49,7 +53,12 @@ def compute_files(
         for penalty in settings.penalties
     ]
     results: list[Any] = [None] * len(jobs)
-    with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("fork")) as pool:
+    with ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=get_context("fork"),
+        initializer=_end_with_parent,
+        initargs=(os.getpid(),),
+    ) as pool:
         futures = {pool.submit(job): index for index, job in enumerate(jobs)}
         for done, future in enumerate(as_completed(futures), start=1):
             results[futures[future]] = future.result()
@@ -63,6 +72,22 @@ def compute_files(
     for page in (*results, claims.pages(claim_results)):
         files.update(page)
     return files
+
+
+def _end_with_parent(parent: int) -> None:
+    """In a pool worker: end when the report process ends (a SIGTERM to it would otherwise leave
+    the workers computing for minutes), by Linux's ``PR_SET_PDEATHSIG``; elsewhere nothing."""
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+    except (OSError, AttributeError, TypeError):
+        return
+    if os.getppid() != parent:  # the report process ended before prctl took effect
+        os._exit(1)
+
+
+#: ``prctl`` option: the signal a process gets when its parent ends (linux/prctl.h)
+_PR_SET_PDEATHSIG = 1
 
 
 def write_report(
