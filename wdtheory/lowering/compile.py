@@ -89,7 +89,8 @@ def trusted_cache_dir() -> Path | None:
         status = folder.stat()
         if not folder.is_dir():
             raise NotADirectoryError(f"{folder} is not a folder")
-        if status.st_uid != os.getuid() or status.st_mode & 0o022:
+        owner = getattr(os, "getuid", lambda: status.st_uid)()  # no owners to check on Windows
+        if status.st_uid != owner or status.st_mode & 0o022:
             raise PermissionError(
                 f"{folder} is writable by others or not yours (mode {status.st_mode & 0o777:o})"
             )
