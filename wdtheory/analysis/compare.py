@@ -346,7 +346,8 @@ def _different(
             ]
             point, value = found
             completed = _completed(point, [(da, same_a), (db, same_b)])
-            wb, wa = _run_lowered(db, completed, same_b, k), _run_lowered(da, completed, same_a, k)
+            wb = _run_lowered(db, completed, same_b, k)[-1]
+            wa = _run_lowered(da, completed, same_a, k)[-1]
             ran = wb - wa
             example = Counterexample(point, value, ran, max(abs(wa), abs(wb)))
             evidence.append(
@@ -390,11 +391,12 @@ def _confirm(
     for k in range(1, CONFIRM_STEPS + 1):
         point[sp.Symbol(f"g_{k}", real=True)] = random_value(GRAD, rng)
         point[schedule_at(k)] = abs(random_value(schedule_at(k), rng))
-    gaps = []
-    for steps in range(1, CONFIRM_STEPS + 1):
-        wa, wb = _run_lowered(da, point, {}, steps), _run_lowered(db, point, hyper, steps)
-        gaps.append(abs(wb - wa) / max(1.0, abs(wa)))
-    gap = max(gaps)
+    runs = zip(
+        _run_lowered(da, point, {}, CONFIRM_STEPS),
+        _run_lowered(db, point, hyper, CONFIRM_STEPS),
+        strict=True,
+    )
+    gap = max(abs(wb - wa) / max(1.0, abs(wa)) for wa, wb in runs)
     evidence.append(
         f"running both lowered optimizers (NumPy, float64) {CONFIRM_STEPS} steps from one random "
         f"rational point: largest relative gap {gap:.3g}"
@@ -405,22 +407,24 @@ def _confirm(
 
 def _run_lowered(
     dynamics: Dynamics, point: dict[sp.Symbol, sp.Expr], same: dict[sp.Symbol, sp.Expr], steps: int
-) -> float:
-    """The parameter after ``steps`` steps of the optimizer's lowered NumPy kernel, in float64,
-    at the counterexample's values (``point`` holds a value for every symbol; the start and
-    gradients absent from the difference are 1 and 1/2: any value gives the same exact
-    difference, and 0 would make a rule with ε = 0 divide 0 by 0); a rule with a schedule multiplier (its
-    own, or a scheduler's) gets s_k at step k."""
+) -> list[float]:
+    """The parameter after each of ``steps`` steps of the optimizer's lowered NumPy kernel, in
+    float64, at the counterexample's values (``point`` holds a value for every symbol; the start
+    and gradients absent from the difference are 1 and 1/2: any value gives the same exact
+    difference, and 0 would make a rule with ε = 0 divide 0 by 0); a rule with a schedule
+    multiplier (its own, or a scheduler's) gets s_k at step k."""
     optimizer = dynamics.optimizer
     values = {key: value.xreplace(same).xreplace(point) for key, value in optimizer.values.items()}
     stepper = Stepper(dataclasses.replace(optimizer, values=values), "numpy")
     w = np.array([float(point.get(START, 1))])
     state = stepper.init(w)
+    trajectory = []
     for k in range(1, steps + 1):
         multiplier = float(point.get(schedule_at(k), 1)) if optimizer.has_schedule else 1.0
         gradient = float(point.get(sp.Symbol(f"g_{k}", real=True), 0.5))
         w, state = stepper.step(w, np.array([gradient]), state, schedule=multiplier)
-    return float(w[0])
+        trajectory.append(float(w[0]))
+    return trajectory
 
 
 def _completed(

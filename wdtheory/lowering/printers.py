@@ -165,9 +165,9 @@ _NUMBA_SIGN = (
 
 def numba_source(plan: KernelPlan, parallel: bool, cache: bool = True) -> str:
     """``step(arrays..., hyper, per-call scalars...)``: an in-place loop over the elements, for
-    ``numba.njit`` (``cache``: Numba's on-disk cache, for a module in a file), arrays 1-D. ``hyper`` is the float64 array of ``plan.hyperparameters``; the
-    prologue is computed from it and the per-call scalars in float64 and cast to the arrays'
-    dtype before the loop (the same operations as :func:`prologue_source`, so the same bits)."""
+    ``numba.njit`` (``cache``: Numba's on-disk cache, for a module in a file), arrays 1-D.
+    ``hyper`` is the float64 array of ``plan.hyperparameters``; the prologue is computed from it
+    and the per-call scalars in float64 and cast to the arrays' dtype before the loop (the same operations as :func:`prologue_source`, so the same bits)."""
     names = plan.names
     scalar_printer = _PythonScalarPrinter(names)
     loop = "numba.prange" if parallel else "range"
