@@ -443,6 +443,40 @@ def test_a_real_process_reports_a_user_error_in_one_line(command: list[str]) -> 
     assert result.stderr.count("\n") == 1 and result.stderr.endswith("\n")
 
 
+def run_with_stdout(stdout: str) -> subprocess.CompletedProcess[str]:
+    """``wdtheory derive torch.adam`` with its standard output a pipe whose reader has left,
+    ``/dev/full``, or closed."""
+    command = [*console_script(), "derive", "torch.adam"]
+    if stdout == "closed":
+        return subprocess.run(
+            ["sh", "-c", 'exec "$@" >&-', "sh", *command], capture_output=True, text=True
+        )
+    if stdout == "full":
+        with open("/dev/full", "w") as full:
+            return subprocess.run(command, stdout=full, stderr=subprocess.PIPE, text=True)
+    reader, writer = os.pipe()
+    os.close(reader)
+    try:
+        return subprocess.run(command, stdout=writer, stderr=subprocess.PIPE, text=True)
+    finally:
+        os.close(writer)
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
+@pytest.mark.parametrize(
+    ("stdout", "status", "stderr"),
+    [
+        ("pipe-left", 141, ""),
+        ("full", 2, "wdtheory: error: cannot write the answer: No space left on device\n"),
+        ("closed", 2, "wdtheory: error: standard output is closed; the answer would be lost\n"),
+    ],
+)
+def test_an_answer_that_cannot_be_written_ends_in_one_line(stdout, status, stderr) -> None:
+    """Each of these once ended in a traceback (pipe, full) or in status 0 with the answer lost."""
+    result = run_with_stdout(stdout)
+    assert (result.returncode, result.stderr) == (status, stderr)
+
+
 def children(pid: int) -> set[int]:
     """The child processes of ``pid`` (Linux's /proc)."""
     path = Path(f"/proc/{pid}/task/{pid}/children")

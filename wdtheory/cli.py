@@ -13,13 +13,16 @@ One flag style: ``--format text|markdown|latex|json`` on every command that answ
 (``verify``: text, markdown or json), ``--symbolic`` where a spec is read. Exit status: 0 when the
 command answered (as ``--expect`` expected, when given), 1 when it answered otherwise (``--expect``
 not met, or a claim that ``verify`` derives disagrees with its expected verdict), 2 for a user's
-mistake (bad spec, unknown name, bad option: one line on stderr, never a traceback).
+mistake (bad spec, unknown name, bad option: one line on stderr, never a traceback) or when the
+answer cannot be written (standard output closed or full), 141 when the reader of a pipe left early
+(``wdtheory derive torch.adam | head -1``, as the shell's own tools end).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
 from importlib.metadata import version
@@ -48,6 +51,8 @@ from wdtheory.problems.problem import PROBLEM_PARAMETERS, Problem
 __all__ = ["main"]
 
 ANSWERED, NOT_AS_EXPECTED, USER_ERROR = 0, 1, 2
+#: the shell's status for a process ended by SIGPIPE (128 + 13): the reader closed the pipe
+BROKEN_PIPE = 141
 
 SYMBOLIC_HELP = (
     "every hyperparameter an optimizer spec leaves out is a symbol (as symbolic(SPEC)); without "
@@ -261,7 +266,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status (see the module doc)."""
     try:
         args = _parser().parse_args(argv)
-        return args.run(args)
+        if sys.stdout is None:  # started with stdout closed: the answer would vanish
+            raise WdtheoryError("standard output is closed; the answer would be lost")
+        status = args.run(args)
+        sys.stdout.flush()
+        return status
+    except BrokenPipeError:  # the reader left (``| head``): end quietly, as the shell's tools do
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return BROKEN_PIPE
+    except OSError as error:
+        if error.filename is not None:  # a file the command opened: not the answer's stream
+            raise
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        print(f"wdtheory: error: cannot write the answer: {error.strerror}", file=sys.stderr)
+        return USER_ERROR
     except (WdtheoryError, _UsageError) as error:
         print(f"wdtheory: error: {error}", file=sys.stderr)
         return USER_ERROR
