@@ -414,6 +414,57 @@ def test_report_into_an_impossible_folder_is_a_user_error(tmp_path: Path, where:
     assert_user_error(run.__wrapped__("report", "--quick", "--out", str(out)), str(out))
 
 
+def no_computing(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """``wdtheory report`` with its computation replaced by a tripwire: the calls it got."""
+    import wdtheory.report.build
+
+    calls: list[int] = []
+    monkeypatch.setattr(wdtheory.report.build, "compute_files", lambda *a: calls.append(1) or {})
+    return calls
+
+
+def report_into(out: Path, monkeypatch: pytest.MonkeyPatch, *fragments: str) -> None:
+    """``wdtheory report --out OUT`` is a one-line user error, found before computing."""
+    calls = no_computing(monkeypatch)
+    assert_user_error(run.__wrapped__("report", "--quick", "--out", str(out)), *fragments)
+    assert calls == []
+
+
+def test_report_into_a_name_too_long_for_the_system_is_a_user_error(tmp_path, monkeypatch) -> None:
+    """A 300-character --out once ended in a traceback."""
+    report_into(tmp_path / ("r" * 300), monkeypatch, "File name too long")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_report_into_a_read_only_folder_is_refused_before_computing(tmp_path, monkeypatch) -> None:
+    """It was once refused by a PermissionError after the whole computation."""
+    out = tmp_path / "reports"
+    out.mkdir()
+    out.chmod(0o555)
+    try:
+        report_into(out, monkeypatch, f"--out {out} is read-only")
+    finally:
+        out.chmod(0o755)
+
+
+@pytest.mark.parametrize("clash", ["derivations", "derivations/logistic-l2.md", "conventions.md"])
+def test_report_over_a_users_file_is_refused_before_computing(
+    tmp_path, monkeypatch, clash: str
+) -> None:
+    """A file named ``derivations`` once ended in a traceback after five pages were written;
+    a user's page in the way was refused after half a minute of computing."""
+    out = tmp_path / "reports"
+    (out / clash).parent.mkdir(parents=True, exist_ok=True)
+    (out / clash).write_text("mine\n")
+    report_into(out, monkeypatch, f"refusing to overwrite {out / clash}")
+    assert (out / clash).read_text() == "mine\n"
+
+
+def test_report_into_the_current_directory_is_refused(tmp_path, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    report_into(Path("."), monkeypatch, "holds the current directory")
+
+
 # --- a real process ---------------------------------------------------------------------------
 
 

@@ -248,8 +248,10 @@ def _parser() -> argparse.ArgumentParser:
     report = commands.add_parser(
         "report",
         help="write the reports folder",
-        description="Compute every page (derivations, experiments, claims, conversions) and "
-        "write them into a folder, atomically, never over a file wdtheory did not write.",
+        description="Compute every page (derivations, experiments, claims, conversions), "
+        "build the new folder beside --out and swap it in: readers see the old complete folder "
+        "or the new one. Files wdtheory did not write are kept; one in the way of a page stops "
+        "the run before anything is computed.",
     )
     report.add_argument("--out", default="reports", help="folder to write (default: reports)")
     report.add_argument(

@@ -8,7 +8,13 @@ and the tests read it. File-handling tests stub the computation out (``compute_f
 
 from __future__ import annotations
 
+import contextlib
+import os
 import re
+import signal
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,8 +25,9 @@ import wdtheory.report.build
 from wdtheory.claims.catalogue import CLAIMS
 from wdtheory.core.errors import WdtheoryError
 from wdtheory.core.roundoff import ROUNDOFF
-from wdtheory.report.build import write_report
+from wdtheory.report.build import planned_files, write_report
 from wdtheory.report.files import MANIFEST
+from wdtheory.report.settings import Settings
 
 COMMITTED = Path(__file__).resolve().parents[2] / "reports"
 TOPICS = [
@@ -173,7 +180,8 @@ def test_pages_hold_derived_content(quick_report: Run, name: str, derived: str) 
     assert derived in page(quick_report, name)
 
 
-# --- a user's file in the way (the computation is stubbed: only files are under test) ---------
+# --- a user's file in the way, interrupted runs (the computation is stubbed: only files are under
+# test) -----------------------------------------------------------------------------------------
 
 
 STUB = {
@@ -199,6 +207,13 @@ def stubbed(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     return calls
 
 
+def test_the_planned_files_are_the_pages_the_report_writes(quick_report: Run) -> None:
+    """What is refused before computing is exactly the set of pages (only plots are not)."""
+    planned = planned_files(Settings.make(quick=True))
+    assert sorted(planned) == sorted(quick_report.returned)
+    assert len(set(planned)) == len(planned)
+
+
 def test_a_stubbed_report_writes_the_computed_files_and_the_index(
     tmp_path: Path, stubbed: list[int]
 ) -> None:
@@ -207,10 +222,14 @@ def test_a_stubbed_report_writes_the_computed_files_and_the_index(
     assert (tmp_path / "plot.png").read_bytes() == b"\x89PNG stub"
 
 
-@pytest.mark.parametrize("clash", ["index.md", "claims.md"])
-def test_a_users_file_in_the_way_stops_the_run_before_any_work(
+@pytest.mark.parametrize(
+    "clash", ["index.md", "claims.md", "conventions.md", "derivations/logistic-l1.md"]
+)
+def test_a_users_page_in_the_way_stops_the_run_before_anything_is_computed(
     tmp_path: Path, stubbed: list[int], clash: str
 ) -> None:
+    """Such a page was once refused only after half a minute of computing."""
+    (tmp_path / clash).parent.mkdir(parents=True, exist_ok=True)
     (tmp_path / clash).write_text("mine\n")
     before = snapshot(tmp_path)
     with pytest.raises(WdtheoryError, match="refusing to overwrite") as error:
@@ -220,26 +239,125 @@ def test_a_users_file_in_the_way_stops_the_run_before_any_work(
     assert snapshot(tmp_path) == before
 
 
-def test_a_users_file_clashing_with_a_computed_page_stops_the_run_before_any_write(
+def test_a_users_file_named_like_a_report_folder_stops_the_run_before_anything_is_computed(
     tmp_path: Path, stubbed: list[int]
 ) -> None:
-    (tmp_path / "derivations").mkdir()
-    (tmp_path / "derivations" / "b.md").write_text("mine\n")
+    """A file named ``derivations`` once gave a traceback after five pages were written."""
+    (tmp_path / "derivations").write_text("mine\n")
     before = snapshot(tmp_path)
+    with pytest.raises(WdtheoryError, match="needs a folder there"):
+        write_report(tmp_path, quick=True)
+    assert stubbed == []
+    assert snapshot(tmp_path) == before
+
+
+def test_a_users_file_clashing_with_a_plot_stops_the_run_before_any_write(
+    tmp_path: Path, stubbed: list[int]
+) -> None:
+    (tmp_path / "plot.png").write_text("mine\n")
+    before = snapshot(tmp_path.parent)
     with pytest.raises(WdtheoryError, match="refusing to overwrite"):
         write_report(tmp_path, quick=True)
-    assert snapshot(tmp_path) == before
+    assert snapshot(tmp_path.parent) == before
 
 
 def test_after_a_clash_is_resolved_the_report_is_written(
     tmp_path: Path, stubbed: list[int]
 ) -> None:
-    (tmp_path / "a.md").write_text("mine\n")
+    (tmp_path / "claims.md").write_text("mine\n")
     with pytest.raises(WdtheoryError):
         write_report(tmp_path, quick=True)
-    (tmp_path / "a.md").rename(tmp_path / "my-a.md")
+    (tmp_path / "claims.md").rename(tmp_path / "my-claims.md")
     assert write_report(tmp_path, quick=True)[0] == "index.md"
-    assert (tmp_path / "my-a.md").read_text() == "mine\n"
+    assert (tmp_path / "my-claims.md").read_text() == "mine\n"
+
+
+def test_a_run_interrupted_at_any_point_of_writing_leaves_the_old_or_the_new_report(
+    tmp_path: Path, stubbed: list[int], faults
+) -> None:
+    """Ctrl-C while writing once left an index linking missing pages; then the next run refused
+    the files the interrupted one had written. Here the old report is a full one, the new a
+    quick one (their indexes differ), and every file operation of the run is interrupted in
+    turn, before or just after it takes effect."""
+
+    def run(out: Path, quick: bool) -> None:
+        write_report(out, quick=quick, progress=lambda _: None)
+
+    def old_report(out: Path) -> dict[str, bytes | str]:
+        faults.reset(None)
+        run(out, quick=False)
+        (out / "notes.txt").write_text("mine\n")
+        return snapshot(out)
+
+    old = old_report(tmp_path / "clean")
+    faults.reset(None)
+    run(tmp_path / "clean", quick=True)
+    new, operations = snapshot(tmp_path / "clean"), faults.count
+    seen = set()
+    for at in range(1, operations + 1):
+        out = tmp_path / f"run-{at}" / "out"
+        old_report(out)
+        faults.reset(at, after=at % 2 == 0)
+        with contextlib.suppress(KeyboardInterrupt):
+            run(out, quick=True)
+        assert snapshot(out) in (old, new), at
+        assert [p.name for p in out.parent.iterdir()] == ["out"], at  # nothing left beside
+        seen.add(snapshot(out) == new)
+        faults.reset(None)
+        run(out, quick=True)  # the next run refuses nothing
+        assert snapshot(out) == new
+    assert seen == {False, True}
+
+
+#: a report whose pages are stubbed and whose writing is slow: 40 pages, 20 ms each
+SLOW_REPORT = """
+import sys, time
+import wdtheory.report.build as build
+import wdtheory.report.files as files
+
+build.compute_files = lambda *args: {f"page-{i:02}.md": sys.argv[2] for i in range(40)}
+write = files._write
+
+def slow(path, data):
+    write(path, data)
+    time.sleep(0.02)
+
+files._write = slow
+build.write_report(sys.argv[1], progress=lambda _: None)
+"""
+
+
+def slow_report(out: Path, text: str) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [sys.executable, "-c", SLOW_REPORT, str(out), text], stderr=subprocess.PIPE
+    )
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGTERM") or os.name == "nt", reason="POSIX signals")
+def test_sigterm_while_writing_leaves_the_old_report_and_nothing_beside_it(
+    tmp_path: Path,
+) -> None:
+    """SIGTERM while writing once left a manifest and a temporary file among the pages."""
+    out = tmp_path / "out"
+    assert slow_report(out, "old\n").wait(timeout=120) == 0
+    (out / "notes.txt").write_text("mine\n")
+    old = snapshot(tmp_path)
+    process = slow_report(out, "new\n")
+    try:
+        for _ in range(1200):  # imports first, then the staging folder fills: up to a minute
+            staging = [p for p in tmp_path.iterdir() if p.name.startswith(".out.wdtheory-")]
+            if staging and len(list(staging[0].glob("page-*.md"))) >= 5:
+                break
+            time.sleep(0.05)
+        else:
+            pytest.fail("the report never started writing")
+        process.terminate()
+        _, stderr = process.communicate(timeout=60)
+    finally:
+        process.kill()
+    assert process.returncode == 143, stderr
+    assert b"Traceback" not in stderr
+    assert snapshot(tmp_path) == old
 
 
 # --- the claims computed by the report's own workers ------------------------------------------

@@ -2,12 +2,12 @@
 
 One page per topic (:mod:`wdtheory.report.pages`), markdown with ``$$…$$`` math that renders on
 GitHub, PNG plots beside them. Every number on a page is computed by the run that writes it;
-nothing is pasted in. The pages are computed by worker processes and then written in a fixed
-order; the output is deterministic (fixed seeds, fixed order, no dates) and written through
-:class:`~wdtheory.report.files.ReportFolder` (atomic, inside the folder only, never over a file the
-tool did not write). ``quick`` runs smaller experiments (fewer seeds and λ values) for a check in
-well under a minute; the committed ``reports/`` folder is the quick report, and a test
-regenerates it and compares every byte.
+nothing is pasted in. The pages are computed by worker processes; the output is deterministic
+(fixed seeds, fixed order, no dates) and swapped in as a whole through
+:class:`~wdtheory.report.files.ReportFolder` (the old complete folder or the new one, never a
+mix; never over, and never losing, a file the tool did not write). ``quick`` runs smaller
+experiments (fewer seeds and λ values) for a check in well under a minute; the committed
+``reports/`` folder is the quick report, and a test regenerates it and compares every byte.
 """
 
 from __future__ import annotations
@@ -17,8 +17,10 @@ import ctypes.util
 import os
 import signal
 import sys
-from collections.abc import Callable, Sequence
+import threading
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from contextlib import contextmanager
 from functools import partial
 from multiprocessing import get_context
 from pathlib import Path
@@ -31,7 +33,18 @@ from wdtheory.report.files import ReportFolder
 from wdtheory.report.pages import PAGES, claims, derivations
 from wdtheory.report.settings import Files, Settings
 
-__all__ = ["compute_files", "write_report"]
+__all__ = ["compute_files", "planned_files", "write_report"]
+
+
+def planned_files(settings: Settings) -> list[str]:
+    """The files every report writes, known before anything is computed: the index, the claims
+    pages, a page per topic (named after its module, :mod:`wdtheory.report.pages`) and a
+    derivation per loss and penalty. The plots are known only once computed."""
+    topics = [page.__module__.rsplit(".", 1)[-1].replace("_", "-") + ".md" for page in PAGES]
+    derived = [
+        f"derivations/{loss}-{penalty}.md" for loss in LOSSES for penalty in settings.penalties
+    ]
+    return ["index.md", "claims.md", "audit.md", *topics, *derived]
 
 
 def compute_files(
@@ -98,14 +111,20 @@ def write_report(
     progress: Callable[[str], None] | None = None,
     claim_results: Sequence[Result] | None = None,
 ) -> list[str]:
-    """Compute every page, then write them all into ``out`` in a fixed order; return the markdown
-    pages written, the index first. A file in the way (one wdtheory did not write) stops the run
-    before anything is computed or written. ``claim_results``: the catalogue already verified
-    (e.g. by ``verify_all()``), so that the claims pages need not verify it again."""
+    """Compute every page, then replace ``out`` by a folder holding them (and every file of the
+    user's it held) in one swap; return the markdown pages written, the index first.
+
+    Checked before anything is computed: the folder itself (creatable, writable, not a file, not
+    read-only, see :class:`~wdtheory.report.files.ReportFolder`) and every name of
+    :func:`planned_files` (something of the user's in the way stops the run). The plots' names
+    are known only once computed: one of the user's in the way stops the run before anything is
+    written. An exception, Ctrl-C or SIGTERM while writing leaves ``out`` as it was.
+    ``claim_results``: the catalogue already verified (e.g. by ``verify_all()``), so that the
+    claims pages need not verify it again."""
     settings = Settings.make(quick)
     say = progress or (lambda message: print(message, file=sys.stderr, flush=True))
     folder = ReportFolder(out)
-    folder.check(["index.md", "claims.md", "audit.md"])
+    folder.check(planned_files(settings))
     files = compute_files(settings, workers, say, claim_results)
     pages = sorted(name for name in files if name.endswith(".md"))
     index = [
@@ -118,7 +137,29 @@ def write_report(
         "",
     ]
     files["index.md"] = "\n".join([*index, *(f"- [{page}]({page})" for page in pages)]) + "\n"
-    folder.check(files)
-    for name in sorted(files):
-        folder.write(name, files[name])
+    with _terminate_raises():
+        folder.replace(files)
+    for kept in folder.kept:
+        say(f"report: kept {kept}: files that appeared in {out} while it was written")
     return ["index.md", *pages]
+
+
+@contextmanager
+def _terminate_raises() -> Iterator[None]:
+    """While the folder is written: SIGTERM raises ``SystemExit(143)`` (the status of a process
+    ended by SIGTERM), so that the staging folder is removed; the previous handler is restored
+    after. Only around the writing: during the computation the default (end at once, the pool
+    workers with it) is right, as an exception would wait for the workers' running pages. Only
+    in the main thread, the one that can handle signals."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def terminate(signum: int, frame: object) -> None:
+        raise SystemExit(128 + signal.SIGTERM)
+
+    previous = signal.signal(signal.SIGTERM, terminate)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL if previous is None else previous)
