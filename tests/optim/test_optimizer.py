@@ -7,6 +7,7 @@ import pytest
 import sympy as sp
 from optimizer_cases import refuse
 
+from wdtheory.core.errors import WdtheoryError
 from wdtheory.core.notation import GRAD, PARAM, SCHEDULE
 from wdtheory.optim.optimizer import Optimizer
 from wdtheory.optim.presets import OPTIMIZERS
@@ -133,6 +134,12 @@ def test_bad_specs_are_one_line_errors_naming_the_value_and_what_is_allowed(text
     refuse(text, *fragments)
 
 
+@pytest.mark.parametrize("spec", [b"torch.sgd", None, 0.1, ["torch.sgd"]])
+def test_a_spec_that_is_not_text_is_refused_in_one_line(spec):
+    with pytest.raises(WdtheoryError, match=r"^a spec must be a str, not \w+; [^\n]*$"):
+        Optimizer.from_spec(spec)
+
+
 def test_unknown_decay_name_suggests_the_close_one():
     refuse("adam(decay=decoupeld)", "did you mean 'decoupled'")
 
@@ -256,6 +263,45 @@ def test_a_name_that_is_one_of_the_rules_symbols_is_that_symbol():
     written = build("symbolic(torch.sgd(momentum=mu))")
     assert written.values == build("symbolic(torch.sgd)").values
     assert written.text == "symbolic(torch.sgd(momentum=mu))"  # as written
+
+
+@pytest.mark.parametrize(
+    ("text", "dampening"),
+    [
+        ("torch.sgd(momentum=0.9, dampening=mu)", R(9, 10)),  # tied to a given number
+        ("torch.sgd(dampening=mu)", R(0)),  # tied to the library default of the momentum
+        ("symbolic(torch.sgd(dampening=mu))", ROLES["momentum"].symbol),
+    ],
+)
+def test_a_tie_to_a_hyperparameter_with_a_number_takes_that_number(text, dampening):
+    assert build(text).values["dampening"] == dampening
+
+
+def test_ties_follow_the_symbol_they_are_tied_to_through_defaults_and_binding():
+    tied = build("symbolic(torch.sgd(momentum=mu, dampening=mu))")
+    defaults = tied.with_defaults()
+    assert defaults.values["momentum"] == defaults.values["dampening"] == 0
+    bound = tied.bind({"momentum": 0.5})
+    assert bound.values["momentum"] == bound.values["dampening"] == R(1, 2)
+
+
+@pytest.mark.parametrize("values", [{"dampening": 0.1}, {"momentum": 0.9, "dampening": 0.1}])
+def test_binding_a_tied_hyperparameter_is_refused_naming_the_tie(values):
+    tied = build("symbolic(torch.sgd(momentum=mu, dampening=mu))")
+    with pytest.raises(WdtheoryError) as info:
+        tied.bind(values)
+    message = str(info.value)
+    assert "\n" not in message
+    assert "dampening is tied to momentum" in message and "give a value for momentum" in message
+
+
+def test_a_tied_value_is_checked_against_the_role_it_takes():
+    """momentum=eta ties the momentum to the learning rate: binding the learning rate gives
+    both its number, and a number outside the momentum's range is refused for the momentum."""
+    tied = build("symbolic(torch.sgd(momentum=eta))")
+    assert tied.bind({"lr": 0.5}).values["momentum"] == R(1, 2)
+    with pytest.raises(WdtheoryError, match=r"momentum=2 .*\[0, 1\]"):
+        tied.bind({"lr": 2})
 
 
 # --------------------------------------------------------------------------- derived properties

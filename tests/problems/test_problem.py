@@ -177,6 +177,12 @@ def test_boolean_strengths_are_refused(text: str) -> None:
         Problem.from_spec(text)
 
 
+@pytest.mark.parametrize("spec", [b"squared_error", None, 3, ["squared_error"]])
+def test_a_spec_that_is_not_text_is_refused_in_one_line(spec: object) -> None:
+    with pytest.raises(SpecError, match=r"^a spec must be a str, not \w+; [^\n]*$"):
+        Problem.from_spec(spec)  # type: ignore[arg-type]
+
+
 def test_a_spec_that_names_no_loss_is_refused() -> None:
     with pytest.raises(WdtheoryError, match=r"unknown loss 'torch\.sgd'"):
         Problem.from_spec("torch.sgd(lr=0.1)")

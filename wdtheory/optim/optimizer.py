@@ -76,7 +76,7 @@ class Optimizer:
         """An optimizer from spec text such as ``"torch.sgd(lr=0.1, momentum=mu)"`` or code such
         as ``"torch.optim.SGD(model.parameters(), lr=0.1)"``; ``symbolic``: every left-out
         hyperparameter is its symbol (as ``symbolic(...)`` around the spec)."""
-        call = read(parse_spec(spec) if isinstance(spec, str) else spec)
+        call = read(spec if isinstance(spec, Spec) else parse_spec(spec))
         definition, given = call.definition, call.given
         flags = {
             name: _flag(definition.name, name, given.get(name, allowed[0]), allowed)
@@ -98,7 +98,10 @@ class Optimizer:
                 values[key] = _left_out(definition, key, flags, symbolic)
         optimizer = cls(definition, values, flags, symbolic=symbolic, given=frozenset(given))
         _check_names(optimizer)
-        return optimizer
+        # a value tied to a hyperparameter that has a number (given, or its default) takes it:
+        # in torch.sgd(momentum=0.9, dampening=mu) the dampening is 0.9
+        numbers = {s: v for s, v in optimizer.symbols.items() if not v.free_symbols}
+        return optimizer._substituted(numbers)
 
     @property
     def decay_mode(self) -> str:
@@ -156,7 +159,7 @@ class Optimizer:
         """The same optimizer with symbolic hyperparameters given numbers (by spec key); the
         chain is rebuilt, so e.g. a momentum bound to 0 removes the momentum buffer."""
         params = self.definition.params
-        bound = dict(self.values)
+        given: dict[sp.Symbol, sp.Expr] = {}
         for key, value in values.items():
             if key not in params:
                 raise WdtheoryError(
@@ -168,20 +171,36 @@ class Optimizer:
                     f"{self.name}: {key} is fixed to {show(self.values[key])} by the spec; "
                     "values= can only set symbolic hyperparameters"
                 )
-            bound[key] = ROLES[params[key]].check(key, value)
-        return dataclasses.replace(self, values=bound)
+            if self.values[key] != ROLES[params[key]].symbol:
+                ties = [k for k, r in params.items() if ROLES[r].symbol in self.values[key].free_symbols]
+                raise WdtheoryError(
+                    f"{self.name}: {key} is tied to {' and '.join(ties)} by the spec "
+                    f"({key}={show(self.values[key])}); give a value for {' and '.join(ties)} only"
+                )
+            given[self.values[key]] = ROLES[params[key]].check(key, value)
+        return self._substituted(given)
+
+    def _substituted(self, given: Mapping[sp.Symbol, sp.Expr]) -> Optimizer:
+        """Every hyperparameter with the symbols of ``given`` replaced, so that values tied in
+        the spec (``dampening=mu``) follow the symbol they are tied to; each value is checked
+        against its role again (a tied value must suit both roles)."""
+        values = {
+            key: ROLES[role].check(key, self.values[key].xreplace(given))
+            for key, role in self.definition.params.items()
+        }
+        return dataclasses.replace(self, values=values)
 
     def with_defaults(self) -> Optimizer:
         """The same optimizer with every hyperparameter still at its symbol set to the library
         default (an error names one the library has no default for)."""
-        values = dict(self.values)
+        defaults: dict[sp.Symbol, sp.Expr] = {}
         for key, role in self.definition.params.items():
-            if values[key] == ROLES[role].symbol:
+            if self.values[key] == ROLES[role].symbol:
                 default = self.definition.defaults.get(key)
                 if default is None:
                     raise WdtheoryError(f"{self.name} has no default for {key}; give {key}=...")
-                values[key] = sp.sympify(default)
-        return dataclasses.replace(self, values=values, symbolic=False)
+                defaults[ROLES[role].symbol] = sp.sympify(default)
+        return dataclasses.replace(self._substituted(defaults), symbolic=False)
 
     @property
     def filled_defaults(self) -> dict[str, object]:

@@ -95,7 +95,7 @@ class Problem:
     @classmethod
     def from_spec(cls, spec: Spec | str) -> Problem:
         """A problem from spec text such as ``"squared_error(l2=lam)"`` (parsed safely)."""
-        spec = parse_spec(spec) if isinstance(spec, str) else spec
+        spec = spec if isinstance(spec, Spec) else parse_spec(spec)
         get_loss(spec.name)
         if spec.symbolic:
             raise WdtheoryError(f"symbolic(...) is for optimizers; {spec.name} takes l1=, l2=...")
