@@ -295,6 +295,15 @@ def test_binding_a_tied_hyperparameter_is_refused_naming_the_tie(values):
     assert "dampening is tied to momentum" in message and "give a value for momentum" in message
 
 
+def test_a_symbol_of_the_users_takes_its_number_wherever_the_spec_wrote_it():
+    shared = build("torch.sgd(lr=rate, weight_decay=rate)")
+    bound = shared.bind({"lr": 0.1})
+    assert bound.values["lr"] == bound.values["weight_decay"] == R(1, 10)
+    assert shared.bind({"lr": 0.1, "weight_decay": 0.1}) == bound
+    with pytest.raises(WdtheoryError, match="rate stands for several hyperparameters"):
+        shared.bind({"lr": 0.1, "weight_decay": 0.2})
+
+
 def test_a_tied_value_is_checked_against_the_role_it_takes():
     """momentum=eta ties the momentum to the learning rate: binding the learning rate gives
     both its number, and a number outside the momentum's range is refused for the momentum."""

@@ -495,6 +495,154 @@ def test_params_or_grads_that_are_not_arrays(adam, which):
     one_line_error(error, which)
 
 
+@pytest.mark.parametrize("validate", [True, False])
+@pytest.mark.parametrize("dtype", [np.int64, np.int32, np.float16, np.complex128, bool])
+def test_arrays_the_kernels_do_not_take_are_refused_even_unvalidated(validate, dtype):
+    """Without validation an int64 array once became -2**63 (Numba compiled an integer kernel)
+    and float16, complex or bool gave a KeyError: the dtype is checked on every call."""
+    stepper = Stepper(optimizer(ADAM), "numba", validate=validate)
+    params, grads = np.ones(3, dtype=dtype), np.ones(3, dtype=dtype)
+    state = OptState(0, tuple(np.zeros(3, dtype=dtype) for _ in stepper.initial))
+    with pytest.raises(WdtheoryError) as error:
+        stepper.step(params, grads, state)
+    one_line_error(error, "params must be float32 or float64", np.dtype(dtype).name)
+    assert np.all(params == 1)
+
+
+@pytest.mark.filterwarnings("ignore:the matrix subclass:PendingDeprecationWarning")
+@pytest.mark.parametrize(
+    ("make", "needle"),
+    [
+        (np.asmatrix, "numpy.matrix"),
+        (np.ma.masked_array, "masked array"),
+    ],
+    ids=["matrix", "masked"],
+)
+@pytest.mark.parametrize("which", ["params", "grads", "state buffer 0"])
+def test_array_subclasses_whose_meaning_a_step_would_drop_are_refused(adam, make, needle, which):
+    params, grads = np.ones((1, 3)), np.ones((1, 3))
+    state = adam.init(params)
+    if which == "params":
+        params = make(params)
+    elif which == "grads":
+        grads = make(grads)
+    else:
+        state = OptState(0, (make(state.buffers[0]), *state.buffers[1:]))
+    with pytest.raises(WdtheoryError) as error:
+        adam.step(params, grads, state)
+    one_line_error(error, f"{which} is a {needle}")
+
+
+@pytest.mark.parametrize("validate", [True, False])
+@pytest.mark.parametrize("backend", ["numba", "numpy"])
+@pytest.mark.parametrize("which", ["params", "state buffer 1"])
+def test_read_only_arrays_are_refused_by_the_in_place_backends(backend, validate, which):
+    """Numba's refusal of a read-only array was a 27-line TypingError, NumPy's a ValueError."""
+    stepper = Stepper(optimizer(ADAM), backend, validate=validate)
+    params = np.ones(3)
+    state = stepper.init(params)
+    (params if which == "params" else state.buffers[1]).flags.writeable = False
+    with pytest.raises(WdtheoryError) as error:
+        stepper.step(params, np.ones(3), state)
+    one_line_error(error, f"{which} is read-only", "array_api")
+    if validate:
+        with pytest.raises(WdtheoryError) as error:
+            stepper.bind(params, np.ones(3), state)
+        one_line_error(error, f"{which} is read-only")
+
+
+def test_the_array_api_backend_steps_read_only_arrays():
+    """It returns new arrays, so a read-only input is no obstacle."""
+    stepper = Stepper(optimizer(ADAM), "array_api")
+    params = np.ones(3)
+    params.flags.writeable = False
+    new, _ = stepper.step(params, np.ones(3), stepper.init(params))
+    assert np.all(new < 1) and np.all(params == 1)
+
+
+@pytest.mark.parametrize("validate", [True, False])
+@pytest.mark.parametrize(
+    ("state", "shown"),
+    [
+        ((0, (np.zeros(3),) * 3), "got tuple"),
+        ((np.zeros(3),) * 3, "got tuple"),
+        (None, "got NoneType"),
+        (OptState(-1, (np.zeros(3),) * 3), "step=-1"),
+        (OptState(1.5, (np.zeros(3),) * 3), "step=1.5"),
+        (OptState(True, (np.zeros(3),) * 3), "step=True"),
+        (OptState(0, [np.zeros(3)] * 3), "got OptState"),
+    ],
+    ids=["plain tuple", "buffers only", "None", "negative step", "float step", "bool step", "list"],
+)
+def test_a_state_not_made_by_init_is_refused(validate, state, shown):
+    stepper = Stepper(optimizer(ADAM), "numba", validate=validate)
+    params = np.ones(3)
+    with pytest.raises(WdtheoryError) as error:
+        stepper.step(params, np.ones(3), state)
+    one_line_error(error, "state must be the OptState", "init()", shown)
+    assert np.all(params == 1)
+
+
+@pytest.mark.parametrize("schedule", ["0.5", None, True, 1j, np.array([0.5]), [0.5]])
+def test_a_schedule_that_is_not_a_real_number_is_refused(schedule):
+    """A string or None once raised a TypeError from math.isfinite."""
+    stepper = Stepper(optimizer("paper.adamw(weight_decay=0.01)"), "numpy")
+    params = np.ones(3)
+    with pytest.raises(WdtheoryError) as error:
+        stepper.step(params, np.ones(3), stepper.init(params), schedule=schedule)
+    one_line_error(error, "schedule=", "real number")
+    with pytest.raises(WdtheoryError):
+        stepper.bind(params, np.ones(3))(schedule)
+
+
+@pytest.mark.parametrize("schedule", [np.float32(0.5), np.float64(0.5), 1, np.int64(1)])
+def test_numpy_and_int_schedules_are_numbers_like_floats(schedule):
+    stepper = Stepper(optimizer("paper.adamw(weight_decay=0.01)"), "numpy")
+    params, reference = np.ones(3), np.ones(3)
+    stepper.step(params, np.ones(3), stepper.init(params), schedule=schedule)
+    stepper.step(reference, np.ones(3), stepper.init(reference), schedule=float(schedule))
+    np.testing.assert_array_equal(params, reference)
+
+
+EPS_ZERO = ["adam(eps=0)", "torch.adamw(eps=0)", "torch.rmsprop(eps=0)", "torch.adagrad(eps=0)"]
+
+
+@pytest.mark.parametrize("backend", CPU_BACKENDS)
+@pytest.mark.parametrize("spec", EPS_ZERO)
+def test_eps_zero_steps_as_the_libraries_do_while_the_gradients_are_nonzero(spec, backend):
+    stepper = Stepper(optimizer(spec), backend)
+    params, state = np.ones(3), stepper.init(np.ones(3))
+    for _ in range(3):
+        params, state = stepper.step(params, np.array([0.5, -1.0, 2.0]), state)
+    assert np.all(np.isfinite(params)) and np.all(params != 1)
+
+
+@pytest.mark.filterwarnings("ignore:invalid value:RuntimeWarning")  # NumPy's word on the 0/0
+@pytest.mark.parametrize("bound", [False, True])
+@pytest.mark.parametrize("backend", CPU_BACKENDS)
+@pytest.mark.parametrize("spec", EPS_ZERO)
+def test_eps_zero_and_a_zero_gradient_is_said_not_returned_as_a_silent_nan(spec, backend, bound):
+    """0/0 at an element whose gradients were all 0: torch returns NaN in silence; the validated
+    step names the cause in one line."""
+    if bound and backend == "array_api":
+        pytest.skip("bind updates in place")
+    stepper = Stepper(optimizer(spec), backend)
+    params, grads = np.ones(3), np.array([0.0, 1.0, 1.0])
+    with pytest.raises(WdtheoryError) as error:
+        if bound:
+            stepper.bind(params, grads)()
+        else:
+            stepper.step(params, grads, stepper.init(params))
+    one_line_error(error, "step 1", "NaN", "eps=0", "give eps > 0")
+
+
+@pytest.mark.filterwarnings("ignore:invalid value:RuntimeWarning")
+def test_eps_zero_without_validation_returns_what_the_arithmetic_gives():
+    stepper = Stepper(optimizer("adam(eps=0)"), "numpy", validate=False)
+    params, _ = stepper.step(np.ones(2), np.array([0.0, 1.0]), stepper.init(np.ones(2)))
+    assert np.isnan(params[0]) and np.isfinite(params[1])
+
+
 @pytest.mark.parametrize("schedule", [float("nan"), float("inf"), -0.5])
 def test_bad_schedule_multiplier(schedule):
     stepper = Stepper(optimizer("paper.adamw(weight_decay=0.01)"), "numpy")

@@ -157,9 +157,12 @@ class Optimizer:
 
     def bind(self, values: Mapping[str, object]) -> Optimizer:
         """The same optimizer with symbolic hyperparameters given numbers (by spec key); the
-        chain is rebuilt, so e.g. a momentum bound to 0 removes the momentum buffer."""
+        chain is rebuilt, so e.g. a momentum bound to 0 removes the momentum buffer. A number
+        given for a symbol goes wherever the spec wrote that symbol (``dampening=mu`` follows
+        the momentum); a key tied to another one's symbol is refused."""
         params = self.definition.params
-        given: dict[sp.Symbol, sp.Expr] = {}
+        given: dict[sp.Symbol, sp.Expr] = {}  # a symbol of the spec -> its number
+        direct: dict[str, sp.Expr] = {}
         for key, value in values.items():
             if key not in params:
                 raise WdtheoryError(
@@ -171,14 +174,25 @@ class Optimizer:
                     f"{self.name}: {key} is fixed to {show(self.values[key])} by the spec; "
                     "values= can only set symbolic hyperparameters"
                 )
-            if self.values[key] != ROLES[params[key]].symbol:
-                ties = [k for k, r in params.items() if ROLES[r].symbol in self.values[key].free_symbols]
+            current = self.values[key]
+            ties = [
+                k for k, r in params.items() if k != key and ROLES[r].symbol in current.free_symbols
+            ]
+            if ties:
                 raise WdtheoryError(
                     f"{self.name}: {key} is tied to {' and '.join(ties)} by the spec "
-                    f"({key}={show(self.values[key])}); give a value for {' and '.join(ties)} only"
+                    f"({key}={show(current)}); give a value for {' and '.join(ties)} only"
                 )
-            given[self.values[key]] = ROLES[params[key]].check(key, value)
-        return self._substituted(given)
+            number = ROLES[params[key]].check(key, value)
+            if not isinstance(current, sp.Symbol):  # a formula of the user's symbols
+                direct[key] = number
+            elif given.setdefault(current, number) != number:
+                raise WdtheoryError(
+                    f"{self.name}: {show(current)} stands for several hyperparameters in the "
+                    f"spec; give it one value"
+                )
+        bound = self._substituted(given)
+        return dataclasses.replace(bound, values={**bound.values, **direct})
 
     def _substituted(self, given: Mapping[sp.Symbol, sp.Expr]) -> Optimizer:
         """Every hyperparameter with the symbols of ``given`` replaced, so that values tied in

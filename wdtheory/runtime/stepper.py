@@ -1,4 +1,4 @@
-"""Stepping with a lowered optimizer: ``init(params) -> state`` and ``step(params, grads, state)``.
+r"""Stepping with a lowered optimizer: ``init(params) -> state`` and ``step(params, grads, state)``.
 
 >>> stepper = Stepper(Optimizer.from_spec("torch.adamw(lr=0.001)").with_defaults())
 >>> state = stepper.init(params)
@@ -24,17 +24,25 @@ ties an optimizer to its parameters: write the gradients into ``grads`` and call
 >>> step.state                                # OptState(step=1, buffers=...)
 
 ``validate=True`` (the default) checks every call: one namespace, shape and float dtype, one
-buffer per state variable, finite gradients and, on ``numba``, a memory layout the kernel can
-update in place. ``validate=False`` is for loops that pass the same, known-good arrays every
-step and want the few µs back: the caller vouches for namespace, dtype, layout and finiteness,
-and the Numba kernel then takes 1-D arrays as they are. What protects memory stays checked
-(every array of the params' shape, one buffer per state variable: the kernel does no bounds
-checks), so a wrong size is a one-line error, never a crash.
+buffer per state variable, finite gradients, a state made by ``init`` and, on the in-place
+backends, writable arrays (on ``numba`` with a memory layout the kernel can update in place).
+``validate=False`` is for loops that pass the same, known-good arrays every step and want the
+few µs back: the caller vouches for namespace, layout, writability and finiteness, and the
+Numba kernel then takes 1-D arrays as they are. What protects memory and the meaning of the
+numbers stays checked (every array of the params' shape and float dtype, one buffer per state
+variable, an ``OptState``: the kernel does no bounds checks and would compile an integer kernel
+for integer arrays), so such a mistake is a one-line error, never a crash or a wrong number.
+
+A rule that divides by :math:`\sqrt{v} + \epsilon` with ``eps=0`` is run as the libraries run
+it (torch accepts ``eps=0``), but where it makes a parameter NaN or infinite — :math:`0/0` at an
+element whose gradients were all 0 so far — a validated step says so in one line instead of
+returning the NaN silently.
 """
 
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Callable, Mapping
 from functools import cached_property, partial
 from typing import Any, NamedTuple
@@ -48,10 +56,13 @@ from wdtheory.lowering.compile import LoweredRule, lower
 from wdtheory.optim.optimizer import Optimizer
 from wdtheory.optim.roles import ROLES
 from wdtheory.runtime.checks import (
+    all_finite,
     check_arrays,
     check_finite,
     check_shapes,
     check_sizes,
+    check_state,
+    check_writable,
     flat,
     namespace,
 )
@@ -109,6 +120,11 @@ class Stepper:
         )
         self.initial = tuple(_initial(slot.init, self.hyper) for slot in chain.states)
         self._run = getattr(self, f"_run_{self.backend}")
+        self._states = len(chain.states)
+        self._array_names = _names(self._states)
+        eps = ROLES["eps"].symbol
+        #: eps=0 in a rule that uses it: a validated step checks its result (see the module doc)
+        self._zero_eps = validate and eps in optimizer.used_symbols and self.hyper[eps] == 0.0
 
     def init(self, params: Any) -> OptState:
         """Fresh state for ``params``: step 0 and buffers at their initial values."""
@@ -120,17 +136,17 @@ class Stepper:
         self, params: Any, grads: Any, state: OptState, *, schedule: float = 1.0
     ) -> tuple[Any, OptState]:
         """One step; NumPy/Numba/CuPy update ``params`` and the buffers in place and return them."""
-        if self.validate:
-            check_arrays(params, grads, state.buffers, len(self.optimizer.chain.states))
-        else:
-            check_sizes(params, grads, state.buffers, len(self.optimizer.chain.states))
-        if schedule != 1.0:
+        _check_state(state)
+        self._check(params, grads, state.buffers)
+        if schedule.__class__ is not float or schedule != 1.0:
             self._check_schedule(schedule)
         t = state.step + 1
         code = self.first_code if t == 1 else self.code
         params, buffers = self._run(
             code, params, grads, state.buffers, self._hyper, float(t), float(schedule)
         )
+        if self._zero_eps:
+            self._check_result(params, t)
         # tuple.__new__ directly: a NamedTuple's own __new__ is Python code, ~0.5 µs a call
         return params, _new_tuple(OptState, (t, buffers))
 
@@ -140,18 +156,18 @@ class Stepper:
         anything until the first call: it is the buffer the gradients are written into."""
         self._check_in_place("bind")
         state = self.init(params) if state is None else state
-        check_shapes(params, grads, state.buffers, len(self.optimizer.chain.states))
+        check_state(state)
+        check_shapes(params, grads, state.buffers, self._states)
+        check_writable((params, *state.buffers), self._array_names)
         return BoundStep(self, params, grads, state)
 
     def step_group(self, group: ParamGroup, state: OptState, *, schedule: float = 1.0) -> OptState:
         """One step of every tensor of ``group`` (state from ``init(group.params)``): one kernel
         call over the decayed tensors and one, with weight decay 0, over the others."""
         self._check_in_place("step_group")
-        if self.validate:
-            check_arrays(group.params, group.grads, state.buffers, len(self.optimizer.chain.states))
-        else:
-            check_sizes(group.params, group.grads, state.buffers, len(self.optimizer.chain.states))
-        if schedule != 1.0:
+        _check_state(state)
+        self._check(group.params, group.grads, state.buffers)
+        if schedule.__class__ is not float or schedule != 1.0:
             self._check_schedule(schedule)
         t = state.step + 1
         code = self.first_code if t == 1 else self.code
@@ -169,16 +185,40 @@ class Stepper:
                     float(t),
                     float(schedule),
                 )
+        if self._zero_eps:
+            self._check_result(group.params, t)
         return state._replace(step=t)
 
     def _check_in_place(self, method: str) -> None:
         if self.backend not in ("numba", "numpy", "cupy"):
             raise WdtheoryError(f"{method} updates in place; the {self.backend} backend does not")
 
-    def _check_schedule(self, schedule: float) -> None:
-        if not (math.isfinite(schedule) and schedule >= 0) or (
-            schedule != 1 and not self._scheduled
-        ):
+    def _check(self, params: Any, grads: Any, buffers: tuple) -> None:
+        """The checks of one call: all of them when validating, else :func:`check_sizes`
+        (writability: by the runners, where the backend needs it)."""
+        if self.validate:
+            check_arrays(params, grads, buffers, self._states)
+        else:
+            check_sizes(params, grads, buffers, self._states)
+
+    def _check_result(self, params: Any, t: int) -> None:
+        """After a step with ``eps=0``: refuse to go on silently from NaN or infinite params."""
+        if not all_finite(params, namespace(params)):
+            raise WdtheoryError(
+                f"{self.optimizer.name}: step {t} made params NaN or infinite: with eps=0 the "
+                "update divides by the root of a second moment that is 0 where every gradient "
+                "so far was 0 (0/0); give eps > 0"
+            )
+
+    def _check_schedule(self, schedule: object) -> None:
+        if isinstance(schedule, bool) or not isinstance(schedule, numbers.Real):
+            raise WdtheoryError(
+                f"schedule={schedule!r}: a schedule multiplier must be a real number >= 0, "
+                f"not {type(schedule).__name__}"
+            )
+        if schedule == 1:
+            return
+        if not (math.isfinite(schedule) and schedule >= 0) or not self._scheduled:
             raise WdtheoryError(
                 f"schedule={schedule!r}: a schedule multiplier must be finite and >= 0, and "
                 f"{self.optimizer.name} takes one only if its rule has one (schedule=true in its "
@@ -209,10 +249,15 @@ class Stepper:
         self, code: _Kernels, params: Any, grads: Any, buffers: tuple, *scalars: Any
     ) -> tuple:
         kernel = code.numba_kernel(params)
-        if params.ndim == 1 and not self.validate:  # the caller vouches for the layout
-            kernel(params, grads, *buffers, *scalars)
-        else:
-            kernel(flat(params), flat(grads), *map(flat, buffers), *scalars)
+        try:
+            if params.ndim == 1 and not self.validate:  # the caller vouches for the layout
+                kernel(params, grads, *buffers, *scalars)
+            else:
+                kernel(flat(params), flat(grads), *map(flat, buffers), *scalars)
+        except Exception:
+            # Numba's typing error for a read-only array is many lines (free when nothing fails)
+            check_writable((params, *buffers), self._array_names)
+            raise
         return params, buffers
 
     def _run_numpy(
@@ -222,6 +267,7 @@ class Stepper:
         new_param, *new_buffers = code.array_api(
             np, params, grads, *buffers, *map(cast, _constants(code, *scalars))
         )
+        check_writable((params, *buffers), self._array_names)  # before a partial write
         for target, value in zip((params, *buffers), (new_param, *new_buffers), strict=True):
             target[...] = value
         return params, buffers
@@ -279,12 +325,30 @@ class BoundStep:
         return OptState(self._t, self._buffers)
 
     def __call__(self, schedule: float = 1.0) -> None:
-        if schedule != 1.0:
+        if schedule.__class__ is not float or schedule != 1.0:
             self.stepper._check_schedule(schedule)
         if self._xp is not None:
             check_finite(self.grads, self._xp)
         self._t = t = self._t + 1
         (self._first if t == 1 else self._later)(self._hyper, float(t), float(schedule))
+        if self.stepper._zero_eps:
+            self.stepper._check_result(self.params, t)
+
+
+def _check_state(state: Any) -> None:
+    """:func:`check_state`, after a fast look at the usual case (an OptState from ``init``)."""
+    if (
+        state.__class__ is not OptState
+        or state.step.__class__ is not int
+        or state.step < 0
+        or state.buffers.__class__ is not tuple
+    ):
+        check_state(state)
+
+
+def _names(states: int) -> tuple[str, ...]:
+    """The names errors give the arrays a step updates: params and the state buffers."""
+    return ("params", *(f"state buffer {i}" for i in range(states)))
 
 
 def _constants(code: _Kernels, hyper: np.ndarray, t: float, schedule: float) -> tuple:
