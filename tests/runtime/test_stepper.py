@@ -12,6 +12,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 from optimizer_cases import CPU_BACKENDS, DTYPES, optimizer, problem, run, state_names
@@ -324,6 +327,36 @@ def test_validate_false_still_refuses_what_would_touch_memory_out_of_bounds(back
         stepper.step(params, grads, state)
     one_line_error(error, "init()" if wrong == "buffers" else "params have (1000000,)")
     assert np.all(params == 1)  # nothing was written
+
+
+SEGFAULTS = """
+import numpy as np
+from wdtheory import Optimizer
+from wdtheory.core.errors import WdtheoryError
+from wdtheory.runtime.stepper import Stepper
+
+stepper = Stepper(Optimizer.from_spec("torch.adamw"), validate=False)
+for params, grads, state in [
+    (np.ones(10**7), np.ones(1), stepper.init(np.ones(10**7))),  # was status 139
+    (np.ones(10**7), np.ones(10**7), stepper.init(np.ones(1))),  # was 134 (malloc)
+]:
+    try:
+        stepper.step(params, grads, state)
+    except WdtheoryError as error:
+        print(error)
+"""
+
+
+def test_the_sizes_that_once_killed_the_process_are_one_line_errors_in_a_subprocess():
+    """Run where a crash cannot take the test session down with it: the process ends normally
+    with one line per case."""
+    result = subprocess.run(
+        [sys.executable, "-c", SEGFAULTS], capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, (result.returncode, result.stderr[-500:])
+    grads, state = result.stdout.splitlines()
+    assert grads == "grads has shape (1,), params have (10000000,)"
+    assert state == "state buffer 0 has shape (1,), params have (10000000,)"
 
 
 @pytest.mark.parametrize("shape", [(), (6,), (2, 3, 4)], ids=str)
