@@ -5,6 +5,9 @@ The layers, in the order data flows through them (each may import the ones befor
 
     core -> problems | optim -> lowering -> runtime -> numeric -> analysis -> claims
          -> answers | report -> cli -> __main__
+
+and beside them the training facades ``wdtheory.torch`` and ``wdtheory.optax``, which re-export
+the runtime's adapters (nothing inside the package imports them).
 """
 
 from __future__ import annotations
@@ -30,6 +33,8 @@ RANK = {
     "answers": 7,
     "report": 7,
     "cli": 8,
+    "torch": 8,
+    "optax": 8,
     "__main__": 9,
 }
 MODULES = sorted(p for p in PACKAGE.rglob("*.py") if p != PACKAGE / "__init__.py")

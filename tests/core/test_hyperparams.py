@@ -14,6 +14,7 @@ from wdtheory.core.hyperparams import (
     as_hyper,
     as_nonnegative,
     check_interval,
+    float_in,
     show,
     to_float,
     to_float_in,
@@ -255,3 +256,19 @@ def test_to_float_in_refuses_values_that_round_out_of_range(
 )
 def test_show_writes_values_as_a_user_writes_them(value: object, shown: str) -> None:
     assert show(value) == shown
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [(0.5, 0.5), (0, 0.0), (np.float32(0.25), 0.25), (np.int64(0), 0.0), (Fraction(1, 4), 0.25)],
+)
+def test_float_in_takes_plain_numbers_inside_the_range(value: object, expected: float) -> None:
+    assert float_in("beta1", value, 0, 1) == expected
+
+
+@pytest.mark.parametrize(
+    "value", [1.0, -0.1, math.nan, math.inf, "0.5", b"0.5", True, None, [0.5], 1j]
+)
+def test_float_in_refuses_anything_else_in_one_line_naming_key_and_range(value: object) -> None:
+    with pytest.raises(WdtheoryError, match=r"^beta1=.* is not a number in range; allowed: \[0, 1\)$"):
+        float_in("beta1", value, 0, 1)

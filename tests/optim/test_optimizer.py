@@ -304,6 +304,15 @@ def test_a_symbol_of_the_users_takes_its_number_wherever_the_spec_wrote_it():
         shared.bind({"lr": 0.1, "weight_decay": 0.2})
 
 
+def test_unbind_puts_symbols_back_and_keeps_the_parts_of_the_chain_they_switch_on():
+    rule = build("torch.sgd(lr=0.1, momentum=0.9, weight_decay=0.01)")
+    unbound = rule.unbind(["lr", "momentum"])
+    assert unbound.values["lr"] == ETA and unbound.values["momentum"] == ROLES["momentum"].symbol
+    assert unbound.values["weight_decay"] == R(1, 100)
+    assert unbound.bind({"lr": 0.1, "momentum": 0.9}).program() == rule.program()
+    assert len(unbound.chain.states) == len(rule.chain.states) == 1
+
+
 def test_a_tied_value_is_checked_against_the_role_it_takes():
     """momentum=eta ties the momentum to the learning rate: binding the learning rate gives
     both its number, and a number outside the momentum's range is refused for the momentum."""

@@ -845,3 +845,42 @@ def test_step_group_refuses_the_functional_backend():
     with pytest.raises(WdtheoryError) as error:
         stepper.step_group(group, stepper.init(group.params))
     one_line_error(error, "array_api")
+
+
+# ------------------------------------------------- numbers given per call (the training adapters)
+
+
+@pytest.mark.parametrize("backend", ["numba", "numpy"])
+def test_a_hyperparameter_vector_of_other_numbers_steps_as_a_stepper_made_with_them(backend):
+    """What a torch param group does when a scheduler moves its lr: the same kernels, other
+    numbers, the same result as a stepper built for those numbers."""
+    rule = optimizer("symbolic(torch.adamw)", defaults=False)
+    numbers = {"lr": 0.01, "beta1": 0.9, "beta2": 0.99, "eps": 1e-8, "weight_decay": 0.1}
+    other = {**numbers, "lr": 0.003, "weight_decay": 0.5}
+    stepper = Stepper(rule, backend, values=numbers)
+    reference = Stepper(rule, backend, values=other)
+    hyper = stepper.hyper_vector(other)
+    np.testing.assert_array_equal(hyper, reference._hyper)
+    params, grads = np.linspace(-1, 1, 5), np.linspace(0.5, -0.3, 5)
+    expected, state = params.copy(), reference.init(params)
+    mine, buffers = params.copy(), stepper.init(params).buffers
+    for t in (1, 2, 3):
+        expected, state = reference.step(expected, grads, state)
+        stepper.step_in_place(mine, grads, buffers, t, hyper)
+    np.testing.assert_array_equal(mine, expected)
+
+
+@pytest.mark.parametrize(
+    ("numbers", "needles"),
+    [
+        ({"lr": -1.0}, ["lr=-1.0", ">= 0"]),
+        ({"beta2": 1.0}, ["beta2=1.0", "[0, 1)"]),
+        ({"betas": 0.9}, ["'betas'", "allowed: lr, beta1"]),
+        ({"lr": "0.1"}, ["lr='0.1'"]),
+    ],
+)
+def test_a_hyperparameter_vector_refuses_bad_numbers_in_one_line(numbers, needles):
+    stepper = Stepper(optimizer("torch.adamw(lr=0.01)"), "numpy")
+    with pytest.raises(WdtheoryError) as error:
+        stepper.hyper_vector(numbers)
+    one_line_error(error, *needles)

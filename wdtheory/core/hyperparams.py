@@ -7,6 +7,7 @@ here: text reaches SymPy only through :func:`wdtheory.core.spec.parse_spec`.
 
 from __future__ import annotations
 
+import contextlib
 import math
 from fractions import Fraction
 from numbers import Integral, Real
@@ -16,7 +17,15 @@ import sympy as sp
 from wdtheory.core.errors import WdtheoryError
 from wdtheory.core.spec import format_number, is_decimal
 
-__all__ = ["as_hyper", "as_nonnegative", "check_interval", "show", "to_float", "to_float_in"]
+__all__ = [
+    "as_hyper",
+    "as_nonnegative",
+    "check_interval",
+    "float_in",
+    "show",
+    "to_float",
+    "to_float_in",
+]
 
 
 def show(value: object) -> str:
@@ -112,6 +121,29 @@ def to_float_in(
     if not _inside(number, low, high, closed_high, closed_low):
         raise WdtheoryError(
             f"{name}={show(value)} is {number!r} in floating point, out of range; allowed: "
+            f"{_interval(low, high, closed_high, closed_low)}"
+        )
+    return number
+
+
+def float_in(
+    name: str,
+    value: object,
+    low: float,
+    high: float = math.inf,
+    *,
+    closed_high: bool = False,
+    closed_low: bool = True,
+) -> float:
+    """A number given at run time (a torch param group's ``lr`` after a scheduler set it: a
+    float, an int, a NumPy or 0-d tensor scalar) as a float inside the range, without SymPy."""
+    number = math.nan
+    if not isinstance(value, bool | str | bytes):
+        with contextlib.suppress(TypeError, ValueError):
+            number = float(value)  # type: ignore[arg-type]
+    if not (math.isfinite(number) and _inside(number, low, high, closed_high, closed_low)):
+        raise WdtheoryError(
+            f"{name}={value!r} is not a number in range; allowed: "
             f"{_interval(low, high, closed_high, closed_low)}"
         )
     return number

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -193,6 +193,14 @@ class Optimizer:
                 )
         bound = self._substituted(given)
         return dataclasses.replace(bound, values={**bound.values, **direct})
+
+    def unbind(self, keys: Iterable[str]) -> Optimizer:
+        """The same optimizer with the hyperparameters of ``keys`` back at their symbols (the
+        chain keeps every part those hyperparameters switch on): a rule whose numbers are
+        given later, each step, as a torch param group's are."""
+        params = self.definition.params
+        symbols = {key: ROLES[params[key]].symbol for key in keys}
+        return dataclasses.replace(self, values={**self.values, **symbols})
 
     def _substituted(self, given: Mapping[sp.Symbol, sp.Expr]) -> Optimizer:
         """Every hyperparameter with the symbols of ``given`` replaced, so that values tied in

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import sympy as sp
 
-from wdtheory.core.hyperparams import as_hyper, check_interval, to_float_in
+from wdtheory.core.hyperparams import as_hyper, check_interval, float_in, to_float_in
 from wdtheory.core.notation import (
     ALPHA,
     BETA_1,
@@ -53,6 +53,18 @@ class Role:
         return check_interval(
             key,
             as_hyper(key, value),
+            self.low,
+            self.high,
+            closed_high=self.closed_high,
+            closed_low=self.closed_low,
+        )
+
+    def run_time_float(self, key: str, value: object) -> float:
+        """A plain number set while running (a param group's ``lr`` moved by a scheduler) as
+        the float a kernel runs with, refused (naming ``key``) if it is out of range."""
+        return float_in(
+            key,
+            value,
             self.low,
             self.high,
             closed_high=self.closed_high,

@@ -50,7 +50,7 @@ from typing import Any, NamedTuple
 import numpy as np
 import sympy as sp
 
-from wdtheory.core.errors import WdtheoryError, check_choice
+from wdtheory.core.errors import WdtheoryError, check_choice, did_you_mean
 from wdtheory.core.notation import SCHEDULE, STEP
 from wdtheory.lowering.compile import LoweredRule, lower
 from wdtheory.optim.optimizer import Optimizer
@@ -146,7 +146,7 @@ class Stepper:
             code, params, grads, state.buffers, self._hyper, float(t), float(schedule)
         )
         if self._zero_eps:
-            self._check_result(params, t)
+            self.check_result(params, t)
         # tuple.__new__ directly: a NamedTuple's own __new__ is Python code, ~0.5 µs a call
         return params, _new_tuple(OptState, (t, buffers))
 
@@ -186,8 +186,35 @@ class Stepper:
                     float(schedule),
                 )
         if self._zero_eps:
-            self._check_result(group.params, t)
+            self.check_result(group.params, t)
         return state._replace(step=t)
+
+    def hyper_vector(self, numbers: Mapping[str, object]) -> np.ndarray:
+        """The vector of hyperparameters the kernels take, with ``numbers`` (by spec key, each
+        a plain number checked against its role's range) in place of this stepper's own; for
+        callers whose numbers change while the rule stays (a torch param group under a
+        learning-rate scheduler). A few µs: make it when the numbers change, not every step."""
+        params = self.optimizer.definition.params
+        values = dict(self.hyper)
+        for key, value in numbers.items():
+            if key not in params:
+                raise WdtheoryError(
+                    f"{self.optimizer.name} has no hyperparameter {key!r}"
+                    f"{did_you_mean(key, params)}; allowed: {', '.join(params)}"
+                )
+            role = ROLES[params[key]]
+            values[role.symbol] = role.run_time_float(key, value)
+        return np.array([values[s] for s in self.scalars[:-2]], dtype=np.float64)
+
+    def step_in_place(
+        self, params: Any, grads: Any, buffers: tuple, t: int, hyper: np.ndarray
+    ) -> None:
+        """Step ``t`` (1 for the first) on arrays the caller has checked, updated in place, with
+        the hyperparameter vector ``hyper`` (from :meth:`hyper_vector`): what an adapter that
+        keeps its own arrays and step counts calls (``wdtheory.torch``). No checks at all: the
+        arrays must be what :meth:`step` would accept, 1-D for ``numba``."""
+        code = self.first_code if t == 1 else self.code
+        self._run(code, params, grads, buffers, hyper, float(t), 1.0)
 
     def _check_in_place(self, method: str) -> None:
         if self.backend not in ("numba", "numpy", "cupy"):
@@ -201,9 +228,10 @@ class Stepper:
         else:
             check_sizes(params, grads, buffers, self._states)
 
-    def _check_result(self, params: Any, t: int) -> None:
-        """After a step with ``eps=0``: refuse to go on silently from NaN or infinite params."""
-        if not all_finite(params, namespace(params)):
+    def check_result(self, params: Any, t: int) -> None:
+        """After step ``t`` of a validating stepper with ``eps=0``: refuse to go on silently from
+        NaN or infinite params (nothing to do otherwise)."""
+        if self._zero_eps and not all_finite(params, namespace(params)):
             raise WdtheoryError(
                 f"{self.optimizer.name}: step {t} made params NaN or infinite: with eps=0 the "
                 "update divides by the root of a second moment that is 0 where every gradient "
@@ -332,7 +360,7 @@ class BoundStep:
         self._t = t = self._t + 1
         (self._first if t == 1 else self._later)(self._hyper, float(t), float(schedule))
         if self.stepper._zero_eps:
-            self.stepper._check_result(self.params, t)
+            self.stepper.check_result(self.params, t)
 
 
 def _check_state(state: Any) -> None:

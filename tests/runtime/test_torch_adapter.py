@@ -1,0 +1,475 @@
+"""``wdtheory.torch.Optimizer`` (:mod:`wdtheory.runtime.torch`): a ``torch.optim.Optimizer`` that
+trains a real network with any rule.
+
+* Conformance: every ``torch.*`` preset of the conformance suite, and random configurations,
+  trained on a small network next to ``torch.optim`` itself — the same parameters at every step
+  (float64 to ``RTOL``; float32 to a few ulps per step, each step taken from torch's own
+  parameters and state).
+* The training-loop contract: ``zero_grad`` in both modes, closures, param groups with their
+  own numbers, schedulers, ``state_dict`` round trips that continue bit for bit, decay masks,
+  and one-line refusals of what the kernels cannot step.
+"""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
+from optimizer_cases import examples
+from test_conformance import TORCH_NAMES, TORCH_PRESETS, torch_configurations, torch_setup
+
+import wdtheory.torch as wt
+from wdtheory.core.errors import WdtheoryError
+from wdtheory.optim.optimizer import Optimizer as Rule
+from wdtheory.runtime.stepper import Stepper
+
+RTOL = 1e-10
+STEPS = 12
+
+torch.set_num_threads(1)
+
+
+def network(dtype: torch.dtype, seed: int = 0) -> torch.nn.Module:
+    """A small real network: two linear layers (weights and biases) and a layer norm."""
+    torch.manual_seed(seed)
+    return torch.nn.Sequential(
+        torch.nn.Linear(5, 8),
+        torch.nn.LayerNorm(8),
+        torch.nn.Tanh(),
+        torch.nn.Linear(8, 2),
+    ).to(dtype)
+
+
+def data(dtype: torch.dtype, seed: int = 1) -> tuple[torch.Tensor, torch.Tensor]:
+    generator = torch.Generator().manual_seed(seed)
+    return (
+        torch.randn(16, 5, generator=generator, dtype=dtype),
+        torch.randn(16, 2, generator=generator, dtype=dtype),
+    )
+
+
+def backward(model: torch.nn.Module, batch) -> torch.Tensor:
+    inputs, targets = batch
+    loss = ((model(inputs) - targets) ** 2).mean()
+    loss.backward()
+    return loss
+
+
+def flat(model: torch.nn.Module) -> np.ndarray:
+    return torch.cat([p.detach().reshape(-1) for p in model.parameters()]).numpy().copy()
+
+
+def torch_twin(spec: str, values: dict | None, params) -> torch.optim.Optimizer:
+    """The ``torch.optim`` optimizer that ``spec`` (with ``values``) names."""
+    rule = Rule.from_spec(spec).bind(values or {})
+    numbers = {k: float(v) for k, v in rule.values.items() if v.is_number}
+    torch_cls, _, kwargs = torch_setup(rule, numbers)
+    return torch_cls(params, foreach=False, **kwargs)
+
+
+def trajectories(spec: str, values: dict | None, dtype: torch.dtype, steps: int = STEPS):
+    """Both optimizers train twin networks on the same batches; the parameters after each step."""
+    ours_model, theirs_model = network(dtype), network(dtype)
+    ours = wt.Optimizer(ours_model.parameters(), spec, values=values)
+    theirs = torch_twin(spec, values, theirs_model.parameters())
+    batch, mine, reference = data(dtype), [], []
+    for _ in range(steps):
+        for model, optim, out in ((ours_model, ours, mine), (theirs_model, theirs, reference)):
+            optim.zero_grad()
+            backward(model, batch)
+            optim.step()
+            out.append(flat(model))
+    return np.array(mine), np.array(reference)
+
+
+def assert_float64_close(mine: np.ndarray, reference: np.ndarray) -> None:
+    scale = np.abs(reference).max()
+    np.testing.assert_array_less(np.abs(mine - reference), RTOL * (np.abs(reference) + scale))
+
+
+# --------------------------------------------------------------------------- conformance
+
+
+@pytest.mark.parametrize("spec", TORCH_PRESETS)
+def test_every_torch_preset_trains_a_network_as_torch_optim_does(spec):
+    mine, reference = trajectories(spec, None, torch.float64)
+    assert_float64_close(mine, reference)
+    assert np.abs(reference[-1] - reference[0]).max() > 0  # it trained
+
+
+@pytest.mark.parametrize("spec", TORCH_PRESETS)
+def test_every_torch_preset_in_float32_lands_within_a_few_ulps_of_torch_per_step(spec):
+    """Each step starts from torch's own parameters and state, so that float32 rounding does not
+    accumulate along the run; the step must land within 8 float32 ulps of torch's, plus 1e-4 of
+    the update where the update itself is computed with cancellation (centered RMSprop's
+    a - gbar^2: the careful per-element bound is in test_conformance, on the same kernels)."""
+    model = network(torch.float32)
+    theirs = torch_twin(spec, None, model.parameters())
+    ours_model = copy.deepcopy(model)
+    ours = wt.Optimizer(ours_model.parameters(), spec)
+    batch = data(torch.float32)
+    for _ in range(6):
+        theirs.zero_grad()
+        backward(model, batch)
+        before = flat(model)
+        with torch.no_grad():  # our twin at torch's parameters and state
+            for mine, their in zip(ours_model.parameters(), model.parameters(), strict=True):
+                mine.copy_(their)
+                mine.grad = their.grad.clone()
+                _copy_state(ours.state[mine], theirs.state[their])
+        theirs.step()
+        ours.step()
+        after = flat(model)
+        ulp = np.spacing(np.maximum(np.abs(after), np.abs(before)).astype(np.float32))
+        bound = 8 * ulp + 1e-4 * np.abs(after - before) + 1e-30
+        np.testing.assert_array_less(np.abs(flat(ours_model) - after), bound)
+
+
+#: torch's state key -> the rule's state name
+_STATE = {
+    "momentum_buffer": "b",
+    "exp_avg": "m",
+    "exp_avg_sq": "v",
+    "max_exp_avg_sq": "v_max",
+    "square_avg": "a",
+    "grad_avg": "gbar",
+    "sum": "G",
+}
+
+
+def _copy_state(ours: dict, theirs: dict) -> None:
+    """Our state set to torch's (empty before the first step, except Adagrad's)."""
+    for key, value in theirs.items():
+        if key == "step":
+            ours["step"] = int(value)
+        else:
+            ours[_STATE[key]] = value.clone()
+
+
+@pytest.mark.parametrize("spec", ["torch.adamw(lr=0.05)", "torch.rmsprop(alpha=0.3, centered=true)"])
+def test_in_float32_it_is_the_stepper_bit_for_bit(spec):
+    """The adapter adds no arithmetic: the parameters it trains are, bit for bit, what the
+    Stepper gives on the same gradients."""
+    model = network(torch.float32)
+    optim = wt.Optimizer(model.parameters(), spec)
+    stepper = Stepper(Rule.from_spec(spec))
+    arrays = [p.detach().numpy().copy() for p in model.parameters()]
+    states = [stepper.init(a) for a in arrays]
+    for seed in range(5):
+        optim.zero_grad()
+        backward(model, data(torch.float32, seed))
+        optim.step()
+        for i, param in enumerate(model.parameters()):
+            arrays[i], states[i] = stepper.step(arrays[i], param.grad.numpy(), states[i])
+    for param, array in zip(model.parameters(), arrays, strict=True):
+        np.testing.assert_array_equal(param.detach().numpy(), array)
+
+
+@pytest.mark.parametrize("name", TORCH_NAMES)
+@hsettings(max_examples=examples(4))
+@given(config=st.data())
+def test_random_configurations_train_a_network_as_torch_optim_does(name, config):
+    spec, values = config.draw(torch_configurations(name))
+    symbolic = f"symbolic({spec})"
+    mine, reference = trajectories(symbolic, values, torch.float64, steps=6)
+    assert_float64_close(mine, reference)
+
+
+# ------------------------------------------------------------------- the training-loop contract
+
+
+@pytest.mark.parametrize("set_to_none", [True, False])
+def test_each_step_uses_the_gradients_of_that_step_whatever_zero_grad_does(set_to_none):
+    """zero_grad(set_to_none=True) makes backward allocate new .grad tensors: a step reading the
+    gradients it saw first would go on with stale ones."""
+    spec = "torch.adamw(lr=0.05, weight_decay=0.1)"
+    model, twin = network(torch.float64), network(torch.float64)
+    ours = wt.Optimizer(model.parameters(), spec)
+    theirs = torch_twin(spec, None, twin.parameters())
+    for seed in range(5):  # new data every step: stale gradients would show
+        batch = data(torch.float64, seed)
+        for m, optim in ((model, ours), (twin, theirs)):
+            optim.zero_grad(set_to_none=set_to_none)
+            backward(m, batch)
+            optim.step()
+    assert_float64_close(flat(model), flat(twin))
+
+
+def test_a_closure_is_called_with_gradients_enabled_and_its_loss_returned():
+    model = network(torch.float64)
+    optim = wt.Optimizer(model.parameters(), "torch.sgd(lr=0.1)")
+    batch = data(torch.float64)
+
+    def closure():
+        optim.zero_grad()
+        assert torch.is_grad_enabled()
+        return backward(model, batch)
+
+    before = flat(model)
+    loss = optim.step(closure)
+    assert isinstance(loss, torch.Tensor) and loss.item() > 0
+    assert not np.array_equal(before, flat(model))
+
+
+def test_a_parameter_without_a_gradient_is_left_as_it_is():
+    model = network(torch.float64)
+    frozen = model[0].weight
+    frozen.requires_grad_(False)
+    before = frozen.detach().clone()
+    optim = wt.Optimizer(model.parameters(), "torch.adamw(lr=0.1, weight_decay=0.5)")
+    backward(model, data(torch.float64))
+    optim.step()
+    assert torch.equal(frozen, before) and frozen not in optim.state
+
+
+def test_param_groups_have_their_own_numbers_as_in_torch():
+    def groups(model):
+        return [
+            {"params": model[0].parameters(), "lr": 0.01},
+            {"params": model[1].parameters(), "weight_decay": 0.0},
+            {"params": model[3].parameters()},
+        ]
+
+    spec = "torch.adam(lr=0.05, weight_decay=0.1)"
+    model, twin = network(torch.float64), network(torch.float64)
+    ours = wt.Optimizer(groups(model), spec)
+    theirs = torch.optim.Adam(groups(twin), lr=0.05, weight_decay=0.1, foreach=False)
+    for _ in range(4):
+        for m, optim in ((model, ours), (twin, theirs)):
+            optim.zero_grad()
+            backward(m, data(torch.float64))
+            optim.step()
+    assert_float64_close(flat(model), flat(twin))
+    assert [g["lr"] for g in ours.param_groups] == [0.01, 0.05, 0.05]
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda o: torch.optim.lr_scheduler.CosineAnnealingLR(o, T_max=5),
+        lambda o: torch.optim.lr_scheduler.StepLR(o, step_size=2, gamma=0.5),
+        lambda o: torch.optim.lr_scheduler.LinearLR(o, start_factor=0.1, total_iters=3),
+        lambda o: torch.optim.lr_scheduler.OneCycleLR(o, max_lr=0.1, total_steps=8),
+    ],
+    ids=["cosine", "step", "linear warm-up", "one-cycle (cycles the momentum too)"],
+)
+def test_learning_rate_schedulers_drive_it_as_they_drive_torch(make):
+    spec = "torch.sgd(lr=0.05, momentum=0.9, weight_decay=0.01)"
+    model, twin = network(torch.float64), network(torch.float64)
+    ours = wt.Optimizer(model.parameters(), spec)
+    theirs = torch_twin(spec, None, twin.parameters())
+    schedulers = make(ours), make(theirs)
+    for _ in range(6):
+        for m, optim, scheduler in zip((model, twin), (ours, theirs), schedulers, strict=True):
+            optim.zero_grad()
+            backward(m, data(torch.float64))
+            optim.step()
+            scheduler.step()
+    assert ours.param_groups[0]["lr"] == theirs.param_groups[0]["lr"]
+    assert_float64_close(flat(model), flat(twin))
+
+
+@pytest.mark.parametrize("spec", ["torch.adamw(lr=0.05)", "sgdw(lr=0.1, momentum=0.9, weight_decay=0.1)"])
+def test_a_state_dict_round_trip_mid_training_continues_bit_for_bit(spec):
+    batches = [data(torch.float64, seed) for seed in range(6)]
+    model = network(torch.float64)
+    optim = wt.Optimizer(model.parameters(), spec)
+    for batch in batches[:3]:
+        optim.zero_grad()
+        backward(model, batch)
+        optim.step()
+    saved_model, saved_optim = copy.deepcopy(model.state_dict()), copy.deepcopy(optim.state_dict())
+    for batch in batches[3:]:
+        optim.zero_grad()
+        backward(model, batch)
+        optim.step()
+
+    restored = network(torch.float64, seed=7)  # other numbers, overwritten by the load
+    restored.load_state_dict(saved_model)
+    again = wt.Optimizer(restored.parameters(), spec)
+    again.load_state_dict(saved_optim)
+    for batch in batches[3:]:
+        again.zero_grad()
+        backward(restored, batch)
+        again.step()
+    np.testing.assert_array_equal(flat(restored), flat(model))
+
+
+def test_a_decay_mask_leaves_the_excluded_parameters_to_the_gradient_step_alone():
+    """The biases and the layer norm (1-D) step as with weight decay 0, the matrices with it —
+    the same as torch with two param groups split by hand."""
+    spec = "torch.adamw(lr=0.05, weight_decay=0.5)"
+    model, twin = network(torch.float64), network(torch.float64)
+    ours = wt.Optimizer(model.named_parameters(), spec, decay=wt.matrices_only)
+    theirs = torch.optim.AdamW(
+        [
+            {"params": [p for p in twin.parameters() if p.ndim >= 2]},
+            {"params": [p for p in twin.parameters() if p.ndim < 2], "weight_decay": 0.0},
+        ],
+        lr=0.05,
+        weight_decay=0.5,
+        foreach=False,
+    )
+    for _ in range(4):
+        for m, optim in ((model, ours), (twin, theirs)):
+            optim.zero_grad()
+            backward(m, data(torch.float64))
+            optim.step()
+    ours_by_name = dict(model.named_parameters())
+    for name, param in twin.named_parameters():
+        np.testing.assert_allclose(ours_by_name[name].detach(), param.detach(), rtol=1e-12)
+
+
+def test_the_decay_mask_sees_the_names_of_named_parameters():
+    model = network(torch.float64)
+    seen = []
+    optim = wt.Optimizer(
+        model.named_parameters(),
+        "torch.adamw(lr=0.1)",
+        decay=lambda name, param: seen.append(name) or not name.endswith("bias"),
+    )
+    backward(model, data(torch.float64))
+    optim.step()
+    assert seen == [name for name, _ in model.named_parameters()]
+
+
+def test_rules_torch_lacks_train_a_network():
+    """SGDW, the paper's independent decay, Lion: rules without a torch.optim class."""
+    for spec in (
+        "sgdw(lr=0.1, momentum=0.9, weight_decay=0.1)",
+        "adamw(lr=0.01, weight_decay=0.1, decay=independent)",
+        "lion(lr=0.001, weight_decay=0.1)",
+    ):
+        model = network(torch.float64)
+        optim = wt.Optimizer(model.parameters(), spec)
+        losses = []
+        for _ in range(30):
+            optim.zero_grad()
+            losses.append(backward(model, data(torch.float64)).item())
+            optim.step()
+        assert losses[-1] < losses[0], spec
+
+
+def test_the_autograd_version_counter_sees_the_in_place_update():
+    """A parameter changed under a graph that still needs it: autograd says so, as with torch."""
+    weight = torch.nn.Parameter(torch.ones(3, dtype=torch.float64))
+    optim = wt.Optimizer([weight], "torch.sgd(lr=0.1)")
+    out = (weight**3).sum()  # its backward needs the weight as it was
+    out.backward(retain_graph=True)
+    optim.step()
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        out.backward()
+
+
+# --------------------------------------------------------------------------- refusals
+
+
+def one_line(error: pytest.ExceptionInfo, *needles: str) -> None:
+    message = str(error.value)
+    assert "\n" not in message, message
+    for needle in needles:
+        assert needle in message, (needle, message)
+
+
+@pytest.mark.parametrize(
+    ("tensor", "needles"),
+    [
+        (torch.zeros(3, dtype=torch.float16), ["torch.float16", "float32 and float64"]),
+        (torch.zeros(3, dtype=torch.complex64), ["torch.complex64"]),
+        (torch.zeros(4, 3).t(), ["non-contiguous"]),
+    ],
+    ids=["float16", "complex", "non-contiguous"],
+)
+def test_what_the_kernels_cannot_step_is_refused_in_one_line(tensor, needles):
+    param = torch.nn.Parameter(tensor)
+    param.grad = torch.ones_like(param)
+    optim = wt.Optimizer([param], "torch.sgd(lr=0.1)")
+    with pytest.raises(WdtheoryError) as error:
+        optim.step()
+    one_line(error, *needles)
+
+
+def test_a_sparse_gradient_is_refused_in_one_line():
+    embedding = torch.nn.Embedding(10, 3, sparse=True).double()
+    optim = wt.Optimizer(embedding.parameters(), "torch.sgd(lr=0.1)")
+    embedding(torch.tensor([1, 2])).sum().backward()
+    with pytest.raises(WdtheoryError) as error:
+        optim.step()
+    one_line(error, "sparse gradient", "SparseAdam")
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf")])
+def test_non_finite_gradients_are_refused_before_anything_moves(bad):
+    model = network(torch.float64)
+    optim = wt.Optimizer(model.parameters(), "torch.adamw(lr=0.1)")
+    backward(model, data(torch.float64))
+    model[3].bias.grad[0] = bad
+    before = flat(model)
+    with pytest.raises(WdtheoryError) as error:
+        optim.step()
+    one_line(error, "NaN or infinity")
+    np.testing.assert_array_equal(flat(model), before)  # nothing moved, the last one bad
+    assert all(not state for state in optim.state.values()) or all(
+        state["step"] == 0 for state in optim.state.values()
+    )
+
+
+@pytest.mark.parametrize(
+    ("group", "needles"),
+    [
+        ({"lr": -0.1}, ["lr=-0.1", ">= 0"]),
+        ({"beta1": 1.0}, ["beta1=1.0", "[0, 1)"]),
+        ({"lr": "0.1"}, ["lr='0.1'"]),
+        ({"momentun": 0.9}, ["'momentun'", "did you mean 'momentum'"]),
+    ],
+)
+def test_bad_group_numbers_are_refused_in_one_line_naming_the_key(group, needles):
+    spec = "torch.adam(lr=0.1)" if "beta1" in group else "torch.sgd(lr=0.1, momentum=0.5)"
+    model = network(torch.float64)
+    with pytest.raises(WdtheoryError) as error:
+        wt.Optimizer([{"params": model.parameters(), **group}], spec)
+    one_line(error, *needles)
+
+
+def test_a_scheduler_setting_a_bad_number_is_refused_at_the_next_step():
+    model = network(torch.float64)
+    optim = wt.Optimizer(model.parameters(), "torch.sgd(lr=0.1)")
+    optim.param_groups[0]["lr"] = float("nan")
+    backward(model, data(torch.float64))
+    with pytest.raises(WdtheoryError) as error:
+        optim.step()
+    one_line(error, "lr=nan")
+
+
+def test_a_part_of_the_rule_the_spec_switched_off_cannot_be_switched_on_by_a_group():
+    """torch.sgd(lr=0.1) has momentum 0: no momentum buffer exists to step with."""
+    model = network(torch.float64)
+    with pytest.raises(WdtheoryError) as error:
+        wt.Optimizer([{"params": model.parameters(), "momentum": 0.9}], "torch.sgd(lr=0.1)")
+    one_line(error, "momentum=0.9", "does not use momentum")
+
+
+def test_a_symbolic_hyperparameter_needs_a_value():
+    model = network(torch.float64)
+    with pytest.raises(WdtheoryError) as error:
+        wt.Optimizer(model.parameters(), "torch.sgd(lr=rate)")
+    one_line(error, "lr=rate")
+    assert wt.Optimizer(model.parameters(), "torch.sgd(lr=rate)", values={"lr": 0.1})
+
+
+def test_the_readme_training_loop_runs_as_written_and_lowers_the_loss():
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    section = readme.split("### Training with PyTorch", 1)[1]
+    code = section.split("```python\n", 1)[1].split("```", 1)[0]
+    torch.manual_seed(0)
+    namespace: dict = {}
+    exec(compile(code, "README.md", "exec"), namespace)  # the project's own file
+    model, inputs, targets = namespace["model"], namespace["inputs"], namespace["targets"]
+    loss = torch.nn.functional.mse_loss(model(inputs), targets).item()
+    assert loss < targets.var().item()
