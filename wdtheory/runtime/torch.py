@@ -53,8 +53,12 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import torch
-from torch.autograd.graph import increment_version
+
+try:
+    import torch
+    from torch.autograd.graph import increment_version
+except ImportError as error:  # pragma: no cover - the test environment has torch
+    raise ImportError("wdtheory.torch needs PyTorch: pip install 'wdtheory[torch]'") from error
 
 from wdtheory.core.errors import WdtheoryError, did_you_mean
 from wdtheory.optim.optimizer import Optimizer as Rule
