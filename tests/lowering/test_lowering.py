@@ -620,10 +620,10 @@ def sgd_plan() -> KernelPlan:
     return plan
 
 
-def run_kernel(kernel) -> np.ndarray:
+def run_kernel(kernel, dtype=np.float64) -> np.ndarray:
     """One step of an SGD kernel at step 2 (the same made-up inputs for every kernel)."""
     plan = sgd_plan()
-    params, grads, buffer = np.ones(3), np.full(3, 0.5), np.full(3, 0.25)
+    params, grads, buffer = np.ones(3, dtype), np.full(3, 0.5, dtype), np.full(3, 0.25, dtype)
     hyper = np.linspace(0.1, 0.5, len(plan.hyperparameters))
     kernel(params, grads, buffer, hyper, *[2.0, 1.0][: len(plan.per_call)])
     return params
@@ -636,27 +636,67 @@ def test_a_new_cache_folder_is_private_and_trusted(cache_at, capsys):
     assert capsys.readouterr().err == ""
 
 
-@pytest.mark.parametrize("danger", ["world-writable", "group-writable", "a file", "unwritable"])
-def test_an_unsafe_cache_is_not_used_and_kernels_compile_in_memory(cache_at, capsys, danger):
-    folder = cache_at("shared")
-    if danger == "a file":
-        folder.write_text("not a folder")
-    else:
+def make_unsafe(folder: Path, danger: str) -> Path:
+    """Put ``danger`` at the cache folder's place; return the path the warning must name."""
+    if danger in ("world-writable", "group-writable", "unwritable"):
         folder.mkdir()
         folder.chmod(
             {"world-writable": 0o777, "group-writable": 0o770, "unwritable": 0o500}[danger]
         )
+    elif danger == "a file":
+        folder.write_text("not a folder")
+    elif danger == "a dangling link":
+        folder.symlink_to(folder.with_name("gone"))
+    elif danger == "a file as its parent":
+        folder.write_text("not a folder")
+        return folder / "kernels"
+    elif danger == "a file as __pycache__":
+        folder.mkdir(mode=0o700)
+        (folder / "__pycache__").write_text("not a folder")
+        return folder / "__pycache__"
+    elif danger == "world-writable __pycache__":
+        (folder / "__pycache__").mkdir(parents=True)
+        folder.chmod(0o700)
+        (folder / "__pycache__").chmod(0o777)
+        return folder / "__pycache__"
+    return folder
+
+
+def listing(folder: Path) -> list[str]:
+    return sorted(str(p.relative_to(folder)) for p in folder.rglob("*")) if folder.is_dir() else []
+
+
+@pytest.mark.parametrize(
+    "danger",
+    [
+        "world-writable",
+        "group-writable",
+        "a file",
+        "unwritable",
+        "a dangling link",
+        "a file as its parent",
+        "a file as __pycache__",
+        "world-writable __pycache__",
+    ],
+)
+def test_an_unsafe_cache_is_not_used_and_kernels_compile_in_memory(cache_at, capsys, danger):
+    folder = cache_at("shared")
+    named = make_unsafe(folder, danger)
     if danger == "unwritable" and os.access(folder, os.W_OK):
         pytest.skip("running as root: a mode does not stop writing")
+    if danger == "a file as its parent":
+        folder = cache_at("shared/kernels")
+    before = listing(folder)
     assert compile_module.trusted_cache_dir() is None
     (line,) = capsys.readouterr().err.splitlines()
-    assert line.startswith("wdtheory: warning: not caching kernels") and "in memory" in line
+    assert line.startswith("wdtheory: warning: not caching kernels (") and "in memory" in line
+    assert str(named) in line and "Errno" not in line
     in_memory = compile_module._numba.__wrapped__(sgd_plan(), False)
     np.testing.assert_array_equal(
         run_kernel(in_memory), run_kernel(numba_kernel(sgd_plan(), False))
     )
-    if danger != "a file":
-        assert not any(folder.iterdir())  # nothing was written there
+    assert listing(folder) == before  # nothing was written there
+    assert capsys.readouterr().err == ""
 
 
 def test_a_forged_pyc_beside_a_cached_kernel_is_never_run(cache_at, tmp_path):
@@ -676,3 +716,188 @@ def test_a_forged_pyc_beside_a_cached_kernel_is_never_run(cache_at, tmp_path):
     again = compile_module._numba.__wrapped__(sgd_plan(), False)
     assert not marker.exists() and again is not None
     np.testing.assert_array_equal(run_kernel(again), run_kernel(kernel))
+
+
+def new_kernel():
+    """The SGD kernel as a new process makes it: from the cache folder, not yet compiled."""
+    return compile_module._numba.__wrapped__(sgd_plan(), False)
+
+
+def cache_kernel(folder: Path) -> tuple[np.ndarray, Path]:
+    """Compile the SGD kernel into the cache ``folder``: its result and its Numba index file."""
+    result = run_kernel(new_kernel())
+    (index,) = (folder / "__pycache__").glob("k_*.nbi")
+    return result, index
+
+
+class Planted:
+    """A pickle that creates the folder ``marker`` when it is loaded."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self):
+        return os.makedirs, (str(self.marker), 0o777, True)
+
+
+def test_code_planted_in_a_world_writable_cache_is_never_run(cache_at, tmp_path):
+    """Someone who can write in the cache folder plants code in a kernel's module and a pickle
+    in its Numba index: neither runs, and the kernel compiles in memory. (The same index in a
+    private folder is the user's own and is read: the plant is real; the module never runs.)"""
+    import pickle
+
+    folder = cache_at("shared")
+    expected, index = cache_kernel(folder)
+    (module,) = folder.glob("k_*.py")
+    module_ran, index_ran = tmp_path / "module ran", tmp_path / "index ran"
+    module.write_text(module.read_text() + f"open({str(module_ran)!r}, 'w').close()\n")
+    index.write_bytes(pickle.dumps(Planted(index_ran)))
+    for place in (folder, index.parent):
+        place.chmod(0o777)
+    compile_module.trusted_cache_dir.cache_clear()
+
+    np.testing.assert_array_equal(run_kernel(new_kernel()), expected)
+    assert not module_ran.exists() and not index_ran.exists()
+
+    for place in (folder, index.parent):
+        place.chmod(0o700)
+    compile_module.trusted_cache_dir.cache_clear()
+    np.testing.assert_array_equal(run_kernel(new_kernel()), expected)
+    assert index_ran.exists() and not module_ran.exists()
+
+
+# --- a damaged cache costs a compilation, never a run -------------------------------------------
+
+
+def damage(index: Path, how: str) -> None:
+    """Damage the cache of the kernel whose Numba index is ``index``."""
+    (data,) = index.parent.glob(index.name.removesuffix(".nbi") + ".*.nbc")
+    if how == "truncated index":
+        index.write_bytes(index.read_bytes()[:10])
+    elif how == "empty index":
+        index.write_bytes(b"")
+    elif how == "truncated data":
+        data.write_bytes(data.read_bytes()[:100])
+    elif how == "a folder as index":
+        index.unlink()
+        index.mkdir()
+
+
+@pytest.mark.parametrize("how", ["truncated index", "empty index", "truncated data"])
+def test_a_damaged_kernel_cache_is_removed_and_the_kernel_compiled_again(cache_at, capsys, how):
+    expected, index = cache_kernel(cache_at("kernels"))
+    damage(index, how)
+    capsys.readouterr()
+
+    np.testing.assert_array_equal(run_kernel(new_kernel()), expected)
+    (line,) = capsys.readouterr().err.splitlines()
+    error = "UnpicklingError: pickle data was truncated" if "truncated" in how else "EOFError"
+    assert line.startswith(f"wdtheory: warning: cannot read the cached kernel {index} ({error}")
+    assert line.endswith("removed it, compiling the kernel again")
+
+    rebuilt = new_kernel()  # the next run reads the cache again, quietly
+    np.testing.assert_array_equal(run_kernel(rebuilt), expected)
+    assert sum(rebuilt.stats.cache_hits.values()) == 1
+    assert capsys.readouterr().err == ""
+
+
+def test_a_cache_that_can_be_neither_read_nor_removed_leaves_the_kernel_in_memory(cache_at, capsys):
+    expected, index = cache_kernel(cache_at("kernels"))
+    damage(index, "a folder as index")
+
+    kernel = new_kernel()
+    np.testing.assert_array_equal(run_kernel(kernel), expected)
+    (line,) = capsys.readouterr().err.splitlines()
+    assert line.startswith(f"wdtheory: warning: cannot read the cached kernel {index} (")
+    assert "cannot remove it" in line and line.endswith("compiling the kernel in memory")
+    run_kernel(kernel, np.float32)  # another dtype, compiled in memory too: no other line
+    assert capsys.readouterr().err == "" and index.is_dir()
+
+
+def test_a_cache_that_cannot_be_written_leaves_the_kernel_in_memory(cache_at, capsys, monkeypatch):
+    import errno
+
+    from numba.core.caching import IndexDataCacheFile
+
+    folder = cache_at("kernels")
+
+    def disk_full(self, overloads):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), self._index_path)
+
+    monkeypatch.setattr(IndexDataCacheFile, "_save_index", disk_full)
+    np.testing.assert_array_equal(
+        run_kernel(new_kernel()), run_kernel(numba_kernel(sgd_plan(), False))
+    )
+    (line,) = capsys.readouterr().err.splitlines()
+    said = re.fullmatch(
+        r"wdtheory: warning: cannot cache the kernel (\S+) \(\1: No space left on device\); "
+        "kept in memory",
+        line,
+    )
+    assert said and said[1].startswith(str(folder / "__pycache__" / "k_")), line
+
+
+def test_a_folder_in_the_way_of_a_kernel_module_leaves_that_kernel_in_memory(cache_at, capsys):
+    folder = cache_at("kernels")
+    new_kernel()  # writes the module
+    (module,) = folder.glob("k_*.py")
+    module.unlink()
+    module.mkdir()
+    np.testing.assert_array_equal(
+        run_kernel(new_kernel()), run_kernel(numba_kernel(sgd_plan(), False))
+    )
+    assert capsys.readouterr().err.splitlines() == [
+        f"wdtheory: warning: not caching a kernel ({module}: Is a directory); compiling it in memory"
+    ]
+
+
+# --- threads ----------------------------------------------------------------------------------
+
+
+def at_once(work, threads: int = 8) -> list:
+    """``work()`` in ``threads`` threads started together; their results, or their errors."""
+    import threading
+
+    start, results = threading.Barrier(threads), [None] * threads
+
+    def run(k: int) -> None:
+        start.wait()
+        try:
+            results[k] = work()
+        except Exception as error:
+            results[k] = error
+
+    workers = [threading.Thread(target=run, args=(k,)) for k in range(threads)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    return results
+
+
+def test_threads_writing_one_kernel_to_a_fresh_cache_all_get_it(cache_at, capsys):
+    """Threads making the same kernel at once each write its module (as processes would): none
+    fails, every one gets a working kernel, no temporary file is left. (A race: several rounds.)"""
+    expected = run_kernel(numba_kernel(sgd_plan(), False))
+    for attempt in range(8):
+        folder = cache_at(f"kernels {attempt}")
+        compile_module.trusted_cache_dir()
+        kernels = at_once(new_kernel)
+        errors = [k for k in kernels if isinstance(k, Exception)]
+        assert not errors, f"round {attempt}: {errors[0]!r}"
+        (module,) = folder.glob("k_*.py")
+        assert {p.name for p in folder.iterdir()} == {"__pycache__", module.name}  # no temporary
+    for kernel in kernels:
+        np.testing.assert_array_equal(run_kernel(kernel), expected)
+    assert capsys.readouterr().err == ""
+
+
+def test_threads_asking_for_a_new_kernel_at_once_get_one_kernel(cache_at, monkeypatch):
+    import functools
+
+    cache_at("kernels")
+    monkeypatch.setattr(  # a process that has made no kernel yet
+        compile_module, "_numba", functools.cache(compile_module._numba.__wrapped__)
+    )
+    kernels = at_once(lambda: numba_kernel(sgd_plan(), False))
+    assert all(kernel is kernels[0] for kernel in kernels), kernels

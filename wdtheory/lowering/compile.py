@@ -5,27 +5,42 @@
 (one per program and process). The sources come from :mod:`wdtheory.lowering.printers`,
 generated from checked identifiers only (no user text reaches them). Array-API and prologue
 functions are compiled in memory; Numba kernels are written to a cache folder as modules named
-by the hash of their source, so that Numba's own on-disk cache (``cache=True``) makes the
-second run of a program fast. The folder is ``$WDTHEORY_CACHE_DIR`` or
-``~/.cache/wdtheory/kernels``.
+by the hash of their source, so that Numba's own on-disk cache (``cache=True``, in the folder's
+``__pycache__``) makes the second run of a program fast. The folder is ``$WDTHEORY_CACHE_DIR``
+or ``~/.cache/wdtheory/kernels``.
 
 Whatever sits in that folder runs (Numba's index files are pickles), so it is trusted only when
-nobody else can write to it: created private (0700), owned by the user, not group- or
-world-writable. Otherwise, or when it cannot be made, kernels are compiled in memory without
-Numba's cache, with one line on stderr saying why. A module is loaded from its source text,
-compared with the generated source first, never from a ``.pyc``. CuPy is imported only when a
-CuPy kernel is asked for.
+nobody else can write to it: the folder and its ``__pycache__`` created private (0700), owned by
+the user, not group- or world-writable, writable by the user (the same for ``$NUMBA_CACHE_DIR``
+when Numba is told to cache there). Otherwise, or when the folder cannot be made (a file or a
+dangling link in the way, a read-only parent), kernels are compiled in memory without Numba's
+cache, with one line on stderr saying why. A module is loaded from its source text, compared
+with the generated source first, never from a ``.pyc``; it is written through a temporary file
+of its own (private, unique to the writer) and renamed into place, so threads and processes
+writing the same kernel at once do not collide.
+
+A damaged cache costs a compilation, never a run: Numba reads a kernel's cache when the kernel is
+first called for a dtype, and a cache that cannot be read then (a truncated ``.nbi`` or ``.nbc``,
+a file that cannot be opened, data Numba cannot rebuild) is removed and the kernel compiled
+again and re-cached, with one line on stderr naming the file; a cache that cannot be written or
+removed leaves that kernel compiled in memory, also with one line. The guard sits in the
+dispatcher's cache, which Numba consults only when it compiles, so a call of a compiled kernel
+costs nothing more. CuPy is imported only when a CuPy kernel is asked for.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import sys
+import tempfile
+import threading
 import types
 from collections.abc import Callable
 from functools import cache, cached_property
 from pathlib import Path
+from typing import Any
 
 import sympy
 
@@ -49,7 +64,7 @@ __all__ = [
 def cache_dir() -> Path:
     """Where generated kernel modules are kept."""
     root = os.environ.get("WDTHEORY_CACHE_DIR") or Path.home() / ".cache" / "wdtheory" / "kernels"
-    return Path(root)
+    return Path(root).absolute()  # Numba keys its cache by the module's path
 
 
 def _compile(source: str, name: str) -> Callable:
@@ -79,55 +94,179 @@ def array_api_kernel(plan: KernelPlan) -> Callable:
     return _array_api(array_api_source(plan))
 
 
-@cache
-def trusted_cache_dir() -> Path | None:
-    """The kernel cache folder if it is safe to run what it holds (see the module doc), else
-    None after one line on stderr; asked once per process."""
-    folder = cache_dir()
+_warned: set[object] = set()
+
+
+def _warn(message: str, once: object = None) -> None:
+    """One line on stderr, the first time in the process for ``once`` (default: the message), so
+    that a fault shared by many kernels, like a damaged cache folder, is said once."""
+    key = message if once is None else once
+    if key not in _warned:
+        _warned.add(key)
+        print(f"wdtheory: warning: {message}", file=sys.stderr)
+
+
+def _reason(error: BaseException) -> str:
+    """An error in one line: a system error as its path and message (no ``[Errno n]``), another
+    as its type and the first line of its message."""
+    if isinstance(error, OSError):
+        if error.strerror and error.filename:
+            return f"{error.filename}: {error.strerror}"
+        return str(error)
+    message = str(error).strip().partition("\n")[0]
+    return f"{type(error).__name__}: {message}" if message else type(error).__name__
+
+
+def _check_private(folder: Path) -> None:
+    """Make ``folder`` (private) if missing; raise OSError saying why unless it is a folder that
+    only the user can write, and the user can."""
     try:
         folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-        status = folder.stat()
-        if not folder.is_dir():
-            raise NotADirectoryError(f"{folder} is not a folder")
-        owner = getattr(os, "getuid", lambda: status.st_uid)()  # no owners to check on Windows
-        if status.st_uid != owner or status.st_mode & 0o022:
-            raise PermissionError(
-                f"{folder} is writable by others or not yours (mode {status.st_mode & 0o777:o})"
-            )
-        probe = folder / f".probe.{os.getpid()}"
-        probe.write_text("")
-        probe.unlink()
-    except OSError as error:
-        print(
-            f"wdtheory: warning: not caching kernels ({error}); compiling them in memory",
-            file=sys.stderr,
+    except FileExistsError as error:  # the folder or a parent: a file or a dangling link
+        where = Path(error.filename or folder)
+        if where.is_symlink() and not where.exists():
+            raise FileNotFoundError(
+                f"{where} is a link to {os.readlink(where)}, which is missing"
+            ) from None
+        raise NotADirectoryError(f"{where} is a file, not a folder") from None
+    status = folder.stat()
+    owner = getattr(os, "getuid", lambda: status.st_uid)()  # no owners to check on Windows
+    if status.st_uid != owner or status.st_mode & 0o022:
+        raise PermissionError(
+            f"{folder} is writable by others or not yours (mode {status.st_mode & 0o777:o})"
         )
+    try:
+        with tempfile.TemporaryFile(dir=folder):  # a name of its own: threads probe at once too
+            pass
+    except OSError as error:
+        raise PermissionError(f"cannot write in {folder} ({error.strerror})") from None
+
+
+@cache
+def trusted_cache_dir() -> Path | None:
+    """The kernel cache folder if it is safe to run what it and its ``__pycache__`` (Numba's
+    cache) hold (see the module doc), else None after one line on stderr; asked once per
+    process."""
+    try:
+        folder = cache_dir()
+        _check_private(folder)
+        _check_private(folder / "__pycache__")
+    except (OSError, RuntimeError) as error:  # RuntimeError: no home folder
+        _warn(f"not caching kernels ({_reason(error)}); compiling them in memory")
         return None
     return folder
+
+
+class _GuardedCache:
+    """Numba's on-disk cache of one kernel (a ``numba.core.caching.FunctionCache``), made so that
+    its faults cost a compilation, never a run. Numba asks it for a compiled kernel
+    (``load_overload``) and gives it one to keep (``save_overload``) only when it compiles, under
+    its compiler lock. A cache that cannot be read is removed — its index: the data files it
+    names are then unreachable and overwritten — so the kernel is compiled again and re-cached;
+    one that cannot be removed or written is switched off, the kernel compiled in memory. Each
+    kind of fault is one line on stderr, once per cache folder and process."""
+
+    def __init__(self, cache: Any) -> None:
+        self._cache = cache
+        self.index = Path(cache._cache_file._index_path)  # the .nbi file (Numba's layout)
+
+    def __getattr__(self, name: str) -> Any:  # the rest of Numba's cache interface
+        return getattr(self._cache, name)
+
+    def load_overload(self, sig: Any, target_context: Any) -> Any:
+        try:
+            return self._cache.load_overload(sig, target_context)
+        except Exception as error:  # a truncated pickle, an unreadable file, bad object code
+            try:
+                self.index.unlink(missing_ok=True)
+            except OSError as removal:
+                self._cache.disable()
+                then = f"cannot remove it ({_reason(removal)}), compiling the kernel in memory"
+            else:
+                then = "removed it, compiling the kernel again"
+            about = _reason(error)
+            if isinstance(error, OSError) and error.filename == str(self.index):
+                about = error.strerror
+            _warn(
+                f"cannot read the cached kernel {self.index} ({about}); {then}",
+                once=("unreadable", self.index.parent),
+            )
+            return None
+
+    def save_overload(self, sig: Any, data: Any) -> None:
+        try:
+            self._cache.save_overload(sig, data)
+        except Exception as error:
+            self._cache.disable()
+            _warn(
+                f"cannot cache the kernel {self.index} ({_reason(error)}); kept in memory",
+                once=("unwritable", self.index.parent),
+            )
+
+
+def _write_source(path: Path, source: str) -> None:
+    """Write ``source`` to ``path`` unless it holds it already: through a temporary file of its
+    own (0600) renamed into place, so that writers at once (threads, processes) never collide
+    and a reader sees the old text or the new one."""
+    try:
+        if path.read_bytes() == source.encode():
+            return
+    except FileNotFoundError:
+        pass
+    descriptor, temporary = tempfile.mkstemp(
+        prefix=f".{path.stem}.", suffix=".tmp", dir=path.parent
+    )
+    try:
+        with os.fdopen(descriptor, "w") as file:
+            file.write(source)
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise
+
+
+def _cached_kernel(folder: Path, plan: KernelPlan, parallel: bool) -> Callable:
+    """The kernel from its module in ``folder``; Numba's cache of it guarded (see _GuardedCache)."""
+    source = numba_source(plan, parallel)
+    digest = hashlib.sha256(source.encode()).hexdigest()[:24]
+    path = folder / f"k_{digest}.py"
+    _write_source(path, source)
+    module = types.ModuleType(f"wdtheory_kernels.k_{digest}")
+    module.__file__ = str(path)  # Numba's cache is keyed by the file; no .pyc is read
+    sys.modules[module.__name__] = module
+    exec(compile(source, str(path), "exec"), module.__dict__)  # numba.njit finds its cache here
+    step = module.step
+    numba_cache = Path(step._cache.cache_path)
+    if numba_cache != folder / "__pycache__":  # $NUMBA_CACHE_DIR, or Numba's fallback
+        _check_private(numba_cache)
+    step._cache = _GuardedCache(step._cache)
+    return step
 
 
 @cache
 def _numba(plan: KernelPlan, parallel: bool) -> Callable:
     folder = trusted_cache_dir()
-    if folder is None:
-        return _compile(numba_source(plan, parallel, cache=False), "step")
-    source = numba_source(plan, parallel)
-    digest = hashlib.sha256(source.encode()).hexdigest()[:24]
-    path = folder / f"k_{digest}.py"
-    if not path.exists() or path.read_text() != source:
-        temporary = path.with_suffix(f".{os.getpid()}.tmp")
-        temporary.write_text(source)
-        os.replace(temporary, path)
-    module = types.ModuleType(f"wdtheory_kernels.k_{digest}")
-    module.__file__ = str(path)  # Numba's cache is keyed by the file; no .pyc is read
-    sys.modules[module.__name__] = module
-    exec(compile(source, str(path), "exec"), module.__dict__)
-    return module.step
+    if folder is not None:
+        try:
+            return _cached_kernel(folder, plan, parallel)
+        # RuntimeError: Numba found no folder to cache in; AttributeError: not Numba's layout
+        except (OSError, RuntimeError, AttributeError) as error:
+            _warn(
+                f"not caching a kernel ({_reason(error)}); compiling it in memory",
+                once=("uncached", folder),
+            )
+    return _compile(numba_source(plan, parallel, cache=False), "step")
+
+
+_numba_lock = threading.Lock()
 
 
 def numba_kernel(plan: KernelPlan, parallel: bool) -> Callable:
-    """The fused in-place Numba kernel (compiled on first call for each dtype)."""
-    return _numba(plan, parallel)
+    """The fused in-place Numba kernel (compiled on first call for each dtype); made once per
+    process, also when threads ask for it at once."""
+    with _numba_lock:
+        return _numba(plan, parallel)
 
 
 @cache
