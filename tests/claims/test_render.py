@@ -65,3 +65,27 @@ def test_render_shows_a_mismatch():
 def test_an_unknown_format_is_refused_with_the_choices():
     with pytest.raises(WdtheoryError, match=r"unknown format 'html'.*markdown, text"):
         render_results([], "html")
+
+
+def test_markdown_cells_read_back_as_the_text_they_hold():
+    """Parsed by a markdown parser (markdown-it-py, GFM tables): one row per claim, four cells,
+    no emphasis or HTML made of SymPy's ``*`` or a ``<``, and each cell's text is the statement
+    or evidence exactly as written."""
+    from markdown_it import MarkdownIt
+
+    text = "a*b*c | w_0*lambda <x> [link](y) `code` \\ |w|"
+    evidence = Evidence(ClaimVerdict.TRUE, (EvidenceKind.PROOF,), text)
+    claim = Claim("x", text, "seed 000", ClaimVerdict.TRUE, lambda: evidence)
+    tokens = (
+        MarkdownIt("commonmark").enable("table").parse(render_results(verify([claim]), "markdown"))
+    )
+    assert not {t.type for t in tokens} & {"html_block"}
+    cells = [t for t in tokens if t.type == "inline"]
+    assert len(cells) == 8  # header and one row of four
+    assert all(
+        child.type in ("text", "softbreak", "strong_open", "strong_close")
+        for cell in cells
+        for child in cell.children
+    )
+    row = ["".join(c.content for c in cell.children if c.type == "text") for cell in cells[4:]]
+    assert row[0] == text and row[3] == f"proof: {text}"

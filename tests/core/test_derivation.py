@@ -222,7 +222,7 @@ def test_unknown_relation_raises_naming_the_allowed_ones(relation: str) -> None:
     message = str(error.value)
     assert "\n" not in message
     assert message.startswith(f"unknown relation {relation!r}")
-    assert message.endswith("allowed: :=, <-, <=>, =, in")
+    assert message.endswith("allowed: :=, <-, <=>, =, in, ≈")
 
 
 def test_derivations_are_immutable(derivation: Derivation) -> None:

@@ -261,7 +261,10 @@ def numbers(draw: st.DrawFn) -> sympy.Rational:
 
 VALUES = st.one_of(st.booleans(), SYMBOLS, numbers(), st.integers(-1000, 1000).map(I))
 ITEMS = st.one_of(VALUES, st.none(), st.lists(VALUES, min_size=1, max_size=8).map(tuple))
-REFERENCES = st.builds(lambda name, called: Reference(name + "()" * called), NAMES, st.booleans())
+#: references as the parser makes them: dotted or called (a bare name is a symbol)
+REFERENCES = st.builds(
+    lambda name, called: Reference(name + "()" * called), NAMES, st.booleans()
+).filter(lambda ref: "." in ref.text or ref.text.endswith("()"))
 SPECS = st.builds(
     Spec,
     NAMES,

@@ -102,6 +102,68 @@ def test_no_page_prints_round_off_by_its_digits(quick_report: Run) -> None:
             assert not tiny, f"{name} prints round-off digits: {tiny}"
 
 
+# --- every page renders ------------------------------------------------------------------------
+
+#: what no emphasis span holds: the brackets, operators and underscores of a formula that leaked
+#: out of its math (SymPy's ``(1 - eta*lambda) w`` turns into emphasis at its ``*``)
+FORMULA = re.compile(r"[()\[\]{}^/*\\_|]")
+
+
+def markdown_tokens(text: str) -> list:
+    """Block and inline tokens of ``text`` as GitHub renders it: CommonMark, GFM tables, and
+    ``$...$`` / ``$$...$$`` math (markdown-it-py with the dollarmath plugin)."""
+    from markdown_it import MarkdownIt
+    from mdit_py_plugins.dollarmath import dollarmath_plugin
+
+    parser = MarkdownIt("commonmark").enable("table").use(dollarmath_plugin, double_inline=True)
+    tokens = parser.parse(text)
+    return [*tokens, *(child for token in tokens for child in token.children or [])]
+
+
+def test_every_page_renders_as_markdown_with_its_tables_math_and_links(quick_report: Run) -> None:
+    """Tables are tables, formulas are math (no emphasis made of their ``*``), no raw HTML, and
+    every link and image resolves to a file of the report."""
+    root = quick_report.out.resolve()
+    for name in (p.relative_to(root).as_posix() for p in sorted(root.rglob("*.md"))):
+        text = page(quick_report, name)
+        tokens = markdown_tokens(text)
+        assert not [t for t in tokens if t.type.startswith("html")], name
+        in_blocks = {
+            line
+            for t in tokens
+            if t.type in ("table_open", "fence", "math_block") and t.map
+            for line in range(*t.map)
+        }
+        loose = [
+            line
+            for i, line in enumerate(text.splitlines())
+            if line.startswith("|") and i not in in_blocks
+        ]
+        assert not loose, f"{name}: table lines that are no table: {loose[:2]}"
+        for span in emphasised(tokens):
+            assert not FORMULA.search(span), f"{name}: emphasis made of a formula: {span!r}"
+        for token in tokens:
+            target = token.attrs.get("href") or token.attrs.get("src") if token.attrs else None
+            if target and not re.match(r"[a-z]+://", str(target)):
+                resolved = ((root / name).parent / str(target).split("#")[0]).resolve()
+                assert resolved.is_relative_to(root) and resolved.is_file(), (name, target)
+
+
+def emphasised(tokens: list) -> Iterator[str]:
+    """The text of every emphasis span (``*...*`` or ``**...**``) among inline tokens."""
+    depth, text = 0, []
+    for token in tokens:
+        if token.type in ("em_open", "strong_open"):
+            depth += 1
+        elif token.type in ("em_close", "strong_close"):
+            depth -= 1
+            if depth == 0:
+                yield "".join(text)
+                text = []
+        elif depth:
+            text.append(token.content)
+
+
 # --- what is written --------------------------------------------------------------------------
 
 

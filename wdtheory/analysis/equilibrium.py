@@ -79,9 +79,10 @@ def derive_equilibrium(kind: str) -> Equilibrium:
             Notation("theta*", r"\theta^*"), angle, "the angle turned per step at the equilibrium"
         ),
         Step(
-            Notation("theta* (small eta*lambda)", r"\theta^* \approx"),
+            Notation("theta*", r"\theta^*"),
             leading,
             "to leading order in eta*lambda: the same for SGD and AdamW",
+            relation="≈",
         ),
     )
     section = Section(

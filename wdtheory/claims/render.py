@@ -7,6 +7,7 @@ from collections.abc import Sequence
 
 from wdtheory.claims.engine import Result
 from wdtheory.core.errors import check_choice
+from wdtheory.core.printing import plain_markdown
 
 __all__ = ["FORMATS", "render_results"]
 
@@ -19,17 +20,12 @@ def render_results(results: Sequence[Result], fmt: str = "text") -> str:
     return renderer[check_choice("format", fmt, FORMATS)](results)
 
 
-def _cell(text: str) -> str:
-    """Text for a markdown table cell: a pipe inside a cell would end it."""
-    return text.replace("|", "\\|")
-
-
 def _markdown(results: Sequence[Result]) -> str:
     lines = ["| claim | source | verdict | evidence |", "|---|---|---|---|"]
     lines += [
-        f"| {_cell(r.claim.statement)} | {r.claim.source} | **{r.evidence.verdict}**"
+        f"| {plain_markdown(r.claim.statement)} | {plain_markdown(r.claim.source)} | **{r.evidence.verdict}**"
         f"{'' if r.agrees else ' (expected ' + r.claim.expected + ')'} | {r.evidence.kind}: "
-        f"{_cell(r.evidence.details)} |"
+        f"{plain_markdown(r.evidence.details)} |"
         for r in results
     ]
     return "\n".join(lines) + "\n"

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import sympy as sp
 
 from wdtheory.core.errors import check_choice
-from wdtheory.core.printing import to_latex, to_text
+from wdtheory.core.printing import plain_markdown, to_latex, to_text
 
 __all__ = ["FORMATS", "Derivation", "Notation", "Section", "Step"]
 
@@ -45,6 +45,7 @@ _RELATIONS = {
     "<=>": (r"\Longleftrightarrow", "<=>"),
     ":=": (r":=", ":="),
     "in": (r"\in", "in"),
+    "≈": (r"\approx", "≈"),
 }
 
 
@@ -138,19 +139,19 @@ def _render_text(derivation: Derivation) -> str:
 
 
 def _render_markdown(derivation: Derivation) -> str:
-    lines = [f"# {derivation.title}"]
+    lines = [f"# {plain_markdown(derivation.title)}"]
     for section in derivation.sections:
-        lines += ["", f"## {section.title}"]
+        lines += ["", f"## {plain_markdown(section.title)}"]
         if section.intro:
-            lines += ["", section.intro]
+            lines += ["", plain_markdown(section.intro)]
         for step in section.steps:
             lines += ["", "$$", step.latex, "$$"]
             if step.note:
-                lines += ["", step.note]
+                lines += ["", plain_markdown(step.note)]
         if section.checks:
-            lines += [""] + [f"- Checked: {check}" for check in section.checks]
+            lines += [""] + [f"- Checked: {plain_markdown(check)}" for check in section.checks]
         if section.notes:
-            lines += [""] + [f"- {note}" for note in section.notes]
+            lines += [""] + [f"- {plain_markdown(note)}" for note in section.notes]
     return "\n".join(lines) + "\n"
 
 

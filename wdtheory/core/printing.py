@@ -16,7 +16,7 @@ from sympy.printing.str import StrPrinter
 
 from wdtheory.core.notation import BATCH_SIZE
 
-__all__ = ["for_display", "to_latex", "to_text"]
+__all__ = ["for_display", "plain_markdown", "to_latex", "to_text"]
 
 _LATEX_NAMES = {BATCH_SIZE: r"|\mathcal{B}|"}
 _TEXT_NAMES = {"B": "|B|"}
@@ -87,3 +87,14 @@ def to_latex(expr: sp.Basic) -> str:
 def to_text(expr: sp.Basic) -> str:
     """One-line plain text for ``expr`` (SymPy's ``str`` form with the project's symbol names)."""
     return _TextPrinter({"order": "none"}).doprint(expr)
+
+
+#: characters markdown would read as markup in plain text (SymPy's ``eta*lambda`` would start
+#: emphasis, ``|v|`` in a table would end a cell, ``<=`` may open HTML): escaped with a backslash
+_MARKUP = str.maketrans({c: "\\" + c for c in "\\`*_[]<>|"})
+
+
+def plain_markdown(text: str) -> str:
+    """Plain text (a note, SymPy's printing of a formula) for markdown, shown as it is written:
+    every character markdown would read as markup is escaped."""
+    return text.translate(_MARKUP)

@@ -1,12 +1,13 @@
-"""Markdown pieces the pages share: inline math and tables."""
+"""Markdown pieces the pages share: inline math, tables, a fixed point in a table cell."""
 
 from __future__ import annotations
 
 import sympy as sp
 
+from wdtheory.analysis.fixed_points import FixedPoint
 from wdtheory.core.printing import to_latex
 
-__all__ = ["inline_math", "table"]
+__all__ = ["fixed_point_cell", "inline_math", "table"]
 
 
 def inline_math(expr: sp.Basic) -> str:
@@ -14,8 +15,21 @@ def inline_math(expr: sp.Basic) -> str:
 
 
 def table(header: list[str], rows: list[list[str]]) -> list[str]:
-    return [
-        "| " + " | ".join(header) + " |",
-        "|" + "---|" * len(header),
-        *("| " + " | ".join(row) + " |" for row in rows),
-    ]
+    """A GFM table of markdown cells; a ``|`` in a cell (``|w|``, inside math or code too) is
+    escaped, as GFM asks, so that it does not end the cell."""
+
+    def line(cells: list[str]) -> str:
+        return "| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |"
+
+    return [line(header), "|" + "---|" * len(header), *(line(row) for row in rows)]
+
+
+def fixed_point_cell(fixed: FixedPoint) -> str:
+    r"""A derived fixed point in a few words and LaTeX, short enough for a table cell: ridge with
+    :math:`\lambda_{\mathrm{eff}}`, or why it is none (its gradient at rest, which may be long,
+    belongs below the table: :func:`inline_math` of ``fixed.gradient``)."""
+    if fixed.is_ridge:
+        return rf"ridge, $\lambda_{{\mathrm{{eff}}}} = {to_latex(fixed.ridge_strength)}$"
+    if fixed.gradient is None:
+        return "no ridge solution: the rest conditions have no unique gradient"
+    return r"no ridge solution: $\lambda_{\mathrm{eff}}$ would depend on $w$"

@@ -31,7 +31,7 @@ def page(settings: Settings) -> Files:
     lines = [
         "# The seed experiment: weight decay on a 200-feature linear model with 20 examples",
         "",
-        "The d2l guide's experiment (`../shared/seeds/002`): X ~ N(0, 1) of shape (120, 200), "
+        "The d2l guide's experiment (seed document 002, the d2l weight-decay chapter): X ~ N(0, 1) of shape (120, 200), "
         "y = 0.01·Σx + 0.05 + 0.01·noise, the first 20 rows train and the next 100 validate; minibatches "
         "of 5, learning rate 0.01, 10 epochs, w ~ N(0, 0.01²), b = 0. Loss:",
         "",
