@@ -10,6 +10,10 @@ docstring), keep the dtype of the parameters (float32 or float64) and share noth
   torch itself in ``tests/test_references.py``);
 * ``keras_optimizers``: Keras 3 SGD, Adam, AdamW, including ``BaseOptimizer``'s weight decay;
 * ``optax_aliases``: optax ``sgd``, ``adam``, ``adamw``, ``lion``;
+
+  (written when Keras and optax were not installed; the conformance of wdtheory's presets is
+  now checked against the libraries themselves, ``tests/runtime/test_library_conformance.py``,
+  and these two are left only to ``tests/runtime/test_references.py``'s checks of them)
 * ``paper``: Loshchilov & Hutter (2019) Algorithm 1 (SGDW) and Algorithm 2 (AdamW).
 """
 
