@@ -11,6 +11,7 @@ what cannot be honoured is refused in one line. Conformance with optax itself:
 
 from __future__ import annotations
 
+import pickle
 from pathlib import Path
 
 import numpy as np
@@ -93,6 +94,8 @@ def test_init_gives_count_zero_and_every_state_variable_at_its_initial_value():
     for buffer, w in zip(jax.tree.leaves(state.G), jax.tree.leaves(params), strict=True):
         assert buffer.shape == w.shape and buffer.dtype == w.dtype
         assert np.all(np.asarray(buffer) == 0.5)
+    copy = pickle.loads(pickle.dumps(state))  # a checkpoint
+    assert type(copy) is type(state) and np.all(np.asarray(copy.G["w"]) == 0.5)
 
 
 @pytest.mark.parametrize(

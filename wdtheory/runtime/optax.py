@@ -105,10 +105,13 @@ def _optimizer(spec: object) -> Optimizer:
 @cache
 def state_class(names: tuple[str, ...]) -> type:
     """The state of a rule whose state variables are ``names``: a NamedTuple ``(count, *names)``
-    (one pytree of the params' structure per variable), one class per tuple of names."""
+    (one pytree of the params' structure per variable), one class per tuple of names, kept in
+    this module under a name of its own so that states pickle."""
     cls = namedtuple("RuleState", ("count", *names))
     cls.__module__ = __name__
+    cls.__qualname__ = "_RuleState__" + "__".join(names)
     cls.__doc__ = f"count (int32, steps taken) and the pytrees {', '.join(names) or '(none)'}"
+    globals()[cls.__qualname__] = cls
     return cls
 
 
