@@ -24,6 +24,7 @@ import pytest
 import wdtheory.report.build
 from wdtheory.claims.catalogue import CLAIMS
 from wdtheory.core.errors import WdtheoryError
+from wdtheory.core.printing import plain_markdown
 from wdtheory.core.roundoff import ROUNDOFF
 from wdtheory.report.build import planned_files, write_report
 from wdtheory.report.files import MANIFEST
@@ -171,8 +172,21 @@ def test_the_index_comes_first_and_lists_every_page(quick_report: Run) -> None:
     assert quick_report.returned[0] == "index.md"
     index = page(quick_report, "index.md")
     for name in quick_report.returned[1:]:
-        assert f"[{name}]({name})" in index
+        assert f"]({name})" in index
         assert (quick_report.out / name).is_file()
+
+
+def test_the_index_answers_first_with_the_verdicts_of_this_run(
+    quick_report: Run, claim_results
+) -> None:
+    """The headline questions, each with the verdict the session's catalogue run derived."""
+    from wdtheory.report.pages.index import HEADLINES
+
+    index = page(quick_report, "index.md")
+    assert index.index("## The answers") < index.index("## Pages")
+    for question, claim in HEADLINES:
+        row = next(line for line in index.splitlines() if line.startswith(f"| {question} |"))
+        assert f"**{claim_results[claim].evidence.verdict}**" in row
 
 
 def test_every_topic_of_the_experiments_has_a_page_and_a_plot(quick_report: Run) -> None:
@@ -210,7 +224,7 @@ def test_the_claims_page_agrees_with_every_claim(quick_report: Run) -> None:
     assert f"{len(CLAIMS)} of {len(CLAIMS)} agree" in claims
     assert "(expected" not in claims
     for claim in CLAIMS:
-        assert claim.statement.replace("|", "\\|") in claims
+        assert plain_markdown(claim.statement) in claims
 
 
 def test_the_audit_covers_every_seed_claim(quick_report: Run) -> None:
@@ -218,7 +232,7 @@ def test_the_audit_covers_every_seed_claim(quick_report: Run) -> None:
     seed_claims = [c for c in CLAIMS if "seed" in c.source]
     assert len(seed_claims) >= 20
     for claim in seed_claims:
-        assert claim.statement.replace("|", "\\|") in audit
+        assert plain_markdown(claim.statement) in audit
     for verdict in ("**true**", "**false**", "**conditional**", "**not checkable**"):
         assert verdict in audit
 
@@ -247,6 +261,7 @@ def test_pages_hold_derived_content(quick_report: Run, name: str, derived: str) 
 
 
 STUB = {
+    "index.md": "# index\n",
     "a.md": "# a\n",
     "derivations/b.md": "# b\n",
     "claims.md": "# claims\n",
@@ -260,10 +275,10 @@ def stubbed(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     calls: list[int] = []
 
     def compute(
-        settings: object, workers: int, say: object, claim_results: object
+        settings: object, workers: int, say: object, claim_results: object, command: str
     ) -> dict[str, str | bytes]:
         calls.append(1)
-        return dict(STUB)
+        return {**STUB, "index.md": f"# index, written by {command}\n"}  # differs with --quick
 
     monkeypatch.setattr(wdtheory.report.build, "compute_files", compute)
     return calls
@@ -377,7 +392,9 @@ import sys, time
 import wdtheory.report.build as build
 import wdtheory.report.files as files
 
-build.compute_files = lambda *args: {f"page-{i:02}.md": sys.argv[2] for i in range(40)}
+build.compute_files = lambda *args: {
+    "index.md": sys.argv[2], **{f"page-{i:02}.md": sys.argv[2] for i in range(40)}
+}
 write = files._write
 
 def slow(path, data):
@@ -442,7 +459,7 @@ def test_the_two_claims_jobs_reassemble_the_catalogue_in_order(monkeypatch) -> N
     monkeypatch.setattr(wdtheory.report.build, "PAGES", ())
     settings = Settings(seeds=1, sweep=1, penalties=(), steps=1)
     files = wdtheory.report.build.compute_files(settings, 2, lambda _: None)
-    assert set(files) == {"claims.md", "audit.md"}
+    assert set(files) == {"index.md", "claims.md", "audit.md"}
     statements = re.findall(r"statement (\d)", files["claims.md"])
     assert statements == ["0", "1", "2", "3", "4"]
     assert "5 of 5 agree" in files["claims.md"]

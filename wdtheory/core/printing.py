@@ -90,8 +90,9 @@ def to_text(expr: sp.Basic) -> str:
 
 
 #: characters markdown would read as markup in plain text (SymPy's ``eta*lambda`` would start
-#: emphasis, ``|v|`` in a table would end a cell, ``<=`` may open HTML): escaped with a backslash
-_MARKUP = str.maketrans({c: "\\" + c for c in "\\`*_[]<>|"})
+#: emphasis, ``|v|`` in a table would end a cell, ``<=`` may open HTML, ``[a](b)`` is a link):
+#: escaped with a backslash. ``_`` stays: inside a word (``lambda_1``) it is no emphasis
+_MARKUP = str.maketrans({c: "\\" + c for c in "\\`*[]<|"})
 
 
 def plain_markdown(text: str) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import sympy as sp
 
 from wdtheory.analysis.fixed_points import FixedPoint
@@ -14,12 +16,16 @@ def inline_math(expr: sp.Basic) -> str:
     return f"${to_latex(expr)}$"
 
 
+#: a pipe that no backslash escapes yet
+_UNESCAPED_PIPE = re.compile(r"(?<!\\)\|")
+
+
 def table(header: list[str], rows: list[list[str]]) -> list[str]:
     """A GFM table of markdown cells; a ``|`` in a cell (``|w|``, inside math or code too) is
     escaped, as GFM asks, so that it does not end the cell."""
 
     def line(cells: list[str]) -> str:
-        return "| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |"
+        return "| " + " | ".join(_UNESCAPED_PIPE.sub(r"\\|", cell) for cell in cells) + " |"
 
     return [line(header), "|" + "---|" * len(header), *(line(row) for row in rows)]
 
