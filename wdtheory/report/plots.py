@@ -2,7 +2,10 @@
 
 Each function takes experiment results and returns PNG bytes. The Agg backend is used, the
 figure size and resolution are fixed, and the PNG metadata that would carry a version string is
-left out, so the same inputs give the same bytes.
+left out, so the same inputs give the same bytes. Symbols are matplotlib mathtext
+(``$\\|w_{L2} - w_{\\mathrm{decoupled}}\\|$``); curves that correspond (early stopping after
+k steps and ridge with λ = 1/(ηk)) share a colour and differ in line style; one legend size
+(``legend.fontsize``) for all.
 """
 
 from __future__ import annotations
@@ -35,6 +38,8 @@ plt.rcParams.update(
         "figure.dpi": 100,
         "savefig.dpi": 100,
         "font.size": 10,
+        "legend.fontsize": 9,
+        "legend.framealpha": 0.9,
         "axes.grid": True,
         "grid.alpha": 0.3,
         "svg.hashsalt": "wdtheory",
@@ -69,7 +74,7 @@ def seed_curves_plot(run: SeedRun) -> bytes:
             ):
                 values = losses[:, i, :]
                 (line,) = axis.plot(
-                    epochs, values.mean(axis=0), style, label=f"{label}, λ = {lam:g}"
+                    epochs, values.mean(axis=0), style, color=f"C{i}", label=f"{label}, λ = {lam:g}"
                 )
                 low, high = np.percentile(values, [10, 90], axis=0)
                 axis.fill_between(epochs, low, high, color=line.get_color(), alpha=0.15)
@@ -138,7 +143,7 @@ def digits_plot(runs: dict[str, DigitsRun]) -> bytes:
             axis.set_xscale("log")
             axis.set_xlabel("λ")
             axis.set_ylabel(ylabel)
-            axis.legend(fontsize=8)
+            axis.legend()
         axes[0].set_title("softmax regression on digits")
         axes[1].set_title("weight decay lowers confidence")
         return _png(figure)
@@ -153,7 +158,7 @@ def decay_paths_plot(runs: list[DecayPaths]) -> bytes:
         axis.set_xscale("log")
         axis.set_yscale("log")
         axis.set_xlabel("step")
-        axis.set_ylabel("‖w_L2 − w_decoupled‖")
+        axis.set_ylabel(r"$\|w_{\mathrm{L2}} - w_{\mathrm{decoupled}}\|$")
         axis.set_title("L2 regularisation against decoupled weight decay (floor 1e-16)")
         axis.legend(loc="lower right")
         return _png(figure)
@@ -166,17 +171,22 @@ def filters_plot(
     steps: list[int],
     lambdas: list[float],
 ) -> bytes:
-    """Early-stopped gradient descent's filters beside ridge's, against the curvature."""
+    """Early-stopped gradient descent's filters beside ridge's, against the curvature: the i-th
+    number of steps and the i-th λ (which match, λ = 1/(ηk)) in one colour, solid and dashed."""
     with _figure(width=7.0) as (figure, (axis,)):
-        for row, k in zip(gd, steps, strict=True):
-            axis.plot(curvatures, row, "-", label=f"gradient descent, k = {k}")
-        for row, lam in zip(ridge, lambdas, strict=True):
-            axis.plot(curvatures, row, "--", label=f"ridge, λ = {lam:g}")
+        for index, (row_gd, k, row_ridge, lam) in enumerate(
+            zip(gd, steps, ridge, lambdas, strict=True)
+        ):
+            color = f"C{index}"
+            axis.plot(curvatures, row_gd, "-", color=color, label=f"gradient descent, $k = {k}$")
+            axis.plot(
+                curvatures, row_ridge, "--", color=color, label=rf"ridge, $\lambda = {lam:g}$"
+            )
         axis.set_xscale("log")
-        axis.set_xlabel("curvature a = s²/n of a singular direction")
+        axis.set_xlabel(r"curvature $a = s^2/n$ of a singular direction")
         axis.set_ylabel("fraction of the least-squares component kept")
         axis.set_title("spectral filters: early stopping and ridge")
-        axis.legend(fontsize=8)
+        axis.legend()
         return _png(figure)
 
 
@@ -194,14 +204,16 @@ def equilibrium_plot(
             axes[0].axhline(norm_star, color=color, linestyle="--", label=f"{name} (derived)")
             smooth = np.convolve(angles[name], np.ones(50) / 50, mode="valid")
             axes[1].plot(smooth, color=color, label=f"{name} (simulated, 50-step mean)")
-            axes[1].axhline(angle_star, color=color, linestyle="--", label=f"{name}: √(2ηλ)")
+            axes[1].axhline(
+                angle_star, color=color, linestyle="--", label=rf"{name}: $\sqrt{{2\eta\lambda}}$"
+            )
         axes[0].set_xlabel("step")
-        axes[0].set_ylabel("‖w‖")
+        axes[0].set_ylabel(r"$\|w\|$")
         axes[0].set_title("equilibrium norm")
         axes[1].set_xlabel("step")
         axes[1].set_ylabel("angle turned per step (rad)")
         axes[1].set_yscale("log")
         axes[1].set_title("angular update")
         for axis in axes:
-            axis.legend(fontsize=7)
+            axis.legend()
         return _png(figure)
