@@ -73,7 +73,7 @@ def test_markdown_cells_read_back_as_the_text_they_hold():
     or evidence exactly as written."""
     from markdown_it import MarkdownIt
 
-    text = "a*b*c | w_0*lambda <x> [link](y) `code` \\ |w|"
+    text = "a*b*c | w_0*lambda <x> [link](y) \\ |w|"
     evidence = Evidence(ClaimVerdict.TRUE, (EvidenceKind.PROOF,), text)
     claim = Claim("x", text, "seed 000", ClaimVerdict.TRUE, lambda: evidence)
     tokens = (

@@ -91,8 +91,9 @@ def to_text(expr: sp.Basic) -> str:
 
 #: characters markdown would read as markup in plain text (SymPy's ``eta*lambda`` would start
 #: emphasis, ``|v|`` in a table would end a cell, ``<=`` may open HTML, ``[a](b)`` is a link):
-#: escaped with a backslash. ``_`` stays: inside a word (``lambda_1``) it is no emphasis
-_MARKUP = str.maketrans({c: "\\" + c for c in "\\`*[]<|"})
+#: escaped with a backslash. ``_`` stays (inside a word, ``lambda_1``, it is no emphasis), and
+#: so do backticks: the one markup plain text here uses, for code (``Code: `optax.adamw()```)
+_MARKUP = str.maketrans({c: "\\" + c for c in "\\*[]<|"})
 
 
 def plain_markdown(text: str) -> str:

@@ -26,25 +26,29 @@ from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
+from wdtheory.analysis.questions import Question, read_questions
 from wdtheory.claims.catalogue import CLAIMS
 from wdtheory.claims.engine import Result
 from wdtheory.problems.losses import LOSSES
 from wdtheory.report.files import ReportFolder
 from wdtheory.report.pages import PAGES, claims, derivations, index
+from wdtheory.report.pages import questions as questions_pages
 from wdtheory.report.settings import Files, Settings
 
 __all__ = ["compute_files", "planned_files", "write_report"]
 
 
-def planned_files(settings: Settings) -> list[str]:
+def planned_files(settings: Settings, questions: Sequence[Question] = ()) -> list[str]:
     """The files every report writes, known before anything is computed: the index, the claims
-    pages, a page per topic (named after its module, :mod:`wdtheory.report.pages`) and a
-    derivation per loss and penalty. The plots are known only once computed."""
+    pages, a page per topic (named after its module, :mod:`wdtheory.report.pages`), a
+    derivation per loss and penalty, and a page per question of the user's. The plots are known
+    only once computed."""
     topics = [page.__module__.rsplit(".", 1)[-1].replace("_", "-") + ".md" for page in PAGES]
     derived = [
         f"derivations/{loss}-{penalty}.md" for loss in LOSSES for penalty in settings.penalties
     ]
-    return ["index.md", "claims.md", "audit.md", *topics, *derived]
+    asked = [questions_pages.file_name(q) for q in questions]
+    return ["index.md", "claims.md", "audit.md", *topics, *derived, *asked]
 
 
 def compute_files(
@@ -53,6 +57,7 @@ def compute_files(
     say: Callable[[str], None],
     claim_results: Sequence[Result] | None = None,
     command: str = "wdtheory report",
+    questions: Sequence[Question] = (),
 ) -> Files:
     """Every page and plot, computed by ``workers`` processes, and the index (which names
     ``command`` as what wrote them); returned by name. The claims pages and the index's answers
@@ -67,6 +72,7 @@ def compute_files(
         for loss in LOSSES
         for penalty in settings.penalties
     ]
+    jobs += [partial(questions_pages.page, question) for question in questions]
     results: list[Any] = [None] * len(jobs)
     with ProcessPoolExecutor(
         max_workers=workers,
@@ -113,6 +119,7 @@ def write_report(
     workers: int = 2,
     progress: Callable[[str], None] | None = None,
     claim_results: Sequence[Result] | None = None,
+    questions: str | Path | None = None,
 ) -> list[str]:
     """Compute every page, then replace ``out`` by a folder holding them (and every file of the
     user's it held) in one swap; return the markdown pages written, the index first.
@@ -123,13 +130,17 @@ def write_report(
     are known only once computed: one of the user's in the way stops the run before anything is
     written. An exception, Ctrl-C or SIGTERM while writing leaves ``out`` as it was.
     ``claim_results``: the catalogue already verified (e.g. by ``verify_all()``), so that the
-    claims pages need not verify it again."""
+    claims pages need not verify it again. ``questions``: a file of the user's own questions
+    (:mod:`wdtheory.analysis.questions`), read and checked first, answered one page each."""
     settings = Settings.make(quick)
     say = progress or (lambda message: print(message, file=sys.stderr, flush=True))
+    asked = read_questions(questions) if questions is not None else ()
     folder = ReportFolder(out)
-    folder.check(planned_files(settings))
+    folder.check(planned_files(settings, asked))
     command = "wdtheory report --quick" if quick else "wdtheory report"
-    files = compute_files(settings, workers, say, claim_results, command)
+    if questions is not None:
+        command += f" --questions {Path(questions).name}"
+    files = compute_files(settings, workers, say, claim_results, command, asked)
     pages = sorted(name for name in files if name.endswith(".md") and name != "index.md")
     with _terminate_raises():
         folder.replace(files)

@@ -1,4 +1,5 @@
-"""The index page: the answers first, then every page by its title.
+"""The index page: the answers first, then every page by its title (the user's questions, if
+any, and the derivations apart).
 
 The answers are the headline claims of the catalogue with the verdicts this run derived (each
 linking to the claims page, where the evidence is), and the count of the seed documents'
@@ -46,7 +47,8 @@ def page(files: Files, results: Sequence[Result], command: str) -> str:
     counts = Counter(r.evidence.verdict for r in seeds)
     tally = ", ".join(f"{counts[v]} {v}" for v in ClaimVerdict if counts[v])
     pages = sorted(name for name in files if name.endswith(".md") and name != "index.md")
-    topics = [name for name in pages if not name.startswith("derivations/")]
+    topics = [name for name in pages if "/" not in name]
+    asked = [name for name in pages if name.startswith("questions/")]
     derived = [name for name in pages if name.startswith("derivations/")]
     lines = [
         "# wdtheory reports",
@@ -64,6 +66,11 @@ def page(files: Files, results: Sequence[Result], command: str) -> str:
         "",
         *(f"- [{_title(files[name], name)}]({name})" for name in topics),
         "",
+        *(
+            ["## Your questions", "", *(f"- [{_title(files[n], n)}]({n})" for n in asked), ""]
+            if asked
+            else []
+        ),
         "## Derivations",
         "",
         *(f"- [{_title(files[name], name)}]({name})" for name in derived),

@@ -1,0 +1,189 @@
+"""A user's own questions, as data: what ``wdtheory derive / compare / fixed-point / convert``
+asks on the command line, read from a TOML file and answered as derivations.
+
+A questions file holds one ``[[question]]`` table per question, keyed by the command it asks::
+
+    [[question]]
+    compare = ["torch.adam(weight_decay=1e-2)", "torch.adamw(weight_decay=1e-2)"]
+
+    [[question]]
+    fixed-point = "sgdw(momentum=0.9)"
+    symbolic = true                      # left-out hyperparameters are symbols, as --symbolic
+    title = "Where does SGDW stop?"      # optional: the page's heading
+
+    [[question]]
+    convert = "torch.adamw(lr=1e-3)"
+    to = "optax"
+
+    [[question]]
+    derive = "logistic(l2=lam)"
+
+The file is parsed by :mod:`tomllib` (data only) and every spec by
+:func:`~wdtheory.core.spec.parse_spec` (a whitelist, nothing executed); a bad entry is a one-line
+error naming its position and what is allowed. :func:`ask` answers a question with the same
+engines and explanations as the command line, so a question's page reads as
+``wdtheory <command> --format markdown`` prints it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import shlex
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+from wdtheory.analysis.compare import compare
+from wdtheory.analysis.convert import FRAMEWORKS, convert
+from wdtheory.analysis.explain import explain_comparison, explain_conversion, explain_fixed_point
+from wdtheory.analysis.fixed_points import fixed_point
+from wdtheory.core.derivation import Derivation
+from wdtheory.core.errors import WdtheoryError, did_you_mean
+from wdtheory.core.spec import parse_spec
+from wdtheory.optim.optimizer import Optimizer
+from wdtheory.optim.rules import derive_optimizer
+from wdtheory.problems.derive import derive_problem
+from wdtheory.problems.losses import LOSSES
+from wdtheory.problems.problem import Problem
+
+__all__ = ["KINDS", "Question", "ask", "read_questions"]
+
+#: the commands a question may ask, with the number of specs each takes
+KINDS = {"derive": 1, "compare": 2, "fixed-point": 1, "convert": 1}
+#: the other keys of a question
+OPTIONS = ("symbolic", "title", "to")
+MAX_QUESTIONS = 200
+
+
+@dataclass(frozen=True)
+class Question:
+    """One command: ``kind`` with its ``specs``, ``to`` (convert's framework), ``symbolic``
+    (every left-out hyperparameter a symbol) and an optional ``title``."""
+
+    kind: str
+    specs: tuple[str, ...]
+    to: str | None = None
+    symbolic: bool = False
+    title: str = ""
+
+    @property
+    def command(self) -> str:
+        """The command line that asks the same, quoted for a POSIX shell."""
+        words = ["wdtheory", self.kind, *self.specs]
+        if self.to is not None:
+            words += ["--to", self.to]
+        if self.symbolic:
+            words.append("--symbolic")
+        return shlex.join(words)
+
+    @property
+    def slug(self) -> str:
+        """A file name for the question's page: the command's words in ``[a-z0-9._-]``, with
+        a short hash of the command, so that two questions never share a page."""
+        words = re.sub(r"[^a-z0-9._]+", "-", " ".join((self.kind, *self.specs)).lower())
+        digest = hashlib.sha256(self.command.encode()).hexdigest()[:8]
+        return f"{words.strip('-')[:60].rstrip('-.')}-{digest}"
+
+
+def read_questions(path: str | Path) -> tuple[Question, ...]:
+    """The questions of a TOML file (see the module doc), each checked: its command, its specs
+    (parsed), its options. One line names the first bad entry."""
+    try:
+        data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    except OSError as error:
+        raise WdtheoryError(
+            f"cannot read the questions file {str(path)!r}: {error.strerror}"
+        ) from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+        raise WdtheoryError(f"{str(path)!r} is not a TOML file: {error}") from None
+    unknown = sorted(set(data) - {"question"})
+    if unknown:
+        raise WdtheoryError(
+            f"{str(path)!r}: unknown table {unknown[0]!r}; write each question as [[question]]"
+        )
+    entries = data.get("question", [])
+    if not isinstance(entries, list) or not entries:
+        raise WdtheoryError(f"{str(path)!r} holds no [[question]]; see 'wdtheory report --help'")
+    if len(entries) > MAX_QUESTIONS:
+        raise WdtheoryError(
+            f"{str(path)!r} holds {len(entries)} questions; at most {MAX_QUESTIONS}"
+        )
+    questions = tuple(_question(entry, f"question {i}") for i, entry in enumerate(entries, 1))
+    slugs = [q.slug for q in questions]
+    for i, slug in enumerate(slugs):
+        if slug in slugs[:i]:
+            raise WdtheoryError(f"question {i + 1} repeats question {slugs.index(slug) + 1}")
+    return questions
+
+
+def _question(entry: object, where: str) -> Question:
+    if not isinstance(entry, dict):
+        raise WdtheoryError(f"{where}: write it as a [[question]] table")
+    kinds = [key for key in entry if key in KINDS]
+    if len(kinds) != 1:
+        raise WdtheoryError(
+            f"{where}: give exactly one of {', '.join(KINDS)} (got {', '.join(kinds) or 'none'})"
+        )
+    for key in entry:
+        if key not in KINDS and key not in OPTIONS:
+            raise WdtheoryError(
+                f"{where}: unknown key {key!r}{did_you_mean(key, [*KINDS, *OPTIONS])}; "
+                f"allowed: {', '.join([*KINDS, *OPTIONS])}"
+            )
+    (kind,) = kinds
+    value = entry[kind]
+    specs = (value,) if isinstance(value, str) else value
+    if (
+        not isinstance(specs, list | tuple)
+        or len(specs) != KINDS[kind]
+        or not all(isinstance(s, str) for s in specs)
+    ):
+        shape = "a spec" if KINDS[kind] == 1 else f"a list of {KINDS[kind]} specs"
+        raise WdtheoryError(f"{where}: {kind} takes {shape}, got {value!r:.80}")
+    for spec in specs:
+        try:
+            parse_spec(spec)
+        except WdtheoryError as error:
+            raise WdtheoryError(f"{where}: {error}") from None
+    to = entry.get("to")
+    if (kind == "convert") != (to is not None):
+        raise WdtheoryError(
+            f"{where}: 'to' is convert's framework ({', '.join(FRAMEWORKS)})"
+            + ("; give it" if kind == "convert" else f", not {kind}'s")
+        )
+    if to is not None and to not in FRAMEWORKS:
+        raise WdtheoryError(
+            f"{where}: to={to!r} is no framework{did_you_mean(str(to), FRAMEWORKS)}; "
+            f"allowed: {', '.join(FRAMEWORKS)}"
+        )
+    symbolic, title = entry.get("symbolic", False), entry.get("title", "")
+    if not isinstance(symbolic, bool):
+        raise WdtheoryError(f"{where}: symbolic={symbolic!r}; allowed: true, false")
+    if not isinstance(title, str) or "\n" in title or len(title) > 200:
+        raise WdtheoryError(f"{where}: the title must be one line of text (at most 200 characters)")
+    return Question(kind, tuple(specs), to, symbolic, title)
+
+
+def ask(question: Question) -> Derivation:
+    """The question answered as the command line answers it: the derivation it prints."""
+    if question.kind == "derive":
+        spec = parse_spec(question.specs[0])
+        if spec.name in LOSSES:
+            return derive_problem(Problem.from_spec(spec))
+        return derive_optimizer(Optimizer.from_spec(spec, symbolic=question.symbolic))
+    optimizers = [_optimizer(text, question.symbolic) for text in question.specs]
+    if question.kind == "compare":
+        return explain_comparison(compare(*optimizers))
+    if question.kind == "fixed-point":
+        return explain_fixed_point(fixed_point(optimizers[0]))
+    return explain_conversion(convert(optimizers[0], str(question.to)))
+
+
+def _optimizer(text: str, symbolic: bool) -> Optimizer:
+    spec = parse_spec(text)
+    if spec.name in LOSSES:
+        raise WdtheoryError(
+            f"{spec.name!r} is a loss; this command takes an optimizer spec, e.g. torch.adamw"
+        )
+    return Optimizer.from_spec(spec, symbolic=symbolic)
