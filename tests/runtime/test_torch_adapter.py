@@ -152,7 +152,9 @@ def _copy_state(ours: dict, theirs: dict) -> None:
             ours[_STATE[key]] = value.clone()
 
 
-@pytest.mark.parametrize("spec", ["torch.adamw(lr=0.05)", "torch.rmsprop(alpha=0.3, centered=true)"])
+@pytest.mark.parametrize(
+    "spec", ["torch.adamw(lr=0.05)", "torch.rmsprop(alpha=0.3, centered=true)"]
+)
 def test_in_float32_it_is_the_stepper_bit_for_bit(spec):
     """The adapter adds no arithmetic: the parameters it trains are, bit for bit, what the
     Stepper gives on the same gradients."""
@@ -275,7 +277,9 @@ def test_learning_rate_schedulers_drive_it_as_they_drive_torch(make):
     assert_float64_close(flat(model), flat(twin))
 
 
-@pytest.mark.parametrize("spec", ["torch.adamw(lr=0.05)", "sgdw(lr=0.1, momentum=0.9, weight_decay=0.1)"])
+@pytest.mark.parametrize(
+    "spec", ["torch.adamw(lr=0.05)", "sgdw(lr=0.1, momentum=0.9, weight_decay=0.1)"]
+)
 def test_a_state_dict_round_trip_mid_training_continues_bit_for_bit(spec):
     batches = [data(torch.float64, seed) for seed in range(6)]
     model = network(torch.float64)
@@ -473,3 +477,23 @@ def test_the_readme_training_loop_runs_as_written_and_lowers_the_loss():
     model, inputs, targets = namespace["model"], namespace["inputs"], namespace["targets"]
     loss = torch.nn.functional.mse_loss(model(inputs), targets).item()
     assert loss < targets.var().item()
+
+
+def _cuda_with_cupy() -> bool:
+    import importlib.util
+
+    return torch.cuda.is_available() and importlib.util.find_spec("cupy") is not None
+
+
+@pytest.mark.skipif(not _cuda_with_cupy(), reason="needs a CUDA device and CuPy")
+def test_cuda_tensors_train_as_the_cpu_ones_through_dlpack_and_the_cupy_kernel():
+    spec = "torch.adamw(lr=0.05, weight_decay=0.1)"
+    cpu, gpu = network(torch.float64), network(torch.float64).cuda()
+    optims = wt.Optimizer(cpu.parameters(), spec), wt.Optimizer(gpu.parameters(), spec)
+    for _ in range(4):
+        for model, optim, device in zip((cpu, gpu), optims, ("cpu", "cuda"), strict=True):
+            optim.zero_grad()
+            inputs, targets = data(torch.float64)
+            ((model(inputs.to(device)) - targets.to(device)) ** 2).mean().backward()
+            optim.step()
+    np.testing.assert_allclose(flat(gpu.cpu()), flat(cpu), rtol=1e-12, atol=1e-15)
