@@ -497,3 +497,18 @@ def test_cuda_tensors_train_as_the_cpu_ones_through_dlpack_and_the_cupy_kernel()
             ((model(inputs.to(device)) - targets.to(device)) ** 2).mean().backward()
             optim.step()
     np.testing.assert_allclose(flat(gpu.cpu()), flat(cpu), rtol=1e-12, atol=1e-15)
+
+
+def test_the_digits_example_trains_as_torch_adamw_does():
+    """examples/train_digits.py, two epochs: torch's AdamW and wdtheory's give the same curves."""
+    import importlib.util
+
+    path = Path(__file__).parents[2] / "examples" / "train_digits.py"
+    spec = importlib.util.spec_from_file_location("train_digits", path)
+    example = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(example)
+    theirs = example.train(example.OPTIMIZERS["torch.optim.AdamW"], epochs=2)
+    ours = example.train(example.OPTIMIZERS["wdtheory: torch.adamw"], epochs=2)
+    np.testing.assert_allclose(ours.val_loss, theirs.val_loss, rtol=1e-12)
+    np.testing.assert_array_equal(ours.val_accuracy, theirs.val_accuracy)
+    assert theirs.val_loss[1] < theirs.val_loss[0]
