@@ -12,7 +12,8 @@ The public API, re-exported explicitly (each name is imported on first use, so t
 * optimizers — :class:`Optimizer` (specs and presets), :func:`derive_optimizer`, :class:`Stepper`
   (lowered, fused update functions);
 * the claims engine — :func:`compare`, :func:`fixed_point`, :func:`convert`, :data:`CLAIMS`,
-  :func:`verify_all`; reports — :func:`write_report`;
+  :func:`verify_all`; a training recipe's decay — :class:`Recipe`, :func:`audit`; reports —
+  :func:`write_report`;
 * the safe spec parser :func:`parse_spec` and the user error :class:`WdtheoryError`.
 """
 
@@ -25,10 +26,12 @@ _EXPORTS = {
     "Optimizer": ("optim.optimizer", "Optimizer"),
     "Penalty": ("problems.penalties", "Penalty"),
     "Problem": ("problems.problem", "Problem"),
+    "Recipe": ("analysis.audit", "Recipe"),
     "Spec": ("core.spec", "Spec"),
     "SpecError": ("core.errors", "SpecError"),
     "Stepper": ("runtime.stepper", "Stepper"),
     "WdtheoryError": ("core.errors", "WdtheoryError"),
+    "audit": ("analysis.audit", "audit"),
     "compare": ("analysis.compare", "compare"),
     "convert": ("analysis.convert", "convert"),
     "derive_gradients": ("problems.gradients", "derive_gradients"),

@@ -189,8 +189,9 @@ def test_an_optax_schedule_and_its_counterpart_give_the_same_multipliers(name, d
     ],
     ids=["constant", "exponential", "linear", "cosine", "cosine unclipped", "warm-up then cosine"],
 )
-def test_the_multipliers_are_exact(schedule, expected):
+def test_the_multipliers_are_exact_and_their_floats_are_those_numbers(schedule, expected):
     assert [schedule.at(t) for t in range(1, 5)] == [sp.sympify(e) for e in expected]
+    np.testing.assert_allclose(schedule.values(4), [float(e) for e in expected], atol=1e-15)
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,188 @@
+"""Auditing a training recipe (:mod:`wdtheory.analysis.audit`): the decay of each group derived
+per step, its total over the schedule checked by running the rule, the timescale, and the
+pitfalls flagged with the quantity that shows them."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import sympy as sp
+import torch
+from hypothesis import given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
+from optimizer_cases import examples
+
+from wdtheory.analysis.audit import (
+    Group,
+    Pitfall,
+    Recipe,
+    audit,
+    decay_factor,
+    decay_over_run,
+)
+from wdtheory.core.errors import WdtheoryError
+from wdtheory.core.notation import SCHEDULE
+from wdtheory.optim import schedules as S
+from wdtheory.optim.optimizer import Optimizer
+
+build = Optimizer.from_spec
+R = sp.Rational
+
+
+@pytest.mark.parametrize(
+    ("spec", "factor"),
+    [
+        ("torch.adamw(lr=1e-3, weight_decay=0.1)", 1 - R(1, 10**4) * SCHEDULE),  # 1 - eta lam s_t
+        ("torch.sgd(lr=0.1, weight_decay=0.01)", 1 - R(1, 1000) * SCHEDULE),  # L2, plain SGD
+        ("sgdw(lr=0.1, momentum=0.9, weight_decay=0.01)", 1 - R(1, 1000) * SCHEDULE),
+        ("adamw(lr=1e-3, weight_decay=1e-4, decay=independent)", 1 - R(1, 10**4)),  # no s_t
+        ("paper.adamw(weight_decay=0.01)", 1 - R(1, 100) * SCHEDULE),  # the paper's eta_t
+        ("torch.sgd(lr=0.1, momentum=0.9, weight_decay=0.01)", None),  # through the buffer
+        ("torch.adam(lr=1e-3, weight_decay=0.01)", None),  # through the preconditioner
+    ],
+)
+def test_the_per_step_factor_of_the_decay_alone_is_derived_for_each_mode(spec, factor):
+    derived = decay_factor(build(spec))
+    assert derived == factor if factor is None else sp.simplify(derived - factor) == 0
+
+
+@hsettings(max_examples=examples(8), deadline=None)
+@given(
+    lr=st.floats(1e-4, 0.1),
+    decay=st.floats(1e-4, 0.5),
+    warmup=st.integers(0, 20),
+    steps=st.integers(30, 120),
+)
+def test_the_total_shrink_is_the_product_under_the_schedule_and_the_rule_agrees(
+    lr, decay, warmup, steps
+):
+    optimizer = build(f"torch.adamw(lr={lr!r}, weight_decay={decay!r})")
+    schedule = S.warmup_cosine(warmup, steps) if warmup else S.cosine(steps)
+    result = decay_over_run(optimizer, Recipe((Group("g", optimizer),), schedule, steps))
+    expected = float(np.prod(1 - lr * decay * schedule.values(steps)))
+    assert math.isclose(result.shrink, expected, rel_tol=1e-12)
+    assert math.isclose(result.run_shrink, expected, rel_tol=1e-9)
+    assert result.multiplicative
+
+
+def test_the_timescale_is_the_first_step_that_shrinks_w_by_e():
+    """eta * lambda = 0.01 at a constant rate: 0.99^99 > 1/e >= 0.99^100."""
+    optimizer = build("torch.adamw(lr=0.1, weight_decay=0.1)")
+    result = decay_over_run(optimizer, Recipe((Group("g", optimizer),), S.constant(), 300))
+    assert result.timescale == 100
+    assert 0.99**99 > math.exp(-1) >= 0.99**100
+
+
+def recipe(*groups: Group, schedule=None, steps=400, epoch=None) -> Recipe:
+    return Recipe(tuple(groups), schedule or S.constant(), steps, epoch)
+
+
+def pitfalls(result) -> dict[tuple[str, Pitfall], float]:
+    return {(f.group, f.pitfall): f.value for f in result.findings}
+
+
+def test_adam_with_weight_decay_is_flagged_as_l2_inside_the_preconditioner():
+    """Its decay moves w by steps of about eta, whatever w is: no shrink factor at all."""
+    result = audit(
+        recipe(Group("all", build("torch.adam(lr=1e-3, weight_decay=1e-2)"))), frameworks=()
+    )
+    (group,) = result.groups
+    assert group.mode == "coupled" and group.decay.factor is None
+    assert not group.decay.multiplicative
+    assert ("all", Pitfall.L2_IN_PRECONDITIONER) in pitfalls(result)
+
+
+def test_the_same_recipe_with_adamw_is_not():
+    result = audit(
+        recipe(Group("all", build("torch.adamw(lr=1e-3, weight_decay=1e-2)"))), frameworks=()
+    )
+    assert ("all", Pitfall.L2_IN_PRECONDITIONER) not in pitfalls(result)
+
+
+def test_decay_on_vectors_is_flagged_and_an_excluded_group_is_not():
+    adamw = "torch.adamw(lr=1e-3, weight_decay={})"
+    result = audit(
+        recipe(
+            Group("norms, decayed", build(adamw.format(0.1)), vectors=True),
+            Group("norms, excluded", build(adamw.format(0)), vectors=True),
+        ),
+        frameworks=(),
+    )
+    found = pitfalls(result)
+    assert ("norms, decayed", Pitfall.DECAY_ON_VECTORS) in found
+    assert not [key for key in found if key[0] == "norms, excluded"]
+    assert result.groups[1].mode == "none" and result.groups[1].decay is None
+
+
+def test_a_timescale_longer_than_the_run_and_one_shorter_than_an_epoch_are_flagged():
+    weak = build("torch.adamw(lr=1e-3, weight_decay=1e-3)")  # 1e-6 per step: does nothing here
+    strong = build("torch.adamw(lr=0.1, weight_decay=1.0)")  # e in 10 steps
+    result = audit(recipe(Group("weak", weak), Group("strong", strong), epoch=50), frameworks=())
+    found = pitfalls(result)
+    assert found[("weak", Pitfall.LONGER_THAN_RUN)] == pytest.approx((1 - 1e-6) ** 400)
+    assert found[("strong", Pitfall.SHORTER_THAN_EPOCH)] == 10
+
+
+def test_a_decay_that_follows_the_schedule_is_flagged_with_the_schedules_mean():
+    """Under warm-up and cosine decay torch's AdamW decays about half as much as at a constant
+    rate (the mean multiplier); the paper's independent decay does not follow the schedule."""
+    schedule = S.warmup_cosine(100, 2000)
+    result = audit(
+        recipe(
+            Group("torch", build("torch.adamw(lr=1e-3, weight_decay=0.1)")),
+            Group("independent", build("adamw(lr=1e-3, weight_decay=1e-4, decay=independent)")),
+            schedule=schedule,
+            steps=2000,
+        ),
+        frameworks=(),
+    )
+    found = pitfalls(result)
+    assert found[("torch", Pitfall.FOLLOWS_SCHEDULE)] == pytest.approx(
+        schedule.values(2000).mean(), rel=1e-3
+    )
+    assert ("independent", Pitfall.FOLLOWS_SCHEDULE) not in found
+
+
+def test_a_live_torch_optimizer_and_scheduler_are_read_as_a_recipe():
+    model = torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.LayerNorm(8), torch.nn.Linear(8, 1))
+    named = list(model.named_parameters())
+    optimizer = torch.optim.AdamW(
+        [
+            {"params": [(n, p) for n, p in named if p.ndim >= 2]},
+            {"params": [(n, p) for n, p in named if p.ndim < 2], "weight_decay": 0.0},
+        ],
+        lr=3e-4,
+        weight_decay=0.1,
+    )
+    scheduler = torch.optim.lr_scheduler.LinearLR(optimizer, start_factor=0.1, total_iters=10)
+    read = Recipe.from_torch(optimizer, scheduler, steps=100, steps_per_epoch=10)
+    expected = [
+        build("torch.adamw(lr=3e-4, weight_decay=0.1)"),  # lr: the base, not the warm-up's first
+        build("torch.adamw(lr=3e-4, weight_decay=0)"),
+    ]
+    assert [(g.optimizer.values, g.optimizer.flags) for g in read.groups] == [
+        (e.values, e.flags) for e in expected
+    ]
+    assert [g.vectors for g in read.groups] == [False, True]
+    assert read.groups[0].name == "group 0 (0.weight, 2.weight)"
+    assert read.schedule == S.linear(0.1, 1, 10)
+
+
+def test_the_explanation_renders_the_derived_factor_totals_and_findings():
+    result = audit(
+        recipe(Group("all", build("torch.adamw(lr=1e-3, weight_decay=0.1)"))), frameworks=("optax",)
+    )
+    text = result.explain().render("text")
+    assert "w_{t+1} / w_t = 1 - s_t/10000" in text
+    assert "in optax: optax.adamw(learning_rate=0.001, weight_decay=0.1)" in text
+    assert "Findings" in text and "decay timescale longer than the run" in text
+    assert result.explain().render("markdown").startswith("# audit:")
+
+
+@pytest.mark.parametrize(("steps", "epoch"), [(0, None), (10, 0)])
+def test_a_recipe_of_no_steps_is_refused_in_one_line(steps, epoch):
+    with pytest.raises(WdtheoryError, match="whole numbers >= 1"):
+        recipe(Group("g", build("torch.adamw")), steps=steps, epoch=epoch)

@@ -1,0 +1,422 @@
+r"""Auditing a training recipe: what the weight decay of each param group does over the run.
+
+A :class:`Recipe` is what an engineer porting or scaling a run has: param groups, each with its
+optimizer (numbers filled in), a learning-rate :class:`~wdtheory.optim.schedules.Schedule`, the
+number of steps and of steps per epoch. :func:`audit` derives, per group:
+
+* the **decay mode** (``coupled`` L2, ``decoupled`` weight decay, the paper's ``independent``
+  decay, or ``none``) and what the group's optimizer is in each framework (by
+  :func:`~wdtheory.analysis.convert.convert`);
+* the **decay over the run**: with the gradient set to 0, one step of the rule (under the
+  schedule, as a scheduler runs it: :meth:`~wdtheory.optim.optimizer.Optimizer.scheduled`) maps
+  :math:`w \mapsto f(s_t)\,w` when the decay acts on the weight alone — decoupled and
+  independent decay, L2 without momentum or preconditioner — with :math:`f` derived by SymPy
+  (e.g. :math:`1 - \eta\lambda s_t`); the total shrink :math:`\prod_{t \le T} f(s_t)` is then
+  evaluated under the schedule and **checked by running the lowered rule** with zero gradients
+  from :math:`w = 1`. Where the decay passes through the optimizer's state (L2 with momentum or
+  with Adam's preconditioner) there is no such factor; the zero-gradient run gives the shrink the
+  decay applies alone, and a second run from :math:`w = 10^{-3}` tells whether it is a shrink at
+  all (inside Adam the decay moves :math:`w` by steps of about :math:`\eta s_t`, whatever its
+  size);
+* the **timescale**: the first step at which the decay alone has shrunk :math:`w` by
+  :math:`e`, in steps and in epochs (None if the run ends first).
+
+**Pitfalls** are flagged as typed :class:`Finding` values, each with the quantity that shows it:
+L2 inside a preconditioner (the shrink it applies against the decoupled form's), decay on
+vectors (biases, normalisation scales), a timescale longer than the run or shorter than an
+epoch, and the coupling of the decay to the learning-rate schedule (the schedule's mean
+multiplier scales the decay of torch and optax; the paper's independent form does not follow
+it).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+import numpy as np
+import sympy as sp
+
+from wdtheory.analysis.convert import FRAMEWORKS, Conversion, convert
+from wdtheory.core.derivation import Derivation, Notation, Section, Step
+from wdtheory.core.errors import WdtheoryError
+from wdtheory.core.notation import GRAD, PARAM, SCHEDULE
+from wdtheory.optim.optimizer import Optimizer
+from wdtheory.optim.schedules import Schedule, constant, from_torch
+from wdtheory.runtime.stepper import Stepper
+
+__all__ = [
+    "Audit",
+    "DecayOverRun",
+    "Finding",
+    "Group",
+    "GroupAudit",
+    "Pitfall",
+    "Recipe",
+    "audit",
+    "decay_factor",
+    "decay_over_run",
+]
+
+#: a decay whose timescale exceeds the run this many times does little
+LONGER_THAN_RUN = 1.0
+#: the relative agreement asked of the derived shrink and the run's
+AGREEMENT = 1e-9
+
+
+@dataclass(frozen=True)
+class Group:
+    """A param group: its name, its optimizer (numbers filled in) and whether it holds vectors
+    (biases, normalisation scales), which recipes usually leave undecayed."""
+
+    name: str
+    optimizer: Optimizer
+    vectors: bool = False
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """Param groups, the learning-rate schedule, the run's length in steps and an epoch's."""
+
+    groups: tuple[Group, ...]
+    schedule: Schedule
+    steps: int
+    steps_per_epoch: int | None = None
+
+    @classmethod
+    def from_torch(
+        cls,
+        optimizer: Any,
+        scheduler: Any = None,
+        *,
+        steps: int,
+        steps_per_epoch: int | None = None,
+    ) -> Recipe:
+        """The recipe of a live ``torch.optim`` optimizer (its param groups as they are, named
+        by their ``param_names`` when it was given ``model.named_parameters()``) and, if given,
+        its ``lr_scheduler`` (read by :func:`~wdtheory.optim.schedules.from_torch`). A group
+        holds vectors when one of its tensors has fewer than 2 dimensions."""
+        groups = []
+        for index, group in enumerate(optimizer.param_groups):
+            names = group.get("param_names")
+            label = f"group {index}" + (
+                f" ({', '.join(names[:3])}{', ...' if len(names) > 3 else ''})" if names else ""
+            )
+            groups.append(
+                Group(
+                    label,
+                    Optimizer.from_spec(_torch_code(type(optimizer).__name__, group)),
+                    vectors=any(p.ndim < 2 for p in group["params"]),
+                )
+            )
+        schedule = constant() if scheduler is None else from_torch(scheduler)
+        return cls(tuple(groups), schedule, steps, steps_per_epoch)
+
+    def __post_init__(self) -> None:
+        if not self.groups:
+            raise WdtheoryError("a recipe needs at least one param group")
+        if self.steps < 1 or (self.steps_per_epoch is not None and self.steps_per_epoch < 1):
+            raise WdtheoryError(
+                f"steps={self.steps}, steps_per_epoch={self.steps_per_epoch}: give whole numbers >= 1"
+            )
+
+
+@dataclass(frozen=True)
+class DecayOverRun:
+    """The decay of one group over the run. ``factor``: the per-step map of the decay alone,
+    :math:`w \\mapsto f(s_t) w` (None where the decay passes through the optimizer's state);
+    ``shrink``: :math:`w_T / w_0` of the zero-gradient run (derived from ``factor`` where there is
+    one, and ``run_shrink`` the lowered rule's run, which agrees); ``multiplicative``: the run from
+    a small :math:`w_0` shrinks by the same factor; ``timescale``: the first step at which
+    :math:`|w_t / w_0| \\le 1/e`; ``constant_lr_shrink``: the same without the schedule."""
+
+    factor: sp.Expr | None
+    shrink: float
+    run_shrink: float
+    multiplicative: bool
+    timescale: int | None
+    constant_lr_shrink: float
+
+
+class Pitfall(StrEnum):
+    """What an audit flags (printed as its value)."""
+
+    L2_IN_PRECONDITIONER = "L2 inside the preconditioner"
+    DECAY_ON_VECTORS = "decay on biases or normalisation scales"
+    LONGER_THAN_RUN = "decay timescale longer than the run"
+    SHORTER_THAN_EPOCH = "decay timescale shorter than an epoch"
+    FOLLOWS_SCHEDULE = "decay follows the learning-rate schedule"
+
+
+@dataclass(frozen=True)
+class Finding:
+    """A pitfall in a group, with the quantity that shows it (``value``, explained in
+    ``quantity``)."""
+
+    pitfall: Pitfall
+    group: str
+    quantity: str
+    value: float
+
+
+@dataclass(frozen=True)
+class GroupAudit:
+    group: Group
+    mode: str
+    conversions: tuple[Conversion, ...]
+    decay: DecayOverRun | None
+
+
+@dataclass(frozen=True)
+class Audit:
+    recipe: Recipe
+    groups: tuple[GroupAudit, ...]
+    findings: tuple[Finding, ...]
+
+    def explain(self) -> Derivation:
+        return _explain(self)
+
+
+def audit(recipe: Recipe, *, frameworks: tuple[str, ...] = FRAMEWORKS) -> Audit:
+    """Audit every group of ``recipe`` (see the module doc)."""
+    groups = tuple(_audit_group(group, recipe, frameworks) for group in recipe.groups)
+    findings = tuple(f for g in groups for f in _findings(g, recipe))
+    return Audit(recipe, groups, findings)
+
+
+def _audit_group(group: Group, recipe: Recipe, frameworks: tuple[str, ...]) -> GroupAudit:
+    optimizer = group.optimizer
+    mode = optimizer.decay_mode
+    conversions = tuple(convert(optimizer, fw) for fw in frameworks if fw != _framework(optimizer))
+    decay = None if mode == "none" else decay_over_run(optimizer, recipe)
+    return GroupAudit(group, mode, conversions, decay)
+
+
+#: param-group keys that are no constructor arguments (torch's bookkeeping)
+_NOT_ARGUMENTS = {"params", "param_names", "initial_lr"}
+
+
+def _torch_code(class_name: str, group: dict[str, Any]) -> str:
+    """A param group as the constructor call that makes it, read by the spec parser like code
+    copied from a training script (``torch.optim.AdamW(params, lr=..., betas=(...), ...)``)."""
+    arguments = {k: v for k, v in group.items() if k not in _NOT_ARGUMENTS}
+    if "initial_lr" in group:  # a scheduler's: lr is already scaled by its first multiplier
+        arguments["lr"] = group["initial_lr"]
+    if class_name == "AdamW":  # torch's AdamW is Adam(decoupled_weight_decay=True) inside
+        arguments.pop("decoupled_weight_decay", None)
+    text = ", ".join(f"{key}={_literal(value)}" for key, value in arguments.items())
+    return f"torch.optim.{class_name}(params, {text})"
+
+
+def _literal(value: Any) -> str:
+    """A group value as spec text: numbers, booleans, None and tuples of them."""
+    if isinstance(value, tuple | list):
+        return "(" + ", ".join(_literal(v) for v in value) + ("," if len(value) == 1 else "") + ")"
+    if value is None or isinstance(value, bool):
+        return repr(value)
+    try:
+        return repr(float(value))
+    except (TypeError, ValueError):
+        raise WdtheoryError(f"a param group value {value!r} that is no number") from None
+
+
+def _framework(optimizer: Optimizer) -> str:
+    return optimizer.name.split(".", 1)[0] if "." in optimizer.name else ""
+
+
+def decay_factor(optimizer: Optimizer) -> sp.Expr | None:
+    r"""The per-step factor :math:`f(s_t)` of the decay alone, :math:`w_{t+1} = f(s_t) w_t` at
+    :math:`g = 0`, derived from the scheduled rule; None where the decay feeds the optimizer's
+    state (the states do not stay at their initial values), so that no per-step factor exists."""
+    rule = optimizer.scheduled()
+    values = {symbol: value for symbol, value in rule.symbols.items()}
+    initial = {slot.symbol: sp.sympify(slot.init).xreplace(values) for slot in rule.chain.states}
+    for first in (True, False):
+        step = rule.program(first).one_step()
+        at_rest = {GRAD: sp.S.Zero, **initial}
+        for slot in rule.chain.states:
+            if (
+                sp.simplify(
+                    step[slot.symbol].xreplace(at_rest).xreplace(values) - initial[slot.symbol]
+                )
+                != 0
+            ):
+                return None
+        factor = sp.simplify(step[PARAM].xreplace(at_rest).xreplace(values) / PARAM)
+        if PARAM in factor.free_symbols:
+            return None
+    return factor
+
+
+def decay_over_run(optimizer: Optimizer, recipe: Recipe) -> DecayOverRun:
+    """The decay of ``optimizer`` alone over the recipe's run: derived where a per-step factor
+    exists, always run (see the module doc)."""
+    multipliers = recipe.schedule.values(recipe.steps)
+    factor = decay_factor(optimizer)
+    path = _zero_gradient_run(optimizer, multipliers, 1.0)
+    run_shrink = float(path[-1])
+    small = _zero_gradient_run(optimizer, multipliers, 1e-3)[-1]
+    multiplicative = math.isclose(small, run_shrink, rel_tol=1e-6, abs_tol=1e-12)
+    if factor is not None:
+        per_step = _evaluate(factor, multipliers)
+        shrink = float(np.prod(per_step))
+        if not math.isclose(shrink, run_shrink, rel_tol=AGREEMENT * recipe.steps, abs_tol=1e-300):
+            raise WdtheoryError(  # an engine bug, not a user error: say so loudly
+                f"the derived shrink {shrink!r} disagrees with the lowered rule's {run_shrink!r}"
+            )
+        constant_lr = float(np.prod(_evaluate(factor, np.ones(recipe.steps))))
+    else:
+        shrink = run_shrink
+        constant_lr = float(_zero_gradient_run(optimizer, np.ones(recipe.steps), 1.0)[-1])
+    below = np.flatnonzero(np.abs(path) <= math.exp(-1))
+    timescale = int(below[0]) + 1 if below.size else None
+    return DecayOverRun(factor, shrink, run_shrink, multiplicative, timescale, constant_lr)
+
+
+def _evaluate(factor: sp.Expr, multipliers: np.ndarray) -> np.ndarray:
+    """``factor`` (a polynomial in :math:`s_t`, as every rule's is) at each multiplier."""
+    coefficients = [float(c) for c in sp.Poly(factor, SCHEDULE).all_coeffs()]
+    return np.polyval(coefficients, multipliers)
+
+
+def _zero_gradient_run(optimizer: Optimizer, multipliers: np.ndarray, start: float) -> np.ndarray:
+    """:math:`w_t` for :math:`t = 1..T` of the lowered rule with zero gradients from ``start``."""
+    stepper = Stepper(optimizer.scheduled(), "numpy")
+    params, grads = np.full(1, start), np.zeros(1)
+    state = stepper.init(params)
+    path = np.empty(len(multipliers))
+    for index, multiplier in enumerate(multipliers):
+        params, state = stepper.step(params, grads, state, schedule=float(multiplier))
+        path[index] = params[0] / start
+    return path
+
+
+def _findings(group: GroupAudit, recipe: Recipe) -> list[Finding]:
+    found: list[Finding] = []
+    name, decay = group.group.name, group.decay
+    if decay is None:
+        return found
+    if group.group.vectors:
+        found.append(
+            Finding(
+                Pitfall.DECAY_ON_VECTORS, name, "shrink of these vectors over the run", decay.shrink
+            )
+        )
+    if group.mode == "coupled" and decay.factor is None and not decay.multiplicative:
+        flags = _decoupled_flags(group.group.optimizer)
+        reference = (
+            None
+            if flags is None
+            else decay_over_run(dataclasses.replace(group.group.optimizer, flags=flags), recipe)
+        )
+        found.append(
+            Finding(
+                Pitfall.L2_IN_PRECONDITIONER,
+                name,
+                "shrink of w = 1 by the decay alone, the decoupled form's being "
+                + (f"{reference.shrink:.3g}" if reference else "not defined"),
+                decay.shrink,
+            )
+        )
+    if decay.timescale is None and abs(decay.shrink) > math.exp(-LONGER_THAN_RUN):
+        found.append(
+            Finding(
+                Pitfall.LONGER_THAN_RUN, name, "total shrink over the run (1 = none)", decay.shrink
+            )
+        )
+    if (
+        decay.timescale is not None
+        and recipe.steps_per_epoch is not None
+        and decay.timescale < recipe.steps_per_epoch
+    ):
+        found.append(
+            Finding(
+                Pitfall.SHORTER_THAN_EPOCH,
+                name,
+                f"steps to shrink w by e (an epoch is {recipe.steps_per_epoch} steps)",
+                float(decay.timescale),
+            )
+        )
+    follows = _log_ratio(decay.shrink, decay.constant_lr_shrink)
+    if follows is not None and abs(follows - 1) > 1e-9:
+        found.append(
+            Finding(
+                Pitfall.FOLLOWS_SCHEDULE,
+                name,
+                "log shrink under the schedule over log shrink at a constant learning rate",
+                follows,
+            )
+        )
+    return found
+
+
+def _decoupled_flags(optimizer: Optimizer) -> dict[str, object] | None:
+    """The switches of the same optimizer with decoupled decay, if its definition allows it."""
+    flags = dict(optimizer.flags)
+    if "decoupled_weight_decay" in flags:
+        flags["decoupled_weight_decay"] = True
+        return flags
+    allowed = optimizer.definition.flags.get("decay", ())
+    if "decoupled" in allowed:
+        flags["decay"] = "decoupled"
+        return flags
+    return None
+
+
+def _log_ratio(shrink: float, constant_lr_shrink: float) -> float | None:
+    if not (0 < shrink < 1 and 0 < constant_lr_shrink < 1):
+        return None
+    return math.log(shrink) / math.log(constant_lr_shrink)
+
+
+def _explain(result: Audit) -> Derivation:
+    recipe = result.recipe
+    sections = []
+    for group in result.groups:
+        steps, notes = [], []
+        decay = group.decay
+        if decay is not None and decay.factor is not None:
+            steps.append(
+                Step(
+                    Notation("w_{t+1} / w_t", r"w_{t+1} / w_t"),
+                    decay.factor,
+                    "the decay alone (g = 0), one step under the schedule, derived",
+                )
+            )
+        if decay is not None:
+            notes.append(
+                f"total shrink over {recipe.steps} steps: {decay.shrink:.6g} (the lowered rule's "
+                f"zero-gradient run: {decay.run_shrink:.6g}; at a constant learning rate: "
+                f"{decay.constant_lr_shrink:.6g})"
+            )
+            notes.append(
+                "timescale: "
+                + (
+                    f"{decay.timescale} steps"
+                    + (
+                        f" = {decay.timescale / recipe.steps_per_epoch:.3g} epochs"
+                        if recipe.steps_per_epoch
+                        else ""
+                    )
+                    if decay.timescale is not None
+                    else "longer than the run"
+                )
+            )
+        for conversion in group.conversions:
+            answer = conversion.code or (conversion.target.text if conversion.target else None)
+            notes.append(f"in {conversion.framework}: {answer or conversion.reason}")
+        sections.append(
+            Section(
+                f"{group.group.name}: {group.group.optimizer.text}, decay {group.mode}",
+                tuple(steps),
+                notes=tuple(notes),
+            )
+        )
+    findings = tuple(
+        f"{f.group}: {f.pitfall} ({f.quantity}: {f.value:.4g})" for f in result.findings
+    )
+    sections.append(Section("Findings", (), notes=findings or ("none",)))
+    return Derivation(f"audit: {recipe.schedule.text}, {recipe.steps} steps", tuple(sections))
