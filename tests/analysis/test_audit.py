@@ -5,6 +5,7 @@ pitfalls flagged with the quantity that shows them."""
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -22,6 +23,7 @@ from wdtheory.analysis.audit import (
     audit,
     decay_factor,
     decay_over_run,
+    read_recipe,
 )
 from wdtheory.core.errors import WdtheoryError
 from wdtheory.core.notation import SCHEDULE
@@ -186,3 +188,63 @@ def test_the_explanation_renders_the_derived_factor_totals_and_findings():
 def test_a_recipe_of_no_steps_is_refused_in_one_line(steps, epoch):
     with pytest.raises(WdtheoryError, match="whole numbers >= 1"):
         recipe(Group("g", build("torch.adamw")), steps=steps, epoch=epoch)
+
+
+# --------------------------------------------------------------------------- recipe files
+
+EXAMPLES = Path(__file__).parents[2] / "examples" / "recipes"
+
+
+def test_the_example_recipes_read_and_audit_as_their_comments_say():
+    resnet, transformer, adam = (
+        audit(read_recipe(EXAMPLES / f"{name}.toml"), frameworks=())
+        for name in ("resnet-sgd", "transformer-adamw", "adam-l2")
+    )
+    assert ("biases and batch-norm scales", Pitfall.DECAY_ON_VECTORS) in pitfalls(resnet)
+    assert [g.mode for g in transformer.groups] == ["decoupled", "none"]
+    assert ("weight matrices", Pitfall.FOLLOWS_SCHEDULE) in pitfalls(transformer)
+    assert ("all parameters", Pitfall.L2_IN_PRECONDITIONER) in pitfalls(adam)
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "recipe.toml"
+    path.write_text(text)
+    return path
+
+
+def test_a_group_sets_hyperparameters_by_the_optimizers_keys(tmp_path):
+    recipe = read_recipe(
+        write(
+            tmp_path,
+            'optimizer = "torch.adamw(lr=1e-3, weight_decay=0.1)"\nsteps = 10\n'
+            '[[group]]\nname = "a"\n[[group]]\nname = "b"\nvectors = true\nweight_decay = 0\n',
+        )
+    )
+    assert [g.optimizer.values["weight_decay"] for g in recipe.groups] == [R(1, 10), 0]
+    assert [g.vectors for g in recipe.groups] == [False, True]
+    assert recipe.schedule == S.constant()
+
+
+@pytest.mark.parametrize(
+    ("text", "fragment"),
+    [
+        ('optimizer = "torch.adamw"\nstepz = 10', "unknown key 'stepz' (did you mean 'steps'?)"),
+        ("steps = 10", "give optimizer"),
+        ('optimizer = "torch.adamw"\nsteps = "ten"', "steps='ten'"),
+        (
+            'optimizer = "torch.adamw"\nsteps = 10\nschedule = "cosin(steps=3)"',
+            "did you mean 'cosine'",
+        ),
+        ('optimizer = "torch.adamw"\nsteps = 10\n[[group]]\nweight_decay = "x"', "group 1"),
+        (
+            'optimizer = "torch.adamw"\nsteps = 10\n[[group]]\nweight_decai = 0.1',
+            "group 1: unknown",
+        ),
+        ('optimizer = "__import__(\\"os\\")"\nsteps = 10', "optimizer: strings are not allowed"),
+        ("optimizer = ", "is not a TOML file"),
+    ],
+)
+def test_a_bad_recipe_is_one_line_naming_the_entry(tmp_path, text, fragment):
+    with pytest.raises(WdtheoryError) as error:
+        read_recipe(write(tmp_path, text))
+    assert "\n" not in str(error.value) and fragment in str(error.value), str(error.value)

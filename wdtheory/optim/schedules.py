@@ -37,6 +37,7 @@ functions in the tests.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
@@ -45,15 +46,18 @@ from typing import Any
 import numpy as np
 import sympy as sp
 
-from wdtheory.core.errors import WdtheoryError
+from wdtheory.core.errors import WdtheoryError, did_you_mean
 from wdtheory.core.hyperparams import as_hyper, check_interval, show
 from wdtheory.core.notation import STEP
+from wdtheory.core.spec import parse_spec
 
 __all__ = [
+    "SCHEDULES",
     "Schedule",
     "constant",
     "cosine",
     "exponential",
+    "from_spec",
     "from_torch",
     "join",
     "linear",
@@ -248,3 +252,50 @@ def from_torch(scheduler: Any) -> Schedule:
             f"readable: {', '.join(sorted(_TORCH))}"
         )
     return reader(scheduler)
+
+
+#: the schedules a spec can name (``warmup_cosine(warmup=2000, steps=100000)``)
+SCHEDULES = {
+    "constant": constant,
+    "piecewise": piecewise,
+    "exponential": exponential,
+    "linear": linear,
+    "cosine": cosine,
+    "warmup_cosine": warmup_cosine,
+}
+
+
+def from_spec(text: str) -> Schedule:
+    """A schedule from spec text such as ``"cosine(steps=1000, floor=0.1)"`` (parsed safely by
+    :func:`~wdtheory.core.spec.parse_spec`; keyword arguments only)."""
+    spec = parse_spec(text)
+    make = SCHEDULES.get(spec.name)
+    if make is None:
+        raise WdtheoryError(
+            f"unknown schedule {spec.name!r}{did_you_mean(spec.name, SCHEDULES)}; "
+            f"allowed: {', '.join(SCHEDULES)}"
+        )
+    if spec.args or spec.symbolic:
+        raise WdtheoryError(f"write {spec.name}(key=value, ...): keyword arguments only")
+    accepted = inspect.signature(make).parameters
+    arguments = {}
+    for key, value in spec.params:
+        if key not in accepted:
+            raise WdtheoryError(
+                f"{spec.name} has no parameter {key!r}{did_you_mean(key, accepted)}; "
+                f"allowed: {', '.join(accepted)}"
+            )
+        arguments[key] = _plain(value)
+    try:
+        return make(**arguments)
+    except TypeError as error:  # a required parameter left out
+        raise WdtheoryError(f"{spec.name}: {error}".replace(make.__name__ + "() ", "")) from None
+
+
+def _plain(value: object) -> object:
+    """A spec value as the constructors take it: whole numbers as int, tuples as lists."""
+    if isinstance(value, tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, sp.Integer):
+        return int(value)
+    return value
