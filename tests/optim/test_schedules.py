@@ -211,3 +211,37 @@ def test_bad_parameters_are_refused_in_one_line(make, fragment):
     with pytest.raises(WdtheoryError) as error:
         make()
     assert "\n" not in str(error.value) and fragment in str(error.value)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("constant()", S.constant()),
+        ("cosine(steps=100, floor=0.1)", S.cosine(100, floor=R(1, 10))),
+        ("warmup_cosine(warmup=10, steps=100, end=0.1)", S.warmup_cosine(10, 100, end=R(1, 10))),
+        (
+            "piecewise(boundaries=(30, 60), scales=(0.1, 0.1))",
+            S.piecewise([30, 60], [R(1, 10)] * 2),
+        ),
+        ("exponential(gamma=0.5, every=3)", S.exponential(R(1, 2), every=3)),
+    ],
+)
+def test_a_schedule_spec_builds_the_schedule_it_names(text, expected):
+    assert S.from_spec(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "fragment"),
+    [
+        ("cosin(steps=3)", "did you mean 'cosine'"),
+        ("cosine(stepz=3)", "did you mean 'steps'"),
+        ("cosine()", "missing 1 required"),
+        ("linear(0, 1, 3)", "keyword arguments only"),
+        ("cosine(steps=3.5)", "steps=3.5"),
+        ("__import__('os')", "strings are not allowed"),
+    ],
+)
+def test_a_bad_schedule_spec_is_one_line(text, fragment):
+    with pytest.raises(WdtheoryError) as error:
+        S.from_spec(text)
+    assert "\n" not in str(error.value) and fragment in str(error.value), str(error.value)

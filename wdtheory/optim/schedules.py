@@ -118,7 +118,8 @@ def _number(
 
 def _count(name: str, value: object, low: int = 1) -> int:
     if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < low:
-        raise WdtheoryError(f"{name}={value!r}: give a whole number >= {low}")
+        shown = show(value) if isinstance(value, sp.Basic) else repr(value)
+        raise WdtheoryError(f"{name}={shown}: give a whole number >= {low}")
     return int(value)
 
 
