@@ -248,3 +248,18 @@ def test_a_bad_recipe_is_one_line_naming_the_entry(tmp_path, text, fragment):
     with pytest.raises(WdtheoryError) as error:
         read_recipe(write(tmp_path, text))
     assert "\n" not in str(error.value) and fragment in str(error.value), str(error.value)
+
+
+def test_a_momentum_rule_reports_its_effective_lambda_at_rest():
+    """SGDW with momentum rests at ridge(lambda (1 - mu)/(1 - tau)); torch's SGD at lambda."""
+    result = audit(
+        recipe(
+            Group("sgdw", build("sgdw(lr=0.1, momentum=0.9, weight_decay=1e-4)")),
+            Group("torch", build("torch.sgd(lr=0.1, momentum=0.9, weight_decay=1e-4)")),
+            Group("adamw", build("torch.adamw(lr=1e-3, weight_decay=0.1)")),
+        ),
+        frameworks=(),
+    )
+    assert [g.fixed.ridge_strength for g in result.groups[:2]] == [R(1, 10**5), R(1, 10**4)]
+    assert not result.groups[2].fixed.is_ridge
+    assert "ridge with lambda_eff = 1/100000" in result.explain().render("text")

@@ -59,6 +59,7 @@ import numpy as np
 import sympy as sp
 
 from wdtheory.analysis.convert import FRAMEWORKS, Conversion, convert
+from wdtheory.analysis.fixed_points import FixedPoint, fixed_point
 from wdtheory.core.derivation import Derivation, Notation, Section, Step
 from wdtheory.core.errors import WdtheoryError, did_you_mean
 from wdtheory.core.hyperparams import as_hyper
@@ -191,10 +192,15 @@ class Finding:
 
 @dataclass(frozen=True)
 class GroupAudit:
+    r"""One group's answers: its decay ``mode``, its ``conversions`` to the other frameworks,
+    the ``decay`` over the run (None without decay) and its rest point on least squares
+    (``fixed``: a ridge solution with :math:`\lambda_{\mathrm{eff}}`, or none)."""
+
     group: Group
     mode: str
     conversions: tuple[Conversion, ...]
     decay: DecayOverRun | None
+    fixed: FixedPoint | None = None
 
 
 @dataclass(frozen=True)
@@ -287,7 +293,39 @@ def _audit_group(group: Group, recipe: Recipe, frameworks: tuple[str, ...]) -> G
     mode = optimizer.decay_mode
     conversions = tuple(convert(optimizer, fw) for fw in frameworks if fw != _framework(optimizer))
     decay = None if mode == "none" else decay_over_run(optimizer, recipe)
-    return GroupAudit(group, mode, conversions, decay)
+    fixed = None if mode == "none" else rest_point(optimizer)
+    return GroupAudit(group, mode, conversions, decay, fixed)
+
+
+#: the rest points of rules with their used hyperparameters symbolic, by rule and zero pattern
+_RULE_REST: dict[tuple, FixedPoint] = {}
+
+
+def rest_point(optimizer: Optimizer) -> FixedPoint:
+    """:func:`~wdtheory.analysis.fixed_points.fixed_point` of ``optimizer``, derived once per
+    rule with the hyperparameters it uses as symbols (the same chain: its zeros stay) and then
+    given this optimizer's numbers — recipes ask it of many groups that differ only in numbers."""
+    used = sorted(k for k, r in optimizer.definition.params.items() if r in optimizer.used_roles)
+    key = (
+        optimizer.name,
+        tuple(sorted(map(str, optimizer.flags.items()))),
+        tuple(used),
+        tuple(k for k in used if optimizer.values[k] == 0),
+        optimizer.follows_schedule,
+    )
+    if key not in _RULE_REST:
+        _RULE_REST[key] = fixed_point(optimizer.unbind(used))
+    rule, values = _RULE_REST[key], optimizer.symbols
+    return dataclasses.replace(
+        rule,
+        optimizer=optimizer,
+        gradient=None if rule.gradient is None else rule.gradient.xreplace(values),
+        ridge_strength=None
+        if rule.ridge_strength is None
+        else rule.ridge_strength.xreplace(values),
+        states={s: v.xreplace(values) for s, v in rule.states.items()},
+        history={s: v.xreplace(values) for s, v in rule.history.items()},
+    )
 
 
 #: param-group keys that are no constructor arguments (torch's bookkeeping)
@@ -504,6 +542,15 @@ def _explain(result: Audit) -> Derivation:
                     )
                     if decay.timescale is not None
                     else "longer than the run"
+                )
+            )
+        if group.fixed is not None:
+            notes.append(
+                "at rest on least squares: "
+                + (
+                    f"ridge with lambda_eff = {sp.sstr(group.fixed.ridge_strength)}"
+                    if group.fixed.is_ridge
+                    else "no ridge solution (lambda_eff would depend on w)"
                 )
             )
         for conversion in group.conversions:
