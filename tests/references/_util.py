@@ -17,18 +17,11 @@ def check_params(params: np.ndarray) -> np.ndarray:
     return params
 
 
-def check_grads(params: np.ndarray, grads: np.ndarray, *, cast: bool = False) -> np.ndarray:
-    """Return ``grads`` as an array of the shape of ``params``.
-
-    ``cast=False`` (torch, optax, the paper) requires the dtypes to agree; ``cast=True`` (Keras)
-    converts the gradient to the variable's dtype the way ``ops.cast(gradient, variable.dtype)``
-    does.
-    """
+def check_grads(params: np.ndarray, grads: np.ndarray) -> np.ndarray:
+    """Return ``grads`` as an array of the shape and dtype of ``params`` (both must agree)."""
     grads = np.asarray(grads)
     if grads.shape != params.shape:
         raise ValueError(f"grads shape {grads.shape} differs from params shape {params.shape}")
-    if cast:
-        return grads.astype(params.dtype)
     if grads.dtype != params.dtype:
         raise TypeError(f"grads dtype {grads.dtype} differs from params dtype {params.dtype}")
     return grads
