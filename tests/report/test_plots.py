@@ -1,6 +1,7 @@
 """The report's plots (:mod:`wdtheory.report.plots`), drawn from small made-up results: every
 axis labelled, a legend wherever several curves are labelled, corresponding curves in one
-colour, mathtext that renders, and the same bytes for the same inputs."""
+colour, mathtext that renders. (That the same inputs give the same bytes is checked on the whole
+report: the committed ``reports/`` must be what the code writes.)"""
 
 from __future__ import annotations
 
@@ -63,11 +64,6 @@ def test_every_axis_is_labelled_and_several_curves_have_a_legend(drawn, name):
         labelled = [a for a in axis.get_lines() if not a.get_label().startswith("_")]
         if len(labelled) > 1:
             assert axis.get_legend() is not None, name
-
-
-@pytest.mark.parametrize("name", DRAWINGS)
-def test_the_same_results_give_the_same_bytes(name):
-    assert DRAWINGS[name]() == DRAWINGS[name]()
 
 
 def test_early_stopping_and_the_ridge_it_matches_share_a_colour(drawn):
