@@ -10,8 +10,11 @@
   of every ``--format json`` answer.
 
 One flag style: ``--format text|markdown|latex|json`` on every command that answers
-(``verify``: text, markdown or json), ``--symbolic`` where a spec is read. Exit status: 0 when the
-command answered (as ``--expect`` expected, when given), 1 when it answered otherwise (``--expect``
+(``verify``: text, markdown or json), ``--symbolic`` where a spec is read, ``--budget SECONDS``
+where a command searches (compare, fixed-point, convert: default :data:`BUDGET`; when it runs
+out the answer is undecided, one line saying what was still being searched, which meets no
+other ``--expect``). Exit status: 0 when the command answered (as ``--expect`` expected, when
+given), 1 when it answered otherwise (``--expect``
 not met, or a claim that ``verify`` derives disagrees with its expected verdict), 2 for a user's
 mistake (bad spec, unknown name, bad option: one line on stderr, never a traceback) or when the
 answer cannot be written (standard output closed or full), 141 when the reader of a pipe left early
@@ -51,6 +54,8 @@ from wdtheory.problems.problem import PROBLEM_PARAMETERS, Problem
 __all__ = ["main"]
 
 ANSWERED, NOT_AS_EXPECTED, USER_ERROR = 0, 1, 2
+#: seconds compare, fixed-point and convert may search before answering "undecided"
+BUDGET = 30.0
 #: the shell's status for a process ended by SIGPIPE (128 + 13): the reader closed the pipe
 BROKEN_PIPE = 141
 
@@ -59,6 +64,10 @@ SYMBOLIC_HELP = (
     "it, left out means the library's default"
 )
 FORMAT_HELP = "%(choices)s: text is the default; json prints one record (see 'wdtheory schema')"
+BUDGET_HELP = (
+    "stop searching after this many seconds (default %(default)g) and answer undecided, saying "
+    "what was still being searched"
+)
 #: what --expect accepts per command, and how to tell it from the answer
 EXPECTATIONS = {
     "compare": ("identical", "equivalent", "different", "undecided", "same"),
@@ -91,6 +100,17 @@ def _expected(args: argparse.Namespace, answer: str, same: bool = False) -> int:
         return ANSWERED
     print(f"wdtheory: expected {wanted}, got {answer}", file=sys.stderr)
     return NOT_AS_EXPECTED
+
+
+def _seconds(text: str) -> float:
+    """A ``--budget``: a positive, finite number of seconds."""
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = float("nan")
+    if not 0 < seconds < float("inf"):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive number of seconds")
+    return seconds
 
 
 def _names_optimizer(name: str) -> bool:
@@ -127,24 +147,26 @@ def _derive(args: argparse.Namespace) -> int:
 
 
 def _compare(args: argparse.Namespace) -> int:
-    comparison = compare(_optimizer(args.a, args), _optimizer(args.b, args))
+    comparison = compare(_optimizer(args.a, args), _optimizer(args.b, args), budget=args.budget)
     derivation = explain_comparison(comparison)
     _emit(args, derivation, comparison_answer(comparison, derivation))
     return _expected(args, str(comparison.verdict), comparison.verdict.same_algorithm)
 
 
 def _fixed_point(args: argparse.Namespace) -> int:
-    fixed = fixed_point(_optimizer(args.spec, args))
+    fixed = fixed_point(_optimizer(args.spec, args), budget=args.budget)
     derivation = explain_fixed_point(fixed)
     _emit(args, derivation, fixed_point_answer(fixed, derivation))
-    return _expected(args, "ridge" if fixed.is_ridge else "not-ridge")
+    answer = "ridge" if fixed.is_ridge else "not-ridge"
+    return _expected(args, answer if fixed.decided else "undecided")
 
 
 def _convert(args: argparse.Namespace) -> int:
-    conversion = convert(_optimizer(args.spec, args), args.to)
+    conversion = convert(_optimizer(args.spec, args), args.to, budget=args.budget)
     derivation = explain_conversion(conversion)
     _emit(args, derivation, conversion_answer(conversion, derivation))
-    return _expected(args, "none" if conversion.target is None else "found")
+    answer = "none" if conversion.target is None else "found"
+    return _expected(args, answer if conversion.decided else "undecided")
 
 
 def _verify(args: argparse.Namespace) -> int:
@@ -222,6 +244,9 @@ def _parser() -> argparse.ArgumentParser:
             command.add_argument(argument, help='an optimizer spec, e.g. "torch.adamw(lr=0.001)"')
         command.add_argument("--format", choices=FORMATS, default="text", help=FORMAT_HELP)
         command.add_argument("--symbolic", action="store_true", help=SYMBOLIC_HELP)
+        command.add_argument(
+            "--budget", type=_seconds, default=BUDGET, metavar="SECONDS", help=BUDGET_HELP
+        )
         command.add_argument(
             "--expect",
             choices=EXPECTATIONS[name],

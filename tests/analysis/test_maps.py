@@ -124,3 +124,21 @@ def test_an_equation_the_values_found_so_far_satisfy_identically_keeps_the_branc
     identity = (u + x) ** 2 - sp.expand((u + x) ** 2)
     branches = _eliminate([identity, v - LAMBDA / 2], [u, v], {u: ETA, v: LAMBDA}, random.Random(0))
     assert branches == [{u: ETA, v: LAMBDA / 2}]
+
+
+def test_a_value_sympy_solves_as_a_tuple_is_a_value():
+    """SymPy's ``solve`` gives some solutions as 1-tuples (``(3*sqrt(1079)/100,)`` for ε' here):
+    the value a proof says B's hyperparameter would need is the expression, not the tuple (the
+    comparison crashed printing it; issue 15, item 6)."""
+    from wdtheory.analysis.compare import compare
+    from wdtheory.analysis.convert import _candidate
+
+    source = Optimizer.from_spec(
+        "adam(lr=eta, beta1=0.9, beta2=lam, eps=1, weight_decay=1e-3, penalty=l2)", symbolic=True
+    )
+    construction = next(d for d in CONSTRUCTIONS["keras"] if d.name.startswith("keras.adam"))
+    comparison = compare(source, _candidate(source, construction), budget=60)
+    assert primed(EPSILON) in {p.symbol for p in comparison.no_constant_value}
+    for proof in comparison.no_constant_value:
+        assert all(isinstance(v, sp.Expr) and v.is_number for v in proof.needed.values())
+        assert "would have to be" in proof.sentence

@@ -27,7 +27,9 @@ gradients :math:`g_1, g_2, \dots` and for the gradients of a quadratic; the firs
 rational numbers, confirmed by running both lowered optimizers there.
 
 **undecided** — no map was found and no counterexample within :data:`MAX_STEPS` steps: the
-engine claims neither.
+engine claims neither. Also when a time budget (``compare(..., budget=seconds)``, see
+:mod:`wdtheory.analysis.budget`) runs out first: then ``Comparison.overrun`` says what was still
+being searched, and the evidence gathered so far is kept.
 
 An identity or a map is confirmed numerically too: both lowered optimizers (B with the mapped
 hyperparameters) run :data:`CONFIRM_STEPS` steps from one random rational point
@@ -49,6 +51,7 @@ from itertools import islice
 import numpy as np
 import sympy as sp
 
+from wdtheory.analysis.budget import OutOfTime, Overrun, searching, shielded, within
 from wdtheory.analysis.display import Shown
 from wdtheory.analysis.exact import (
     counterexample_point,
@@ -75,6 +78,7 @@ __all__ = [
     "Comparison",
     "Counterexample",
     "NoConstantValue",
+    "Overrun",
     "Verdict",
     "compare",
 ]
@@ -161,7 +165,8 @@ class Comparison(Shown):
     proofs that no constant value of one of B's hyperparameters would make them agree;
     ``lowered_gap``: for an identity or a map, the largest relative gap between the parameters
     of both lowered optimizers run from one random rational point (:func:`_confirm`);
-    ``evidence``: the same findings in sentences, for display.
+    ``overrun``: when the time budget ran out before a verdict (then undecided), what was still
+    being searched; ``evidence``: the same findings in sentences, for display.
     """
 
     a: Optimizer
@@ -176,6 +181,7 @@ class Comparison(Shown):
     counterexample: Counterexample | None = None
     no_constant_value: tuple[NoConstantValue, ...] = ()
     lowered_gap: float | None = None
+    overrun: Overrun | None = None
     evidence: tuple[str, ...] = ()
 
     @property
@@ -213,13 +219,17 @@ def _find_map(
         # spend many minutes on (max(v/k, u/k) against max(v, u)/k)
         stages.append((free, True))
     for unknown, scaled in stages:
-        for phi, hyper in solve_maps(dx, dy, unknown, rng, scaled=scaled):
-            if all(is_zero(c, rng) for c in step_conditions(dx, dy, phi, hyper)):
-                # solved one equation at a time, e.g. (a + b√c)/(d + e√c) for 1/10: written simply
-                return (
-                    {s: sp.simplify(e) for s, e in phi.items()},
-                    {k: sp.simplify(v) for k, v in hyper.items()},
-                )
+        with searching("searching for a map (solving the step conditions at exact points)"):
+            candidates = solve_maps(dx, dy, unknown, rng, scaled=scaled)
+        for phi, hyper in candidates:
+            with searching("proving a candidate map for all values"):
+                if all(is_zero(c, rng) for c in step_conditions(dx, dy, phi, hyper)):
+                    # solved one equation at a time, e.g. (a + b√c)/(d + e√c) for 1/10: written
+                    # simply
+                    return (
+                        {s: sp.simplify(e) for s, e in phi.items()},
+                        {k: sp.simplify(v) for k, v in hyper.items()},
+                    )
     return None
 
 
@@ -240,15 +250,35 @@ def _aligned(a: Optimizer, b: Optimizer, suffix: str = "_B") -> tuple[Dynamics, 
     )
 
 
-def compare(a: Optimizer, b: Optimizer, *, seed: int = 0) -> Comparison:
-    """Decide whether ``a`` and ``b`` are identical, equivalent or different (see module doc)."""
-    rng = random.Random(seed)
+def compare(
+    a: Optimizer, b: Optimizer, *, seed: int = 0, budget: float | None = None
+) -> Comparison:
+    """Decide whether ``a`` and ``b`` are identical, equivalent or different (see module doc).
+
+    ``budget``: at most this many seconds (None: no limit; inside another budget, e.g. a
+    conversion's, that one counts). When it runs out the verdict is undecided, with the
+    :class:`~wdtheory.analysis.budget.Overrun` in ``overrun`` and its sentence ("could not decide
+    within N s, because it was still ...") last in the evidence, after what was found before."""
+    evidence: list[str] = []
+    try:
+        with within(budget):
+            return _compare(a, b, random.Random(seed), evidence)
+    except OutOfTime as out:
+        evidence.append(out.overrun.sentence)
+        return Comparison(a, b, Verdict.UNDECIDED, overrun=out.overrun, evidence=tuple(evidence))
+
+
+def _compare(a: Optimizer, b: Optimizer, rng: random.Random, evidence: list[str]) -> Comparison:
+    """:func:`compare`, adding its findings to ``evidence`` as it goes."""
     da, db, schedule_note = _aligned(a, b)
-    evidence = [schedule_note] if schedule_note else []
+    if schedule_note:
+        evidence.append(schedule_note)
     twins = identity_map(da, db)
     if twins is not None:
-        conditions = step_conditions(da, db, dict(twins), {})
-        if all(is_zero(c, rng) for c in conditions):
+        with searching("proving the one-step maps identical (states matched by name)"):
+            conditions = step_conditions(da, db, dict(twins), {})
+            identical = all(is_zero(c, rng) for c in conditions)
+        if identical:
             evidence.append(
                 "each one-step map (general and first step) differs by an expression that "
                 "SymPy simplifies to 0"
@@ -288,7 +318,8 @@ def compare(a: Optimizer, b: Optimizer, *, seed: int = 0) -> Comparison:
     proofs = []
     for symbol in free:
         others = {s: value for s, (_, value) in free.items() if s != symbol}
-        forced = forced_values(da, db, symbol, others, rng)
+        with searching(f"solving for the value of {symbol.name} each step would need"):
+            forced = forced_values(da, db, symbol, others, rng)
         if forced and forced[0][1] != forced[1][1]:
             (_, first), (_, second) = forced
             proofs.append(NoConstantValue(primed(symbol), {2: first, 3: second}))
@@ -334,16 +365,22 @@ def _different(
     A's free hyperparameters take."""
     same_b, same_a = same
     pairs = zip(da.trajectory(free_gradients), db.trajectory(free_gradients), strict=False)
-    for k, (xa, xb) in enumerate(pairs, start=1):
-        if k > MAX_STEPS:
-            break
+    for k in range(1, MAX_STEPS + 1):
+        with searching(f"unrolling both trajectories to step {k}"):
+            xa, xb = next(pairs)
         difference = xb.xreplace(same_b) - xa.xreplace(same_a)
-        found = None if is_zero(difference, rng) else counterexample_point(difference, rng)
+        with searching(f"proving w_{k} equal for both"):
+            zero = is_zero(difference, rng)
+        with searching(f"looking for a rational counterexample at step {k}"):
+            found = None if zero else counterexample_point(difference, rng)
         if found is not None:  # unproved but 0 at every point tried: not shown to differ
-            quadratic = [
-                next(islice(d.trajectory(quadratic_gradients), k - 1, None)).xreplace(values)
-                for d, values in ((da, same_a), (db, same_b))
-            ]
+            with searching(f"unrolling both trajectories to step {k} on a quadratic"):
+                quadratic = [
+                    next(islice(d.trajectory(quadratic_gradients), k - 1, None)).xreplace(values)
+                    for d, values in ((da, same_a), (db, same_b))
+                ]
+            with searching(f"writing the exact difference at step {k} simply"):
+                shown = tidy(difference), tidy(quadratic[1] - quadratic[0])
             point, value = found
             completed = _completed(point, [(da, same_a), (db, same_b)])
             wb = _run_lowered(db, completed, same_b, k)[-1]
@@ -360,8 +397,8 @@ def _different(
                 b,
                 Verdict.DIFFERENT,
                 first_difference=k,
-                difference=tidy(difference),
-                quadratic_difference=tidy(quadratic[1] - quadratic[0]),
+                difference=shown[0],
+                quadratic_difference=shown[1],
                 counterexample=example,
                 no_constant_value=proofs,
                 evidence=tuple(evidence),
@@ -415,15 +452,17 @@ def _run_lowered(
     multiplier (its own, or a scheduler's) gets s_k at step k."""
     optimizer = dynamics.optimizer
     values = {key: value.xreplace(same).xreplace(point) for key, value in optimizer.values.items()}
-    stepper = Stepper(dataclasses.replace(optimizer, values=values), "numpy")
-    w = np.array([float(point.get(START, 1))])
-    state = stepper.init(w)
     trajectory = []
-    for k in range(1, steps + 1):
-        multiplier = float(point.get(schedule_at(k), 1)) if optimizer.has_schedule else 1.0
-        gradient = float(point.get(sp.Symbol(f"g_{k}", real=True), 0.5))
-        w, state = stepper.step(w, np.array([gradient]), state, schedule=multiplier)
-        trajectory.append(float(w[0]))
+    # not stopped halfway by the time budget: lowering compiles and may write the kernel cache
+    with searching("running the lowered optimizers"), shielded():
+        stepper = Stepper(dataclasses.replace(optimizer, values=values), "numpy")
+        w = np.array([float(point.get(START, 1))])
+        state = stepper.init(w)
+        for k in range(1, steps + 1):
+            multiplier = float(point.get(schedule_at(k), 1)) if optimizer.has_schedule else 1.0
+            gradient = float(point.get(sp.Symbol(f"g_{k}", real=True), 0.5))
+            w, state = stepper.step(w, np.array([gradient]), state, schedule=multiplier)
+            trajectory.append(float(w[0]))
     return trajectory
 
 

@@ -11,6 +11,11 @@ difference. The first candidate proved equivalent wins, with its library code
 (:func:`~wdtheory.optim.code.library_code`). If none is, the answer says why in one line, and
 names the candidates that differ only where ε enters — proved by comparing again with ε = 0 in
 both — with their exact difference and their code.
+
+With a time budget (``convert(..., budget=seconds)``, shared by all the comparisons, see
+:mod:`wdtheory.analysis.budget`) that runs out first, the conversion is undecided: no target,
+``overrun`` says which candidate was still being compared and how, and ``reason`` is that one
+line — not a "none".
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from dataclasses import dataclass
 
 import sympy as sp
 
+from wdtheory.analysis.budget import OutOfTime, Overrun, searching, within
 from wdtheory.analysis.compare import Comparison, compare
 from wdtheory.analysis.display import Shown
 from wdtheory.analysis.maps import unprimed
@@ -49,7 +55,8 @@ class NearMiss:
 @dataclass(frozen=True)
 class Conversion(Shown):
     """The result of :func:`convert`: ``target`` is the equivalent optimizer (None if there is
-    none), ``comparisons`` the evidence for every candidate tried, and ``near`` the candidates
+    none, or if the time budget ran out first: then ``overrun`` says what was still being
+    searched), ``comparisons`` the evidence for every candidate tried, and ``near`` the candidates
     that differ from the source only where ε enters."""
 
     source: Optimizer
@@ -57,9 +64,17 @@ class Conversion(Shown):
     target: Optimizer | None
     comparisons: tuple[Comparison, ...]
     near: tuple[NearMiss, ...] = ()
+    overrun: Overrun | None = None
+
+    @property
+    def decided(self) -> bool:
+        """Whether the conversion answers (found, or none): False when the budget ran out."""
+        return self.overrun is None
 
     def __repr__(self) -> str:
         found = "none" if self.target is None else (self.code or self.target.text)
+        if not self.decided:
+            found = "undecided"
         return f"Conversion({self.source.text} to {self.framework}: {found})"
 
     def explain(self) -> Derivation:
@@ -80,9 +95,12 @@ class Conversion(Shown):
     @property
     def reason(self) -> str | None:
         """Why no candidate is equivalent, in one line (None when one is): where each first
-        differs, and the hyperparameters no constant value of which would make it agree."""
+        differs, and the hyperparameters no constant value of which would make it agree; when
+        the time budget ran out, the overrun's sentence ("could not decide within ...")."""
         if self.target is not None:
             return None
+        if self.overrun is not None:
+            return self.overrun.sentence
         if not self.comparisons:
             lacking = (
                 f"{d.name} has no {' or '.join(_lacking(self.source, d))}"
@@ -146,23 +164,46 @@ def _with_solution(candidate: Optimizer, comparison: Comparison) -> Optimizer:
     return dataclasses.replace(candidate, values=values)
 
 
-def convert(source: Optimizer, framework: str) -> Conversion:
-    """The equivalent optimizer in ``framework`` (see the module doc)."""
+def convert(source: Optimizer, framework: str, *, budget: float | None = None) -> Conversion:
+    """The equivalent optimizer in ``framework`` (see the module doc); ``budget``: at most this
+    many seconds for all the comparisons (None: no limit), else undecided."""
     framework = check_choice("framework", framework, FRAMEWORKS)
+    comparisons: list[Comparison] = []
+    try:
+        with within(budget):
+            return _convert(source, framework, comparisons)
+    except OutOfTime as out:
+        return Conversion(source, framework, None, tuple(comparisons), overrun=out.overrun)
+
+
+def _convert(source: Optimizer, framework: str, comparisons: list[Comparison]) -> Conversion:
+    """:func:`convert`, adding each comparison to ``comparisons`` as it is made; raises
+    :class:`~wdtheory.analysis.budget.OutOfTime` when a comparison ran out of time."""
     definitions = [d for n, d in OPTIMIZERS.items() if n.startswith(f"{framework}.")]
     constructions = CONSTRUCTIONS.get(framework, ()) if _decays(source) else ()
-    comparisons = []
     for definition in (*definitions, *constructions):
         candidate = _candidate(source, definition)
         if candidate is None:
             continue
-        comparison = compare(source, candidate)
+        with searching(f"comparing with {candidate.name}"):
+            comparison = compare(source, candidate)
         comparisons.append(comparison)
+        _undecided_if_out_of_time(comparison)
         if comparison.verdict.same_algorithm and comparison.mapped == "B":
             target = _with_solution(candidate, comparison)
             return Conversion(source, framework, target, tuple(comparisons))
-    near = tuple(n for n in map(_near_miss, comparisons) if n is not None)
-    return Conversion(source, framework, None, tuple(comparisons), near)
+    near = []
+    for comparison in comparisons:
+        with searching(f"checking whether {comparison.b.name} differs only where ε enters"):
+            near.append(_near_miss(comparison))
+    found = tuple(n for n in near if n is not None)
+    return Conversion(source, framework, None, tuple(comparisons), found)
+
+
+def _undecided_if_out_of_time(comparison: Comparison) -> None:
+    """Raise the comparison's overrun again: its budget is the conversion's."""
+    if comparison.overrun is not None:
+        raise OutOfTime(comparison.overrun)
 
 
 def _decays(optimizer: Optimizer) -> bool:
@@ -188,6 +229,7 @@ def _near_miss(comparison: Comparison) -> NearMiss | None:
     if None in without:
         return None
     again = compare(*without)  # type: ignore[arg-type]
+    _undecided_if_out_of_time(again)
     if not again.verdict.same_algorithm or again.mapped != "B":  # values for the candidate only
         return None
     solved = _with_solution(candidate, again)
@@ -199,7 +241,9 @@ def _near_miss(comparison: Comparison) -> NearMiss | None:
         for key, role in candidate.definition.params.items()
     }
     completed = dataclasses.replace(candidate, values=values)
-    return NearMiss(completed, compare(source, completed))
+    final = compare(source, completed)
+    _undecided_if_out_of_time(final)
+    return NearMiss(completed, final)
 
 
 def _without_epsilon(optimizer: Optimizer) -> Optimizer | None:

@@ -3,7 +3,8 @@ counterexample points; readable exact forms.
 
 A symbol gets random exact values that respect its assumptions (integers from 2 to 6, decays
 and other nonnegative hyperparameters in (0, 1), real values of either sign), so a value that is
-clearly nonzero at such a point proves an expression is not identically 0.
+clearly nonzero at such a point proves an expression is not identically 0. Each random point and
+each SymPy stage checks the time budget (:mod:`wdtheory.analysis.budget`).
 """
 
 from __future__ import annotations
@@ -12,10 +13,12 @@ import random
 
 import sympy as sp
 
+from wdtheory.analysis.budget import check
 from wdtheory.core.notation import START, STEP
 from wdtheory.optim.roles import ROLES
 
 __all__ = [
+    "TIDY_GROWTH",
     "counterexample_point",
     "defined",
     "is_zero",
@@ -33,8 +36,13 @@ def is_zero(expr: sp.Expr, rng: random.Random) -> bool:
     SymPy's nonnegative β does not say: ``sqrt(v/(1-β^t)) = sqrt(v)/sqrt(1-β^t)`` needs it)."""
     if nonzero_somewhere(expr, rng):
         return False
-    if sp.expand(expr) == 0 or sp.simplify(expr) == 0:
+    check()
+    if sp.expand(expr) == 0:
         return True
+    check()
+    if sp.simplify(expr) == 0:
+        return True
+    check()
     below_one, _ = _decays_below_one(expr)
     return below_one != expr and sp.simplify(below_one) == 0
 
@@ -76,6 +84,7 @@ def nonzero_somewhere(expr: sp.Expr, rng: random.Random) -> bool:
     (0/0 in Adam's step with ε = 0) proves nothing and is passed over."""
     symbols = _free_symbols([expr])
     for _ in range(3):
+        check()
         value = expr.xreplace({s: random_value(s, rng) for s in symbols})
         if value.is_number and defined(value) and abs(sp.N(value, 30)) > sp.Float("1e-20"):
             return True
@@ -99,13 +108,29 @@ def _free_symbols(exprs: list[sp.Expr]) -> list[sp.Symbol]:
     return sorted(set().union(*(e.free_symbols for e in exprs)), key=lambda s: s.name)
 
 
+#: ``tidy`` keeps a cancelled form only if it has at most this many times the operations
+TIDY_GROWTH = 8
+
+
 def tidy(expr: sp.Expr) -> sp.Expr:
     """A readable exact form: decays β in [0, 1) written through 1 - β > 0 (so that
-    ``sqrt(1/(1-β))*sqrt(1-β)`` cancels), then factored when that is cheap."""
+    ``sqrt(1/(1-β))*sqrt(1-β)`` cancels), then put over one denominator and factored when that
+    is cheap and shorter. Cheap: under 200 operations, no ``Max`` (factor is slow through it)
+    and at most one root of a sum — ``cancel`` takes each root as a new variable and multiplies
+    the denominators out, which with several roots of sums (Adam's step 2 with a symbolic β₂:
+    ``sqrt(b g_1² + (1 - b) g_2²)`` and ``sqrt(999 g_1² + 1000 g_2²)``) turns 150 operations into
+    10⁵, and factoring those took a minute. A cancelled form more than :data:`TIDY_GROWTH` times
+    longer is not used either."""
     below_one, back = _decays_below_one(expr)
     expr = sp.powsimp(below_one)
-    if sp.count_ops(expr) < 200 and not expr.has(sp.Max):  # factor is slow through max
-        expr = sp.factor(sp.cancel(expr))
+    operations = sp.count_ops(expr)
+    roots_of_sums = {p for p in expr.atoms(sp.Pow) if not p.exp.is_Integer and not p.base.is_Atom}
+    if operations < 200 and not expr.has(sp.Max) and len(roots_of_sums) <= 1:
+        check()
+        cancelled = sp.cancel(expr)
+        if sp.count_ops(cancelled) <= TIDY_GROWTH * max(operations, 1):
+            check()
+            expr = sp.factor(cancelled)
     return expr.xreplace(back)
 
 
@@ -135,6 +160,7 @@ def counterexample_point(
     points give 0 (or undefined values): no counterexample, though no proof of 0 either."""
     symbols = _free_symbols([difference])
     for _ in range(tries):
+        check()
         point = {
             s: random_value(s, rng) / 10 ** rng.randint(0, 4)
             if s == START or s.name.startswith("g_")

@@ -75,9 +75,10 @@ def _difference_steps(comparison: Comparison) -> list[Step]:
 def explain_comparison(comparison: Comparison) -> Derivation:
     """A comparison as a derivation: verdict, map or first difference, and the evidence."""
     a, b = comparison.a, comparison.b
-    verdict = Section(
-        "Verdict", (), intro=f"A = {a.text}, B = {b.text}: {_VERDICTS[comparison.verdict]}."
-    )
+    said = _VERDICTS[comparison.verdict]
+    if comparison.overrun is not None:
+        said = f"undecided: {comparison.overrun.sentence}"
+    verdict = Section("Verdict", (), intro=f"A = {a.text}, B = {b.text}: {said}.")
     sections = [verdict]
     details = _map_steps(comparison) + _difference_steps(comparison)
     if details:
@@ -159,6 +160,11 @@ def explain_conversion(conversion: Conversion) -> Derivation:
             f"{source.text} is, in {framework}: {target.name} with {formulas} "
             f"(formulas in {source.name}'s hyperparameters; a spec holds only numbers and names, "
             "so give numbers to write it as one)"
+        )
+    elif not conversion.decided:
+        intro = (
+            f"undecided whether any {framework} optimizer is equivalent to {source.text}: "
+            f"{conversion.reason}. The evidence for each candidate compared so far follows."
         )
     else:
         intro = (

@@ -12,6 +12,10 @@ states and the gradient. If the solution is :math:`g = -\lambda_{\mathrm{eff}}\,
 :math:`\lambda_{\mathrm{eff}}` (d2l's :math:`\frac{\lambda}{2}\|\mathbf{w}\|^2` convention). Otherwise it
 is **not a ridge solution**; :func:`ridge_distance` then shows it numerically by running the
 lowered optimizer to convergence and measuring how far the result is from the whole ridge path.
+
+With a time budget (``fixed_point(..., budget=seconds)``, see :mod:`wdtheory.analysis.budget`)
+that runs out before SymPy has solved the conditions, the answer is undecided — neither ridge
+nor not ridge: ``FixedPoint.overrun`` says what was still being solved.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import sympy as sp
 
+from wdtheory.analysis.budget import OutOfTime, Overrun, searching, within
 from wdtheory.analysis.display import Shown
 from wdtheory.analysis.exact import readable
 from wdtheory.core.derivation import Derivation
@@ -41,7 +46,9 @@ class FixedPoint(Shown):
     is a ridge solution, else None; ``states``: the states at the fixed point; ``conditions``: the
     equations solved; ``history``: states the rest conditions leave free, each with the value it
     bounds from above (AMSGrad's running maximum :math:`\\hat v \\ge v`: where the optimizer stops
-    depends on the largest :math:`v` the run reached, so the gradient at rest may depend on it).
+    depends on the largest :math:`v` the run reached, so the gradient at rest may depend on it);
+    ``overrun``: when the time budget ran out before the conditions were solved (then
+    ``decided`` is False, and the answer is neither ridge nor not ridge).
     """
 
     optimizer: Optimizer
@@ -50,6 +57,12 @@ class FixedPoint(Shown):
     states: dict[sp.Symbol, sp.Expr]
     conditions: tuple[sp.Expr, ...]
     history: dict[sp.Symbol, sp.Expr] = field(default_factory=dict)
+    overrun: Overrun | None = None
+
+    @property
+    def decided(self) -> bool:
+        """Whether the conditions were solved (ridge or not): False when the budget ran out."""
+        return self.overrun is None
 
     def __repr__(self) -> str:
         return f"FixedPoint({self.optimizer.text}: {self.summary})"
@@ -65,6 +78,8 @@ class FixedPoint(Shown):
 
     @property
     def summary(self) -> str:
+        if self.overrun is not None:
+            return f"undecided: {self.overrun.sentence}"
         if self.is_ridge:
             return f"ridge with lambda_eff = {sp.sstr(self.ridge_strength)}"
         if self.gradient is None:
@@ -181,14 +196,25 @@ def _can_hold(condition: sp.Basic) -> bool:
     )
 
 
-def fixed_point(optimizer: Optimizer) -> FixedPoint:
+def fixed_point(optimizer: Optimizer, *, budget: float | None = None) -> FixedPoint:
     r"""Derive the optimizer's fixed points on least squares (see the module doc).
 
     Absolute values and signs make SymPy's solutions depend on the sign of :math:`w`, so the
     conditions are solved for :math:`w = p` and :math:`w = -p` with :math:`p > 0` separately;
     the fixed point is ridge only if both give :math:`g = -\lambda_{\mathrm{eff}} w` with the same
-    :math:`\lambda_{\mathrm{eff}}`.
+    :math:`\lambda_{\mathrm{eff}}`. ``budget``: at most this many seconds (None: no limit), else
+    undecided (``overrun``), with the conditions derived so far.
     """
+    conditions: list[sp.Expr] = []
+    try:
+        with within(budget):
+            return _fixed_point(optimizer, conditions)
+    except OutOfTime as out:
+        return FixedPoint(optimizer, None, None, {}, tuple(conditions), overrun=out.overrun)
+
+
+def _fixed_point(optimizer: Optimizer, conditions: list[sp.Expr]) -> FixedPoint:
+    """:func:`fixed_point`, putting the conditions in ``conditions`` once they are derived."""
     dynamics = Dynamics(optimizer)
     maxima: dict[sp.Symbol, sp.Expr] = {}
     step = {
@@ -198,13 +224,14 @@ def fixed_point(optimizer: Optimizer) -> FixedPoint:
     held = [s for s in dynamics.states if s not in maxima]  # a running maximum holds itself
     # each maximum bounds a state's new value, which at rest is that state
     maxima = {k: next((s for s in held if step[s] == v), v) for k, v in maxima.items()}
-    conditions = [step[s] - s for s in held] + [step[PARAM] - PARAM]
+    conditions += [step[s] - s for s in held] + [step[PARAM] - PARAM]
     unknowns = [*held, GRAD]
     magnitude = sp.Symbol("p", positive=True)
-    cases = [
-        _gradient_at_rest([c.xreplace({PARAM: sign * magnitude}) for c in conditions], unknowns)
-        for sign in (1, -1)
-    ]
+    cases = []
+    for sign, where in ((1, "w > 0"), (-1, "w < 0")):
+        with searching(f"solving the stationarity conditions for {where}"):
+            at = [c.xreplace({PARAM: sign * magnitude}) for c in conditions]
+            cases.append(_gradient_at_rest(at, unknowns))
     if None in cases:
         return FixedPoint(optimizer, None, None, {}, tuple(conditions), maxima)
     (positive, states), (negative, _) = cases
@@ -212,7 +239,8 @@ def fixed_point(optimizer: Optimizer) -> FixedPoint:
         (positive.xreplace({magnitude: PARAM}), PARAM > 0),
         (negative.xreplace({magnitude: -PARAM}), True),
     )
-    strengths = {sp.simplify(-positive / magnitude), sp.simplify(negative / magnitude)}
+    with searching("simplifying the effective ridge strength"):
+        strengths = {sp.simplify(-positive / magnitude), sp.simplify(negative / magnitude)}
     strength = strengths.pop() if len(strengths) == 1 else None
     ridge = (
         strength

@@ -6,6 +6,8 @@ values (primed symbols); the conditions that the general step, the first step an
 states agree (:func:`step_conditions`) are sampled at exact random points and solved by elimination
 (:func:`solve_maps`), each candidate then being proved by :mod:`wdtheory.analysis.compare`.
 :func:`forced_values` shows, for one hyperparameter, that no constant value can work.
+Every equation built and every branch of the elimination checks the time budget
+(:mod:`wdtheory.analysis.budget`).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import random
 
 import sympy as sp
 
+from wdtheory.analysis.budget import check
 from wdtheory.analysis.exact import defined, is_zero, nonzero_somewhere, random_value
 from wdtheory.core.notation import GRAD, PARAM, SCHEDULE, STEP
 from wdtheory.optim.dynamics import Dynamics
@@ -131,13 +134,13 @@ def solve_maps(
     variables = [PARAM, GRAD, STEP, SCHEDULE, PREVIOUS_SCHEDULE, *da.states]
     linear = da.linear_in_states and db.linear_in_states
     dense = len(unknowns) + 2 if linear else (2 if scaled else 0)
-    equations = [
-        e
-        for e in (
-            sp.expand(c.xreplace(p)) for p in _points(variables, dense, rng) for c in conditions
-        )
-        if e != 0 and defined(e)  # a point where the rule is 0/0 says nothing
-    ]
+    equations = []
+    for point in _points(variables, dense, rng):
+        for condition in conditions:
+            check()
+            equation = sp.expand(condition.xreplace(point))
+            if equation != 0 and defined(equation):  # a point where the rule is 0/0 says nothing
+                equations.append(equation)
     defaults = {**open_values, **dict(free.values())}
     return [
         (
@@ -191,6 +194,7 @@ def _eliminate(
     for equation in sorted(dict.fromkeys(equations), key=sp.count_ops):
         grown = []
         for solved in branches:
+            check()
             remaining = equation.xreplace(solved)
             open_unknowns = [u for u in unknowns if u not in solved and remaining.has(u)]
             if not open_unknowns:
@@ -255,14 +259,16 @@ def forced_values(
     variables = sorted(condition.free_symbols - {unknown}, key=lambda v: v.name)
     forced = []
     for t in (2, 3):  # states matched by name
+        check()
         point = {v: random_value(v, rng) for v in variables} | {STEP: sp.Integer(t)}
-        try:
-            solutions = sp.solve(condition.xreplace(point), unknown)
+        try:  # as dicts: without, SymPy gives some solutions as tuples, (value,) for value
+            solutions = sp.solve(condition.xreplace(point), unknown, dict=True)
         except (NotImplementedError, TypeError):  # as in solve_for_one: nothing forced this way
             return []
-        if len(solutions) != 1:
+        values = [s[unknown] for s in solutions if unknown in s]
+        if len(values) != 1 or len(solutions) != 1:
             return []
-        forced.append((point, solutions[0]))
+        forced.append((point, values[0]))
     return forced
 
 
