@@ -123,3 +123,28 @@ def test_a_missing_file_is_one_line(tmp_path):
 def test_a_loss_where_an_optimizer_is_asked_for_is_refused_in_one_line():
     with pytest.raises(WdtheoryError, match="'squared_error' is a loss"):
         ask(Question("fixed-point", ("squared_error(l2=lam)",)))
+
+
+RECIPE = 'optimizer = "torch.sgd(lr=0.1, weight_decay=0.01)"\nsteps = 50\n'
+
+
+def test_an_audit_question_reads_its_recipe_relative_to_the_questions_file(tmp_path):
+    (tmp_path / "recipes").mkdir()
+    (tmp_path / "recipes" / "r.toml").write_text(RECIPE)
+    (question,) = read_questions(written(tmp_path, '[[question]]\naudit = "recipes/r.toml"'))
+    assert question.command == "wdtheory audit recipes/r.toml"  # as written, wherever it runs
+    assert ask(question).render("text").startswith("audit: constant(1), 50 steps")
+
+
+@pytest.mark.parametrize(
+    ("text", "fragment"),
+    [
+        ('[[question]]\naudit = "missing.toml"', "question 1: cannot read the recipe"),
+        ('[[question]]\naudit = "r.toml"\nsymbolic = true', "an audit runs numbers"),
+    ],
+)
+def test_a_bad_audit_question_is_one_line(tmp_path, text, fragment):
+    (tmp_path / "r.toml").write_text(RECIPE)
+    with pytest.raises(WdtheoryError) as error:
+        read_questions(written(tmp_path, text))
+    assert "\n" not in str(error.value) and fragment in str(error.value), str(error.value)

@@ -64,6 +64,7 @@ from wdtheory.core.derivation import Derivation, Notation, Section, Step
 from wdtheory.core.errors import WdtheoryError, did_you_mean
 from wdtheory.core.hyperparams import as_hyper
 from wdtheory.core.notation import GRAD, PARAM, SCHEDULE
+from wdtheory.core.roundoff import ROUNDOFF, roundoff_text
 from wdtheory.core.spec import Spec, parse_spec
 from wdtheory.optim.optimizer import Optimizer
 from wdtheory.optim.schedules import Schedule, constant, from_torch
@@ -488,6 +489,12 @@ def _findings(group: GroupAudit, recipe: Recipe) -> list[Finding]:
     return found
 
 
+def _shown(value: float, digits: int = 6) -> str:
+    """A number as the pages print it: round-off-sized ones as ``< 1e-12``, so that the text is
+    the same on every machine."""
+    return roundoff_text(abs(value), digits) if abs(value) < ROUNDOFF else f"{value:.{digits}g}"
+
+
 def _timescale_text(decay: DecayOverRun) -> str:
     return "longer than the run" if decay.timescale is None else f"{decay.timescale} steps"
 
@@ -527,9 +534,9 @@ def _explain(result: Audit) -> Derivation:
             )
         if decay is not None:
             notes.append(
-                f"total shrink over {recipe.steps} steps: {decay.shrink:.6g} (the lowered rule's "
-                f"zero-gradient run: {decay.run_shrink:.6g}; at a constant learning rate: "
-                f"{decay.constant_lr_shrink:.6g})"
+                f"total shrink over {recipe.steps} steps: {_shown(decay.shrink)} (the lowered "
+                f"rule's zero-gradient run: {_shown(decay.run_shrink)}; at a constant learning "
+                f"rate: {_shown(decay.constant_lr_shrink)})"
             )
             notes.append(
                 "timescale: "
@@ -564,7 +571,7 @@ def _explain(result: Audit) -> Derivation:
             )
         )
     findings = tuple(
-        f"{f.group}: {f.pitfall} ({f.quantity}: {f.value:.4g})" for f in result.findings
+        f"{f.group}: {f.pitfall} ({f.quantity}: {_shown(f.value, 4)})" for f in result.findings
     )
     sections.append(Section("Findings", (), notes=findings or ("none",)))
     return Derivation(f"audit: {recipe.schedule.text}, {recipe.steps} steps", tuple(sections))

@@ -1,5 +1,5 @@
-"""A user's own questions, as data: what ``wdtheory derive / compare / fixed-point / convert``
-asks on the command line, read from a TOML file and answered as derivations.
+"""A user's own questions, as data: what ``wdtheory derive / compare / fixed-point / convert /
+audit`` asks on the command line, read from a TOML file and answered as derivations.
 
 A questions file holds one ``[[question]]`` table per question, keyed by the command it asks::
 
@@ -18,6 +18,9 @@ A questions file holds one ``[[question]]`` table per question, keyed by the com
     [[question]]
     derive = "logistic(l2=lam)"
 
+    [[question]]
+    audit = "recipes/transformer-adamw.toml"    # a recipe file, relative to this file
+
 The file is parsed by :mod:`tomllib` (data only) and every spec by
 :func:`~wdtheory.core.spec.parse_spec` (a whitelist, nothing executed); a bad entry is a one-line
 error naming its position and what is allowed. :func:`ask` answers a question with the same
@@ -31,9 +34,10 @@ import hashlib
 import re
 import shlex
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
+from wdtheory.analysis.audit import audit, read_recipe
 from wdtheory.analysis.compare import compare
 from wdtheory.analysis.convert import FRAMEWORKS, convert
 from wdtheory.analysis.explain import explain_comparison, explain_conversion, explain_fixed_point
@@ -49,8 +53,9 @@ from wdtheory.problems.problem import Problem
 
 __all__ = ["KINDS", "Question", "ask", "read_questions"]
 
-#: the commands a question may ask, with the number of specs each takes
-KINDS = {"derive": 1, "compare": 2, "fixed-point": 1, "convert": 1}
+#: the commands a question may ask, with the number of specs (or, for audit, recipe files) each
+#: takes
+KINDS = {"derive": 1, "compare": 2, "fixed-point": 1, "convert": 1, "audit": 1}
 #: the other keys of a question
 OPTIONS = ("symbolic", "title", "to")
 MAX_QUESTIONS = 200
@@ -66,6 +71,8 @@ class Question:
     to: str | None = None
     symbolic: bool = False
     title: str = ""
+    #: the folder a recipe's path is relative to (the questions file's); not part of the command
+    root: str = field(default="", compare=False)
 
     @property
     def command(self) -> str:
@@ -109,7 +116,8 @@ def read_questions(path: str | Path) -> tuple[Question, ...]:
         raise WdtheoryError(
             f"{str(path)!r} holds {len(entries)} questions; at most {MAX_QUESTIONS}"
         )
-    questions = tuple(_question(entry, f"question {i}") for i, entry in enumerate(entries, 1))
+    root = str(Path(path).parent)
+    questions = tuple(_question(entry, f"question {i}", root) for i, entry in enumerate(entries, 1))
     slugs = [q.slug for q in questions]
     for i, slug in enumerate(slugs):
         if slug in slugs[:i]:
@@ -117,7 +125,7 @@ def read_questions(path: str | Path) -> tuple[Question, ...]:
     return questions
 
 
-def _question(entry: object, where: str) -> Question:
+def _question(entry: object, where: str, root: str) -> Question:
     if not isinstance(entry, dict):
         raise WdtheoryError(f"{where}: write it as a [[question]] table")
     kinds = [key for key in entry if key in KINDS]
@@ -143,7 +151,7 @@ def _question(entry: object, where: str) -> Question:
         raise WdtheoryError(f"{where}: {kind} takes {shape}, got {value!r:.80}")
     for spec in specs:
         try:
-            parse_spec(spec)
+            read_recipe(Path(root, spec)) if kind == "audit" else parse_spec(spec)
         except WdtheoryError as error:
             raise WdtheoryError(f"{where}: {error}") from None
     to = entry.get("to")
@@ -162,11 +170,15 @@ def _question(entry: object, where: str) -> Question:
         raise WdtheoryError(f"{where}: symbolic={symbolic!r}; allowed: true, false")
     if not isinstance(title, str) or "\n" in title or len(title) > 200:
         raise WdtheoryError(f"{where}: the title must be one line of text (at most 200 characters)")
-    return Question(kind, tuple(specs), to, symbolic, title)
+    if kind == "audit" and symbolic:
+        raise WdtheoryError(f"{where}: symbolic is for specs; an audit runs numbers")
+    return Question(kind, tuple(specs), to, symbolic, title, root)
 
 
 def ask(question: Question) -> Derivation:
     """The question answered as the command line answers it: the derivation it prints."""
+    if question.kind == "audit":
+        return audit(read_recipe(Path(question.root, question.specs[0]))).explain()
     if question.kind == "derive":
         spec = parse_spec(question.specs[0])
         if spec.name in LOSSES:
