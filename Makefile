@@ -20,13 +20,13 @@ $(BIN)/.installed-%: pyproject.toml | $(BIN)/python
 	touch $@
 
 report: $(BIN)/.installed-report
-	$(BIN)/wdtheory report --out reports --quick
+	$(BIN)/wdtheory report --out reports --quick --questions questions.toml
 
 report-full: $(BIN)/.installed-report
-	$(BIN)/wdtheory report --out reports-full
+	$(BIN)/wdtheory report --out reports-full --questions questions.toml
 
 test: $(BIN)/.installed-test
-	$(BIN)/ruff check wdtheory tests benchmarks
+	$(BIN)/ruff check wdtheory tests benchmarks examples
 	$(BIN)/python -m pytest -n auto --dist loadgroup
 
 clean:

@@ -465,6 +465,27 @@ def test_report_into_the_current_directory_is_refused(tmp_path, monkeypatch) -> 
     report_into(Path("."), monkeypatch, "holds the current directory")
 
 
+def test_a_bad_questions_file_is_refused_before_computing(tmp_path, monkeypatch) -> None:
+    questions = tmp_path / "questions.toml"
+    questions.write_text("[[question]]\ncompare = 'torch.adam'\n")
+    calls = no_computing(monkeypatch)
+    argv = ("report", "--quick", "--out", str(tmp_path / "out"), "--questions", str(questions))
+    assert_user_error(run.__wrapped__(*argv), "question 1", "compare takes a list of 2 specs")
+    assert calls == [] and not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize(
+    ("recipe", "fragments"),
+    [
+        ("missing.toml", ["cannot read the recipe", "missing.toml"]),
+        ("bad.toml", ["bad.toml: unknown key 'stepz'", "did you mean 'steps'"]),
+    ],
+)
+def test_audit_of_a_bad_recipe_is_one_line(tmp_path, recipe: str, fragments) -> None:
+    (tmp_path / "bad.toml").write_text('optimizer = "torch.adamw"\nstepz = 10\n')
+    assert_user_error(run.__wrapped__("audit", str(tmp_path / recipe)), *fragments)
+
+
 # --- a real process ---------------------------------------------------------------------------
 
 

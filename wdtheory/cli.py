@@ -6,8 +6,11 @@
 * ``compare SPEC_A SPEC_B`` — identical, equivalent under a map, or different (first difference);
 * ``fixed-point SPEC`` — where the optimizer stops on regularised least squares;
 * ``convert SPEC --to FRAMEWORK`` — the equivalent spec in another framework, or why none exists;
-* ``verify`` — the claims catalogue; ``report`` — the reports folder; ``schema`` — the JSON schema
-  of every ``--format json`` answer.
+* ``audit RECIPE`` — what the weight decay of each param group of a training recipe (a TOML file)
+  does over its schedule, and its pitfalls;
+* ``verify`` — the claims catalogue; ``report`` — the reports folder (``--questions FILE``: a page
+  per question of the user's too); ``schema`` — the JSON schema of every ``--format json``
+  answer.
 
 One flag style: ``--format text|markdown|latex|json`` on every command that answers
 (``verify``: text, markdown or json), ``--symbolic`` where a spec is read, ``--budget SECONDS``
@@ -30,32 +33,31 @@ import sys
 from collections.abc import Sequence
 from importlib.metadata import version
 
+from wdtheory.analysis.audit import audit, read_recipe
+from wdtheory.analysis.budget import DEFAULT_SECONDS
 from wdtheory.analysis.compare import compare
 from wdtheory.analysis.convert import FRAMEWORKS, convert
 from wdtheory.analysis.explain import explain_comparison, explain_conversion, explain_fixed_point
 from wdtheory.analysis.fixed_points import fixed_point
+from wdtheory.analysis.questions import derivation_of, optimizer_from_text
 from wdtheory.answers.records import (
+    audit_answer,
     comparison_answer,
     conversion_answer,
     derivation_answer,
     fixed_point_answer,
 )
 from wdtheory.core.derivation import FORMATS, Derivation
-from wdtheory.core.errors import WdtheoryError, did_you_mean
-from wdtheory.core.spec import parse_spec
-from wdtheory.optim.constructor import library_path, resolve_name
+from wdtheory.core.errors import WdtheoryError
 from wdtheory.optim.optimizer import Optimizer
-from wdtheory.optim.presets import OPTIMIZERS
-from wdtheory.optim.rules import derive_optimizer
-from wdtheory.problems.derive import derive_problem
 from wdtheory.problems.losses import LOSSES
-from wdtheory.problems.problem import PROBLEM_PARAMETERS, Problem
+from wdtheory.problems.problem import PROBLEM_PARAMETERS
 
 __all__ = ["main"]
 
 ANSWERED, NOT_AS_EXPECTED, USER_ERROR = 0, 1, 2
 #: seconds compare, fixed-point and convert may search before answering "undecided"
-BUDGET = 30.0
+BUDGET = DEFAULT_SECONDS
 #: the shell's status for a process ended by SIGPIPE (128 + 13): the reader closed the pipe
 BROKEN_PIPE = 141
 
@@ -113,36 +115,16 @@ def _seconds(text: str) -> float:
     return seconds
 
 
-def _names_optimizer(name: str) -> bool:
-    """Whether ``name`` names an optimizer, in any of the spellings code uses."""
-    return resolve_name(name) in OPTIMIZERS or library_path(name) is not None
-
-
 def _optimizer(text: str, args: argparse.Namespace) -> Optimizer:
-    spec = parse_spec(text)
-    if spec.name in LOSSES:
-        raise WdtheoryError(
-            f"{spec.name!r} is a loss; this command takes an optimizer spec, e.g. torch.adamw"
-        )
-    return Optimizer.from_spec(spec, symbolic=args.symbolic)
+    return optimizer_from_text(text, args.symbolic)
 
 
 def _derive(args: argparse.Namespace) -> int:
-    spec = parse_spec(args.spec)
-    if spec.name in LOSSES:
-        problem = Problem.from_spec(spec)
-        derivation = derive_problem(problem)
-        _emit(args, derivation, derivation_answer(problem.text, derivation))
-    elif _names_optimizer(spec.name):
-        optimizer = Optimizer.from_spec(spec, symbolic=args.symbolic)
-        derivation = derive_optimizer(optimizer)
-        _emit(args, derivation, derivation_answer(optimizer.text, derivation, optimizer))
+    subject, derivation = derivation_of(args.spec, args.symbolic)
+    if isinstance(subject, Optimizer):
+        _emit(args, derivation, derivation_answer(subject.text, derivation, subject))
     else:
-        known = [*LOSSES, *OPTIMIZERS]
-        raise WdtheoryError(
-            f"unknown loss or optimizer {spec.name!r}{did_you_mean(spec.name, known)}; "
-            f"losses: {', '.join(LOSSES)}; optimizers: {', '.join(OPTIMIZERS)}"
-        )
+        _emit(args, derivation, derivation_answer(subject.text, derivation))
     return ANSWERED
 
 
@@ -167,6 +149,12 @@ def _convert(args: argparse.Namespace) -> int:
     _emit(args, derivation, conversion_answer(conversion, derivation))
     answer = "none" if conversion.target is None else "found"
     return _expected(args, answer if conversion.decided else "undecided")
+
+
+def _audit(args: argparse.Namespace) -> int:
+    result = audit(read_recipe(args.recipe))
+    _emit(args, result.explain(), audit_answer(result))
+    return ANSWERED
 
 
 def _verify(args: argparse.Namespace) -> int:
@@ -200,7 +188,7 @@ def _schema(args: argparse.Namespace) -> int:
 def _report(args: argparse.Namespace) -> int:
     from wdtheory.report.build import write_report  # matplotlib: imported when it runs
 
-    written = write_report(args.out, quick=args.quick)
+    written = write_report(args.out, quick=args.quick, questions=args.questions)
     print(f"wrote {len(written)} pages to {args.out}")
     return ANSWERED
 
@@ -254,6 +242,18 @@ def _parser() -> argparse.ArgumentParser:
         )
         command.set_defaults(run=run)
     commands.choices["convert"].add_argument("--to", required=True, choices=FRAMEWORKS)
+    audit_command = commands.add_parser(
+        "audit",
+        help="what the weight decay of a training recipe does, group by group",
+        description="Audit a training recipe (a TOML file: optimizer spec or code, schedule, "
+        "steps, param groups; see wdtheory/analysis/audit.py): per group the decay mode and its "
+        "equivalents in the other frameworks, the decay's per-step factor (derived), its total "
+        "shrink over the schedule (checked by running the rule) and timescale, the rest point, "
+        "and the pitfalls with the quantity that shows each.",
+    )
+    audit_command.add_argument("recipe", help="a recipe file, e.g. examples/recipes/adam-l2.toml")
+    audit_command.add_argument("--format", choices=FORMATS, default="text", help=FORMAT_HELP)
+    audit_command.set_defaults(run=_audit)
     verify = commands.add_parser(
         "verify",
         help="check the claims catalogue",
@@ -273,17 +273,26 @@ def _parser() -> argparse.ArgumentParser:
     report = commands.add_parser(
         "report",
         help="write the reports folder",
-        description="Compute every page (derivations, experiments, claims, conversions), "
-        "build the new folder beside --out and swap it in: readers see the old complete folder "
-        "or the new one. Files wdtheory did not write are kept; one in the way of a page stops "
-        "the run before anything is computed.",
+        description="Compute every page (the answers first on the index; derivations, "
+        "experiments with plots, claims and their audit, conversions; a page per question of "
+        "--questions FILE), build the new folder beside --out and swap it in: readers see the "
+        "old complete folder or the new one. Files wdtheory did not write are kept; one in the "
+        "way of a page stops the run before anything is computed. Needs the report extra "
+        "(matplotlib, scikit-learn).",
     )
     report.add_argument("--out", default="reports", help="folder to write (default: reports)")
     report.add_argument(
         "--quick",
         action="store_true",
-        help="the same pages with smaller experiments (fewer seeds and lambda values); the "
-        "committed reports/ folder is the quick one",
+        help="the same pages with smaller experiments (fewer seeds, lambda values and "
+        "steps); the committed reports/ folder is the quick one",
+    )
+    report.add_argument(
+        "--questions",
+        metavar="FILE",
+        help="a TOML file of the user's own questions ([[question]] tables: derive, compare, "
+        "fixed-point, convert or audit, as on the command line), answered a page each in "
+        "questions/; see questions.toml",
     )
     report.set_defaults(run=_report)
     return parser

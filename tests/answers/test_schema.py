@@ -8,6 +8,7 @@ import copy
 import io
 import json
 from functools import cache
+from pathlib import Path
 
 import jsonschema
 import pytest
@@ -37,6 +38,7 @@ COMMANDS = {
         "optax",
     ),
     "convert formulas": ("convert", "torch.adamw", "--to", "paper", "--symbolic"),
+    "audit": ("audit", str(Path(__file__).parents[2] / "examples" / "recipes" / "resnet-sgd.toml")),
 }
 
 
@@ -76,6 +78,11 @@ def test_a_verification_follows_the_schema(claim_results):
         ("compare different", lambda r: r["optimizers"][0].pop("defaults_filled")),
         ("fixed-point ridge", lambda r: r.update(ridge="yes")),
         ("convert none", lambda r: r.update(reason=3)),
+        ("convert none", lambda r: r.pop("decided")),
+        ("fixed-point ridge", lambda r: r.update(decided=None)),
+        ("audit", lambda r: r["findings"][0].update(pitfall="a hunch")),
+        ("audit", lambda r: r["groups"][0].update(mode="l2")),
+        ("audit", lambda r: r["groups"][0]["decay"].pop("shrink")),
         ("derive problem", lambda r: r.update(version=r["version"] + 1)),
         ("derive problem", lambda r: r["derivation"]["sections"][0].pop("notes")),
     ],

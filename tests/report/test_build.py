@@ -22,6 +22,7 @@ from pathlib import Path
 import pytest
 
 import wdtheory.report.build
+from wdtheory.analysis.questions import read_questions
 from wdtheory.claims.catalogue import CLAIMS
 from wdtheory.core.errors import WdtheoryError
 from wdtheory.core.printing import plain_markdown
@@ -31,6 +32,8 @@ from wdtheory.report.files import MANIFEST
 from wdtheory.report.settings import Settings
 
 COMMITTED = Path(__file__).resolve().parents[2] / "reports"
+#: the questions make report answers (the committed reports hold their pages)
+QUESTIONS = Path(__file__).resolve().parents[2] / "questions.toml"
 TOPICS = [
     "seed-experiment",
     "lambda-sweep",
@@ -61,8 +64,9 @@ class Run:
 
 @pytest.fixture(scope="module")
 def quick_report(tmp_path_factory: pytest.TempPathFactory, claim_results) -> Iterator[Run]:
-    """``write_report("out", quick=True)`` with a relative path, from inside a sandbox folder;
-    its claims pages show the session's catalogue run (``claim_results``)."""
+    """``write_report("out", quick=True, questions=...)`` with a relative path, from inside a
+    sandbox folder, as ``make report`` writes it; its claims pages show the session's catalogue
+    run (``claim_results``)."""
     sandbox = tmp_path_factory.mktemp("sandbox")
     (sandbox / "neighbour.txt").write_text("a file next to the report folder\n")
     before = snapshot(sandbox)
@@ -74,6 +78,7 @@ def quick_report(tmp_path_factory: pytest.TempPathFactory, claim_results) -> Ite
             quick=True,
             progress=messages.append,
             claim_results=list(claim_results.values()),
+            questions=QUESTIONS,
         )
     yield Run(sandbox / "out", returned, messages, before, snapshot(sandbox))
 
@@ -185,7 +190,7 @@ def test_the_index_answers_first_with_the_verdicts_of_this_run(
     index = page(quick_report, "index.md")
     assert index.index("## The answers") < index.index("## Pages")
     for question, claim in HEADLINES:
-        row = next(line for line in index.splitlines() if line.startswith(f"| {question} |"))
+        row = next(line for line in index.splitlines() if line.startswith(f"| {plain_markdown(question)} |"))
         assert f"**{claim_results[claim].evidence.verdict}**" in row
 
 
@@ -286,7 +291,7 @@ def stubbed(monkeypatch: pytest.MonkeyPatch) -> list[int]:
 
 def test_the_planned_files_are_the_pages_the_report_writes(quick_report: Run) -> None:
     """What is refused before computing is exactly the set of pages (only plots are not)."""
-    planned = planned_files(Settings.make(quick=True))
+    planned = planned_files(Settings.make(quick=True), read_questions(QUESTIONS))
     assert sorted(planned) == sorted(quick_report.returned)
     assert len(set(planned)) == len(planned)
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from wdtheory.claims.engine import Claim, ClaimVerdict, Evidence, EvidenceKind, Result
+from wdtheory.core.printing import plain_markdown
 from wdtheory.report.pages import index
 
 FILES = {
@@ -45,7 +46,7 @@ def results() -> list[Result]:
 def test_every_headline_question_is_a_row_with_its_derived_verdict(results):
     text = index.page(FILES, results, "wdtheory report --quick")
     for question, _ in index.HEADLINES:
-        (row,) = [line for line in text.splitlines() if line.startswith(f"| {question} |")]
+        (row,) = [line for line in text.splitlines() if line.startswith(f"| {plain_markdown(question)} |")]
         assert "**true** (proof): statement of" in row and "eta\\*lambda" in row
         assert row.endswith("| [claims](claims.md) |")
 

@@ -33,7 +33,10 @@ from dataclasses import dataclass, field
 from time import monotonic
 from types import FrameType
 
-__all__ = ["OutOfTime", "Overrun", "check", "searching", "shielded", "within"]
+__all__ = ["DEFAULT_SECONDS", "OutOfTime", "Overrun", "check", "searching", "shielded", "within"]
+
+#: seconds compare, fixed-point and convert search before answering "undecided", unless told
+DEFAULT_SECONDS = 30.0
 
 
 @dataclass(frozen=True)

@@ -38,6 +38,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from wdtheory.analysis.audit import audit, read_recipe
+from wdtheory.analysis.budget import DEFAULT_SECONDS
 from wdtheory.analysis.compare import compare
 from wdtheory.analysis.convert import FRAMEWORKS, convert
 from wdtheory.analysis.explain import explain_comparison, explain_conversion, explain_fixed_point
@@ -45,13 +46,15 @@ from wdtheory.analysis.fixed_points import fixed_point
 from wdtheory.core.derivation import Derivation
 from wdtheory.core.errors import WdtheoryError, did_you_mean
 from wdtheory.core.spec import parse_spec
+from wdtheory.optim.constructor import library_path, resolve_name
 from wdtheory.optim.optimizer import Optimizer
+from wdtheory.optim.presets import OPTIMIZERS
 from wdtheory.optim.rules import derive_optimizer
 from wdtheory.problems.derive import derive_problem
 from wdtheory.problems.losses import LOSSES
 from wdtheory.problems.problem import Problem
 
-__all__ = ["KINDS", "Question", "ask", "read_questions"]
+__all__ = ["KINDS", "Question", "ask", "derivation_of", "optimizer_from_text", "read_questions"]
 
 #: the commands a question may ask, with the number of specs (or, for audit, recipe files) each
 #: takes
@@ -175,24 +178,40 @@ def _question(entry: object, where: str, root: str) -> Question:
     return Question(kind, tuple(specs), to, symbolic, title, root)
 
 
-def ask(question: Question) -> Derivation:
-    """The question answered as the command line answers it: the derivation it prints."""
+def ask(question: Question, budget: float | None = DEFAULT_SECONDS) -> Derivation:
+    """The question answered as the command line answers it (with its default time budget):
+    the derivation it prints."""
     if question.kind == "audit":
         return audit(read_recipe(Path(question.root, question.specs[0]))).explain()
     if question.kind == "derive":
-        spec = parse_spec(question.specs[0])
-        if spec.name in LOSSES:
-            return derive_problem(Problem.from_spec(spec))
-        return derive_optimizer(Optimizer.from_spec(spec, symbolic=question.symbolic))
-    optimizers = [_optimizer(text, question.symbolic) for text in question.specs]
+        return derivation_of(question.specs[0], question.symbolic)[1]
+    optimizers = [optimizer_from_text(text, question.symbolic) for text in question.specs]
     if question.kind == "compare":
-        return explain_comparison(compare(*optimizers))
+        return explain_comparison(compare(*optimizers, budget=budget))
     if question.kind == "fixed-point":
-        return explain_fixed_point(fixed_point(optimizers[0]))
-    return explain_conversion(convert(optimizers[0], str(question.to)))
+        return explain_fixed_point(fixed_point(optimizers[0], budget=budget))
+    return explain_conversion(convert(optimizers[0], str(question.to), budget=budget))
 
 
-def _optimizer(text: str, symbolic: bool) -> Optimizer:
+def derivation_of(text: str, symbolic: bool = False) -> tuple[Problem | Optimizer, Derivation]:
+    """What ``wdtheory derive`` derives: a problem's derivations or an optimizer's update rule
+    (code such as ``torch.optim.SGD(...)`` names the optimizer too), with its subject."""
+    spec = parse_spec(text)
+    if spec.name in LOSSES:
+        problem = Problem.from_spec(spec)
+        return problem, derive_problem(problem)
+    if resolve_name(spec.name) in OPTIMIZERS or library_path(spec.name) is not None:
+        optimizer = Optimizer.from_spec(spec, symbolic=symbolic)
+        return optimizer, derive_optimizer(optimizer)
+    known = [*LOSSES, *OPTIMIZERS]
+    raise WdtheoryError(
+        f"unknown loss or optimizer {spec.name!r}{did_you_mean(spec.name, known)}; "
+        f"losses: {', '.join(LOSSES)}; optimizers: {', '.join(OPTIMIZERS)}"
+    )
+
+
+def optimizer_from_text(text: str, symbolic: bool = False) -> Optimizer:
+    """An optimizer spec (or code) as the commands that take one read it: a loss is refused."""
     spec = parse_spec(text)
     if spec.name in LOSSES:
         raise WdtheoryError(

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 
 import sympy as sp
 
+from wdtheory.analysis.audit import Audit
 from wdtheory.analysis.compare import Comparison
 from wdtheory.analysis.convert import Conversion
 from wdtheory.analysis.fixed_points import FixedPoint
@@ -27,6 +28,7 @@ from wdtheory.optim.optimizer import Optimizer
 __all__ = [
     "SCHEMA_NAME",
     "VERSION",
+    "audit_answer",
     "comparison_answer",
     "conversion_answer",
     "derivation_answer",
@@ -35,7 +37,7 @@ __all__ = [
 ]
 
 SCHEMA_NAME = "wdtheory.answer"
-VERSION = 2
+VERSION = 3
 
 Record = dict[str, object]
 
@@ -145,6 +147,7 @@ def fixed_point_answer(fixed: FixedPoint, derivation: Derivation) -> Record:
         "fixed-point",
         [("subject", fixed.optimizer)],
         derivation,
+        decided=fixed.decided,
         ridge=fixed.is_ridge,
         ridge_strength=expression(fixed.ridge_strength),
         gradient_at_rest=expression(fixed.gradient),
@@ -165,6 +168,7 @@ def conversion_answer(conversion: Conversion, derivation: Derivation) -> Record:
         optimizers,
         derivation,
         framework=conversion.framework,
+        decided=conversion.decided,
         found=conversion.target is not None,
         construction=conversion.construction,
         code=conversion.code,
@@ -181,6 +185,46 @@ def conversion_answer(conversion: Conversion, derivation: Derivation) -> Record:
         candidates=[
             {"name": c.b.name, "verdict": str(c.verdict), "first_difference": c.first_difference}
             for c in conversion.comparisons
+        ],
+    )
+
+
+def audit_answer(result: Audit) -> Record:
+    """``audit``: each param group's decay over the recipe's run and the findings, typed."""
+    recipe = result.recipe
+    return _answer(
+        "audit",
+        [("group", g.group.optimizer) for g in result.groups],  # in the order of "groups"
+        result.explain(),
+        schedule=recipe.schedule.text,
+        steps=recipe.steps,
+        steps_per_epoch=recipe.steps_per_epoch,
+        groups=[
+            {
+                "name": g.group.name,
+                "vectors": g.group.vectors,
+                "mode": g.mode,
+                "decay": None
+                if g.decay is None
+                else {
+                    "factor": expression(g.decay.factor),
+                    "shrink": g.decay.shrink,
+                    "run_shrink": g.decay.run_shrink,
+                    "multiplicative": g.decay.multiplicative,
+                    "timescale_steps": g.decay.timescale,
+                    "constant_lr_shrink": g.decay.constant_lr_shrink,
+                },
+                "ridge_strength": None if g.fixed is None else expression(g.fixed.ridge_strength),
+                "conversions": [
+                    {"framework": c.framework, "code": c.code, "reason": c.reason}
+                    for c in g.conversions
+                ],
+            }
+            for g in result.groups
+        ],
+        findings=[
+            {"pitfall": str(f.pitfall), "group": f.group, "quantity": f.quantity, "value": f.value}
+            for f in result.findings
         ],
     )
 

@@ -6,7 +6,9 @@ output in the tests. A change that removes or retypes a field raises :data:`VERS
 
 from __future__ import annotations
 
+from wdtheory.analysis.audit import Pitfall
 from wdtheory.answers.records import SCHEMA_NAME, VERSION
+from wdtheory.optim.builders import DECAY_MODES
 
 __all__ = ["SCHEMA"]
 
@@ -43,7 +45,7 @@ _NAMED = _record(
 )
 _OPTIMIZER = _record(
     {
-        "role": {"enum": ["A", "B", "subject", "source", "target"]},
+        "role": {"enum": ["A", "B", "subject", "source", "target", "group"]},
         "spec": {
             "type": ["string", "null"],
             "description": "the spec that means it (it parses back); null when none does (a "
@@ -157,9 +159,15 @@ _COMPARE = _command(
         "evidence": _list_of(_STRING),
     },
 )
+_DECIDED = {
+    "type": "boolean",
+    "description": "false when the time budget ran out first: then the other fields answer "
+    "nothing and the reason says what was still being searched",
+}
 _FIXED_POINT = _command(
     "fixed-point",
     {
+        "decided": _DECIDED,
         "ridge": {"type": "boolean"},
         "ridge_strength": _MAYBE_EXPRESSION,
         "gradient_at_rest": _MAYBE_EXPRESSION,
@@ -177,6 +185,7 @@ _CONVERT = _command(
     "convert",
     {
         "framework": {"enum": ["torch", "keras", "optax", "paper"]},
+        "decided": _DECIDED,
         "found": {"type": "boolean"},
         "construction": {
             "type": "boolean",
@@ -202,6 +211,59 @@ _CONVERT = _command(
                     "name": _STRING,
                     "verdict": _VERDICT,
                     "first_difference": {"type": ["integer", "null"]},
+                }
+            )
+        ),
+    },
+)
+_NUMBER = {"type": "number"}
+_AUDIT = _command(
+    "audit",
+    {
+        "schedule": _STRING,
+        "steps": {"type": "integer", "minimum": 1},
+        "steps_per_epoch": {"type": ["integer", "null"], "minimum": 1},
+        "groups": _list_of(
+            _record(
+                {
+                    "name": _STRING,
+                    "vectors": {"type": "boolean"},
+                    "mode": {"enum": list(DECAY_MODES)},
+                    "decay": {
+                        "oneOf": [
+                            {"type": "null"},
+                            _record(
+                                {
+                                    "factor": _MAYBE_EXPRESSION,
+                                    "shrink": _NUMBER,
+                                    "run_shrink": _NUMBER,
+                                    "multiplicative": {"type": "boolean"},
+                                    "timescale_steps": {"type": ["integer", "null"]},
+                                    "constant_lr_shrink": _NUMBER,
+                                }
+                            ),
+                        ]
+                    },
+                    "ridge_strength": _MAYBE_EXPRESSION,
+                    "conversions": _list_of(
+                        _record(
+                            {
+                                "framework": _STRING,
+                                "code": {"type": ["string", "null"]},
+                                "reason": {"type": ["string", "null"]},
+                            }
+                        )
+                    ),
+                }
+            )
+        ),
+        "findings": _list_of(
+            _record(
+                {
+                    "pitfall": {"enum": [str(p) for p in Pitfall]},
+                    "group": _STRING,
+                    "quantity": _STRING,
+                    "value": _NUMBER,
                 }
             )
         ),
@@ -239,7 +301,7 @@ SCHEMA: dict[str, object] = {
     "$id": f"urn:{SCHEMA_NAME}:{VERSION}",
     "title": f"{SCHEMA_NAME} version {VERSION}",
     "description": "The answer of a wdtheory command (--format json).",
-    "oneOf": [_DERIVE, _COMPARE, _FIXED_POINT, _CONVERT, _VERIFY],
+    "oneOf": [_DERIVE, _COMPARE, _FIXED_POINT, _CONVERT, _AUDIT, _VERIFY],
     "$defs": {
         "expression": _EXPRESSION,
         "optimizer": _OPTIMIZER,

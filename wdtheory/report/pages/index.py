@@ -21,13 +21,25 @@ __all__ = ["HEADLINES", "page"]
 
 #: the questions the reports exist for, each answered by a claim of the catalogue (by id)
 HEADLINES = (
-    ("Plain SGD: is L2 regularisation the same as weight decay?", "sgd-l2-equals-weight-decay"),
-    ("SGD with momentum?", "momentum-l2-differs"),
-    ("Adam against AdamW?", "adam-l2-differs"),
-    ("Where does an optimizer with L2 come to rest?", "l2-fixed-points-are-ridge"),
-    ("And one with decoupled decay (SGDW, AdamW)?", "decoupled-fixed-points"),
-    ("The paper's AdamW against the libraries'?", "paper-independent-decay-map"),
-    ("PyTorch, optax, Keras: the same optimizers?", "framework-conversions"),
+    (
+        "Plain SGD: are L2 regularisation and weight decay the same update?",
+        "sgd-l2-equals-weight-decay",
+    ),
+    ("SGD with momentum: do they differ?", "momentum-l2-differs"),
+    ("Adam with L2 and AdamW: do they differ?", "adam-l2-differs"),
+    (
+        "Does an optimizer with L2 come to rest at the ridge solution of its lambda?",
+        "l2-fixed-points-are-ridge",
+    ),
+    (
+        "Does decoupled decay rest at a rescaled ridge solution (SGDW), or at none (AdamW)?",
+        "decoupled-fixed-points",
+    ),
+    (
+        "Is the paper's decay the libraries' with lambda_paper = eta * lambda?",
+        "paper-independent-decay-map",
+    ),
+    ("Is PyTorch's AdamW optax's adamw, and Keras' Adam not PyTorch's?", "framework-conversions"),
 )
 
 #: the seed documents whose claims the audit page checks
@@ -39,7 +51,7 @@ def page(files: Files, results: Sequence[Result], command: str) -> str:
     ``command`` is the command that wrote the report."""
     by_id = {r.claim.id: r for r in results}
     rows = [
-        [question, _answer(by_id[claim]), "[claims](claims.md)"]
+        [plain_markdown(question), _answer(by_id[claim]), "[claims](claims.md)"]
         for question, claim in HEADLINES
         if claim in by_id
     ]
