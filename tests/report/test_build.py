@@ -280,7 +280,12 @@ def stubbed(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     calls: list[int] = []
 
     def compute(
-        settings: object, workers: int, say: object, claim_results: object, command: str
+        settings: object,
+        workers: int,
+        say: object,
+        claim_results: object,
+        command: str,
+        questions: object,
     ) -> dict[str, str | bytes]:
         calls.append(1)
         return {**STUB, "index.md": f"# index, written by {command}\n"}  # differs with --quick

@@ -70,6 +70,7 @@ from wdtheory.analysis.maps import (
 )
 from wdtheory.core.derivation import Derivation
 from wdtheory.core.notation import GRAD, START
+from wdtheory.core.roundoff import roundoff_text
 from wdtheory.optim.dynamics import Dynamics, free_gradients, quadratic_gradients, schedule_at
 from wdtheory.optim.optimizer import Optimizer
 from wdtheory.runtime.stepper import Stepper
@@ -436,7 +437,7 @@ def _confirm(
     gap = max(abs(wb - wa) / max(1.0, abs(wa)) for wa, wb in runs)
     evidence.append(
         f"running both lowered optimizers (NumPy, float64) {CONFIRM_STEPS} steps from one random "
-        f"rational point: largest relative gap {gap:.3g}"
+        f"rational point: largest relative gap {roundoff_text(gap)}"
         + ("" if gap <= 1e-9 else " -- THE LOWERED CODE DISAGREES")
     )
     return gap
