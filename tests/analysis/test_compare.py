@@ -29,7 +29,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from optimizer_cases import examples, to_numpy
 
-from wdtheory.analysis.compare import Counterexample, NoConstantValue, compare
+from wdtheory.analysis.compare import Counterexample, NoConstantValue, Verdict, compare
 from wdtheory.analysis.maps import primed
 from wdtheory.core.notation import GRAD, PARAM, STEP
 from wdtheory.optim.dynamics import Dynamics, schedule_at
@@ -849,3 +849,13 @@ def test_a_lowered_zero_does_not_confirm_a_tiny_exact_difference():
         Optimizer.from_spec("sgdw(lr=0.0001, momentum=0.9, weight_decay=0.00001)"),
     )
     assert small.verdict == "different" and small.confirmed
+
+
+def test_a_symbol_of_the_users_for_a_hyperparameter_is_a_map_not_a_difference():
+    """``torch.adam(eps=e1)`` against ``torch.adam``: the same rule with eps renamed, so
+    equivalent under eps' = e1 (it once said "different" with the evidence "agree for 4
+    steps"), in both directions."""
+    named = Optimizer.from_spec("torch.adam(eps=e1)")
+    default = Optimizer.from_spec("torch.adam")
+    forward, backward = compare(named, default), compare(default, named)
+    assert forward.verdict == backward.verdict == Verdict.EQUIVALENT
