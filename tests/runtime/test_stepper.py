@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import warnings
 
 import numpy as np
 import pytest
@@ -21,6 +22,7 @@ from optimizer_cases import CPU_BACKENDS, DTYPES, optimizer, problem, run, state
 
 from wdtheory.core.errors import WdtheoryError
 from wdtheory.optim.optimizer import Optimizer
+from wdtheory.runtime.checks import all_finite
 from wdtheory.runtime.param_group import ParamGroup
 from wdtheory.runtime.stepper import OptState, Stepper
 
@@ -301,6 +303,20 @@ def test_non_finite_gradients(adam, bad, dtype):
     one_line_error(error, "grads", "NaN or infinity")
     np.testing.assert_array_equal(params, np.ones(4, dtype=dtype))  # nothing happened
     assert all(np.all(b == 0) for b in state.buffers)
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: d.__name__)
+def test_finite_arrays_whose_sum_overflows_are_finite(dtype):
+    """The finiteness check looks at the sum of a large array first (no temporary array); a sum
+    that overflows is no infinity in the array, and NumPy's overflow warning stays inside."""
+    big, n = np.finfo(dtype).max / 2, 1 << 15  # large enough to be summed first
+    array = np.full(n, big, dtype=dtype)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert all_finite(array, np)
+        for bad in (np.inf, -np.inf, np.nan):
+            array[n // 2] = bad
+            assert not all_finite(array, np)
 
 
 def test_validate_false_skips_the_finiteness_check():

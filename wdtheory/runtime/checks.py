@@ -6,6 +6,7 @@ Every refusal is a one-line :class:`~wdtheory.core.errors.WdtheoryError` naming 
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -142,8 +143,20 @@ def check_state(state: Any) -> None:
         )
 
 
+#: from this many elements the sum is looked at first (below, the temporary costs less than
+#: setting NumPy's error state)
+_SUM_FROM = 1 << 14
+
+
 def all_finite(array: Any, xp: Any) -> bool:
-    """Whether every element of ``array`` is finite."""
+    """Whether every element of ``array`` is finite. For NumPy arrays first by their sum, which
+    is finite only if every element is (an infinity or a NaN makes it infinite or NaN) and
+    needs no temporary array — a fresh multi-MB boolean array a step costs page faults; only
+    a sum that overflows is looked at element by element."""
+    if isinstance(array, np.ndarray) and array.size >= _SUM_FROM:
+        with np.errstate(over="ignore", invalid="ignore"):
+            if math.isfinite(np.add.reduce(array, axis=None)):
+                return True
     finite = xp.isfinite(array)
     # NumPy's method is several µs faster than np.all on a small array
     return bool(finite.all() if isinstance(finite, np.ndarray) else xp.all(finite))

@@ -63,6 +63,7 @@ except ImportError as error:  # pragma: no cover - the test environment has torc
 from wdtheory.core.errors import WdtheoryError, did_you_mean
 from wdtheory.optim.optimizer import Optimizer as Rule
 from wdtheory.optim.roles import ROLES
+from wdtheory.runtime.checks import all_finite, namespace
 from wdtheory.runtime.stepper import Stepper
 
 __all__ = ["Optimizer", "matrices_only"]
@@ -250,7 +251,7 @@ class Optimizer(torch.optim.Optimizer):
 
     @staticmethod
     def _check_finite(view: Any) -> None:
-        if not bool(np.isfinite(view).all()):
+        if not all_finite(view, namespace(view)):
             raise WdtheoryError("a gradient holds NaN or infinity; refusing to step")
 
     # ----------------------------------------------------------------------------- numbers
