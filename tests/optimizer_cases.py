@@ -7,11 +7,13 @@ and the check that a spec is refused in one line.
 
 from __future__ import annotations
 
+import math
 from functools import cache
 
 import numpy as np
 import pytest
 from hypothesis import settings
+from hypothesis import strategies as st
 
 from wdtheory.core.errors import WdtheoryError
 from wdtheory.optim.optimizer import Optimizer
@@ -119,3 +121,13 @@ def refuse(text: str, *fragments: str, defaults: bool = False) -> str:
     for fragment in fragments:
         assert fragment in message, (fragment, message)
     return message
+
+
+def log_uniform(low: float, high: float):
+    """Hypothesis floats spread evenly over the decades from ``low`` to ``high``."""
+    return st.floats(math.log10(low), math.log10(high)).map(lambda e: float(10.0**e))
+
+
+def maybe_zero(strategy):
+    """``strategy``, or exactly 0.0 (a hyperparameter switched off)."""
+    return st.one_of(st.just(0.0), strategy)

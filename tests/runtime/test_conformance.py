@@ -42,6 +42,8 @@ from optimizer_cases import (
     CPU_BACKENDS,
     assert_close,
     examples,
+    log_uniform,
+    maybe_zero,
     optimizer,
     problem,
     run,
@@ -375,14 +377,6 @@ def test_torch_preset_defaults_are_torch_defaults():
 
 
 # ---------------------------------------------------------------- random torch configurations
-
-
-def log_uniform(low: float, high: float):
-    return st.floats(math.log10(low), math.log10(high)).map(lambda e: float(10.0**e))
-
-
-def maybe_zero(strategy):
-    return st.one_of(st.just(0.0), strategy)
 
 
 @st.composite

@@ -27,14 +27,22 @@ from __future__ import annotations
 import contextlib
 import functools
 import inspect
-import math
 import os
 
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from optimizer_cases import CPU_BACKENDS, assert_close, examples, optimizer, problem, ulp32
+from optimizer_cases import (
+    CPU_BACKENDS,
+    assert_close,
+    examples,
+    log_uniform,
+    maybe_zero,
+    optimizer,
+    problem,
+    ulp32,
+)
 
 from wdtheory.lowering.compile import lower
 from wdtheory.optim.optimizer import Optimizer
@@ -552,14 +560,6 @@ def test_keras_float32_loses_a_small_gradient_in_its_second_moment_where_wdtheor
 
 
 # ------------------------------------------------------------------- random hyperparameters
-
-
-def log_uniform(low: float, high: float):
-    return st.floats(math.log10(low), math.log10(high)).map(lambda e: float(10.0**e))
-
-
-def maybe_zero(strategy):
-    return st.one_of(st.just(0.0), strategy)
 
 
 @st.composite

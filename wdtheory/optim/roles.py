@@ -47,40 +47,24 @@ class Role:
     setting: bool = False
     closed_low: bool = True
 
+    @property
+    def _ends(self) -> dict[str, bool]:
+        """Whether each end of the range belongs to it, as the range checks take it."""
+        return {"closed_high": self.closed_high, "closed_low": self.closed_low}
+
     def check(self, key: str, value: object) -> sp.Expr:
         """``value`` as an exact expression, refused (naming ``key``) if it is a number out of
         range; a symbolic value passes, its range being the user's assumption."""
-        return check_interval(
-            key,
-            as_hyper(key, value),
-            self.low,
-            self.high,
-            closed_high=self.closed_high,
-            closed_low=self.closed_low,
-        )
+        return check_interval(key, as_hyper(key, value), self.low, self.high, **self._ends)
 
     def run_time_float(self, key: str, value: object) -> float:
         """A plain number set while running (a param group's ``lr`` moved by a scheduler) as
         the float a kernel runs with, refused (naming ``key``) if it is out of range."""
-        return float_in(
-            key,
-            value,
-            self.low,
-            self.high,
-            closed_high=self.closed_high,
-            closed_low=self.closed_low,
-        )
+        return float_in(key, value, self.low, self.high, **self._ends)
 
     def to_float(self, key: str, value: sp.Expr) -> float:
         """The float a kernel runs with, refused if rounding takes it out of range."""
-        return to_float_in(
-            key,
-            value,
-            self.low,
-            self.high,
-            closed_high=self.closed_high,
-            closed_low=self.closed_low,
-        )
+        return to_float_in(key, value, self.low, self.high, **self._ends)
 
 
 ROLES: dict[str, Role] = {
