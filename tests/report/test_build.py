@@ -189,8 +189,22 @@ def test_the_index_answers_first_with_the_verdicts_of_this_run(
 
     index = page(quick_report, "index.md")
     assert index.index("## The answers") < index.index("## Pages")
+    # derived in the run: where L2 and decoupled decay part, and where each rests
+    assert (
+        "| plain SGD | `symbolic(torch.sgd(momentum=0))` | `symbolic(sgdw(momentum=0))` | **identical** | none |"
+        in index
+    )
+    assert "| **different** | 2 |" in index and "| **different** | 1 |" in index
+    assert (
+        r"| `symbolic(sgdw(momentum=mu, dampening=tau))` | ridge, $\lambda_{\mathrm{eff}} = "
+        in index
+    )
     for question, claim in HEADLINES:
-        row = next(line for line in index.splitlines() if line.startswith(f"| {plain_markdown(question)} |"))
+        row = next(
+            line
+            for line in index.splitlines()
+            if line.startswith(f"| {plain_markdown(question)} |")
+        )
         assert f"**{claim_results[claim].evidence.verdict}**" in row
 
 
@@ -469,7 +483,7 @@ def test_the_two_claims_jobs_reassemble_the_catalogue_in_order(monkeypatch) -> N
     monkeypatch.setattr(wdtheory.report.build, "PAGES", ())
     settings = Settings(seeds=1, sweep=1, penalties=(), steps=1)
     files = wdtheory.report.build.compute_files(settings, 2, lambda _: None)
-    assert set(files) == {"index.md", "claims.md", "audit.md"}
+    assert set(files) == {"index.md", "claims.md", "audit.md"}  # the index's facts computed too
     statements = re.findall(r"statement (\d)", files["claims.md"])
     assert statements == ["0", "1", "2", "3", "4"]
     assert "5 of 5 agree" in files["claims.md"]

@@ -66,6 +66,7 @@ def compute_files(
     jobs: list[Callable[[], Any]] = []
     if claim_results is None:
         jobs += [partial(claims.verify_part, 0, settings), partial(claims.verify_part, 1, settings)]
+    jobs += [partial(index.facts, settings)]
     jobs += [partial(page, settings) for page in PAGES]
     jobs += [
         partial(derivations.page, loss, penalty, settings)
@@ -89,10 +90,11 @@ def compute_files(
             Result(CLAIMS[i], evidence, seconds)
             for i, evidence, seconds in sorted(results.pop(0) + results.pop(0))
         ]
+    derived = results.pop(0)  # the index's facts
     files: Files = {}
     for page in (*results, claims.pages(claim_results)):
         files.update(page)
-    files["index.md"] = index.page(files, claim_results, command)
+    files["index.md"] = index.page(files, claim_results, command, derived)
     return files
 
 

@@ -11,13 +11,70 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
+from dataclasses import dataclass
 
+from wdtheory.analysis.compare import compare
+from wdtheory.analysis.fixed_points import fixed_point
 from wdtheory.claims.engine import ClaimVerdict, Result
 from wdtheory.core.printing import plain_markdown
-from wdtheory.report.markdown import table
-from wdtheory.report.settings import Files
+from wdtheory.optim.optimizer import Optimizer
+from wdtheory.report.markdown import fixed_point_cell, table
+from wdtheory.report.settings import Files, Settings
 
-__all__ = ["HEADLINES", "page"]
+__all__ = ["HEADLINES", "Facts", "facts", "page"]
+
+#: the pairs whose first difference the index shows: (what, spec A, spec B), all symbolic
+PAIRS = (
+    ("plain SGD", "torch.sgd(momentum=0)", "sgdw(momentum=0)"),
+    (
+        "SGD + heavy-ball momentum",
+        "torch.sgd(momentum=mu, dampening=0)",
+        "sgdw(momentum=mu, dampening=0)",
+    ),
+    (
+        "SGD + Nesterov momentum",
+        "torch.sgd(momentum=mu, nesterov=true)",
+        "sgdw(momentum=mu, nesterov=true)",
+    ),
+    ("Adam + L2 against AdamW", "torch.adam", "torch.adamw"),
+)
+#: the optimizers whose rest point on least squares the index shows, all symbolic
+RESTING = (
+    "torch.sgd(momentum=mu, dampening=0)",
+    "sgdw(momentum=mu, dampening=tau)",
+    "torch.adam",
+    "torch.adamw",
+)
+
+
+@dataclass(frozen=True)
+class Facts:
+    """What the index derives itself (in a pool job, :func:`facts`): per pair of
+    :data:`PAIRS` the verdict and first differing step, per optimizer of :data:`RESTING` its
+    rest point as a table cell."""
+
+    differences: tuple[tuple[str, str, str, str, int | None], ...]
+    rest_points: tuple[tuple[str, str], ...]
+
+
+def facts(settings: Settings) -> Facts:
+    """Compare the pairs and find the rest points (a few seconds; ``settings`` unused: the same
+    for the quick and the full report)."""
+    symbolic = [
+        (what, Optimizer.from_spec(a, symbolic=True), Optimizer.from_spec(b, symbolic=True))
+        for what, a, b in PAIRS
+    ]
+    differences = tuple(
+        (what, a.text, b.text, str(c.verdict), c.first_difference)
+        for what, a, b in symbolic
+        for c in [compare(a, b)]
+    )
+    rest = tuple(
+        (optimizer.text, fixed_point_cell(fixed_point(optimizer)))
+        for optimizer in (Optimizer.from_spec(s, symbolic=True) for s in RESTING)
+    )
+    return Facts(differences, rest)
+
 
 #: the questions the reports exist for, each answered by a claim of the catalogue (by id)
 HEADLINES = (
@@ -46,9 +103,9 @@ HEADLINES = (
 SEEDS = ("seed 000", "seed 001", "seed 002")
 
 
-def page(files: Files, results: Sequence[Result], command: str) -> str:
-    """The index of ``files`` (every other page of the report) with the answers of ``results``;
-    ``command`` is the command that wrote the report."""
+def page(files: Files, results: Sequence[Result], command: str, derived: Facts) -> str:
+    """The index of ``files`` (every other page of the report) with the answers of ``results``
+    and the ``derived`` facts; ``command`` is the command that wrote the report."""
     by_id = {r.claim.id: r for r in results}
     rows = [
         [plain_markdown(question), _answer(by_id[claim]), "[claims](claims.md)"]
@@ -61,7 +118,7 @@ def page(files: Files, results: Sequence[Result], command: str) -> str:
     pages = sorted(name for name in files if name.endswith(".md") and name != "index.md")
     topics = [name for name in pages if "/" not in name]
     asked = [name for name in pages if name.startswith("questions/")]
-    derived = [name for name in pages if name.startswith("derivations/")]
+    derivations = [name for name in pages if name.startswith("derivations/")]
     lines = [
         "# wdtheory reports",
         "",
@@ -74,6 +131,24 @@ def page(files: Files, results: Sequence[Result], command: str) -> str:
         "",
         f"The seed documents' {len(seeds)} claims, audited: {tally} ([audit](audit.md)).",
         "",
+        "Where L2 and decoupled weight decay part, every hyperparameter a symbol (`wdtheory "
+        "compare --symbolic`; [momentum and Adam](momentum-adam.md)):",
+        "",
+        *table(
+            ["update", "L2 (torch)", "decoupled", "verdict", "first differing step"],
+            [
+                [what, f"`{a}`", f"`{b}`", f"**{verdict}**", str(step) if step else "none"]
+                for what, a, b, verdict, step in derived.differences
+            ],
+        ),
+        "",
+        "Where each comes to rest on least squares (`wdtheory fixed-point --symbolic`):",
+        "",
+        *table(
+            ["optimizer", "rest point"],
+            [[f"`{spec}`", cell] for spec, cell in derived.rest_points],
+        ),
+        "",
         "## Pages",
         "",
         *(f"- [{_title(files[name], name)}]({name})" for name in topics),
@@ -85,7 +160,7 @@ def page(files: Files, results: Sequence[Result], command: str) -> str:
         ),
         "## Derivations",
         "",
-        *(f"- [{_title(files[name], name)}]({name})" for name in derived),
+        *(f"- [{_title(files[name], name)}]({name})" for name in derivations),
     ]
     return "\n".join(lines) + "\n"
 
