@@ -512,3 +512,80 @@ def test_the_digits_example_trains_as_torch_adamw_does():
     np.testing.assert_allclose(ours.val_loss, theirs.val_loss, rtol=1e-12)
     np.testing.assert_array_equal(ours.val_accuracy, theirs.val_accuracy)
     assert theirs.val_loss[1] < theirs.val_loss[0]
+
+
+# ------------------------------------------------------- state and numbers changed by the user
+
+
+def test_a_tensor_learning_rate_moved_by_a_scheduler_is_followed():
+    """torch's schedulers update a tensor lr in place: the optimizer must see the new value."""
+    model, twin = network(torch.float64), network(torch.float64)
+    ours = wt.Optimizer(model.parameters(), "torch.sgd(lr=0.1)")
+    theirs = torch.optim.SGD(twin.parameters(), lr=0.1, foreach=False)
+    for optim in (ours, theirs):
+        optim.param_groups[0]["lr"] = torch.tensor(0.1, dtype=torch.float64)
+    schedulers = [
+        torch.optim.lr_scheduler.StepLR(o, step_size=1, gamma=0.1) for o in (ours, theirs)
+    ]
+    for _ in range(3):
+        for m, optim, scheduler in zip((model, twin), (ours, theirs), schedulers, strict=True):
+            optim.zero_grad()
+            backward(m, data(torch.float64))
+            optim.step()
+            scheduler.step()
+    assert_float64_close(flat(model), flat(twin))
+
+
+def test_a_cleared_or_replaced_state_is_the_one_stepped():
+    model = network(torch.float64)
+    optim = wt.Optimizer(model.parameters(), "torch.adamw(lr=0.05)")
+    backward(model, data(torch.float64))
+    optim.step()
+    optim.state.clear()  # a reset: the next step is a first step again
+    optim.step()
+    assert all(state["step"] == 1 for state in optim.state.values())
+    param = next(model.parameters())
+    replaced = optim.state[param]["m"].clone()
+    optim.state[param]["m"] = replaced  # the usual way to move a state
+    optim.step()
+    assert optim.state[param]["m"] is replaced and not torch.equal(
+        replaced, torch.zeros_like(replaced)
+    )
+    assert optim.state[param]["step"] == 2
+
+
+@pytest.mark.parametrize("change", ["shape", "dtype"])
+def test_a_state_that_does_not_fit_its_parameter_is_refused_not_stepped(change):
+    """A state loaded for other parameters once segfaulted the kernel (no bounds checks)."""
+    model = network(torch.float64)
+    optim = wt.Optimizer(model.parameters(), "torch.adamw(lr=0.05)")
+    backward(model, data(torch.float64))
+    optim.step()
+    param = next(model.parameters())
+    wrong = (
+        torch.zeros(3, dtype=torch.float64)
+        if change == "shape"
+        else optim.state[param]["m"].float()
+    )
+    optim.state[param]["m"] = wrong
+    before = flat(model)
+    with pytest.raises(WdtheoryError) as error:
+        optim.step()
+    one_line(error, "the state 'm' of a parameter", "load a state saved for these parameters")
+    np.testing.assert_array_equal(flat(model), before)
+
+
+def test_a_state_saved_by_another_optimizer_is_refused_in_one_line():
+    model = network(torch.float64)
+    saved = torch.optim.AdamW(model.parameters(), lr=0.01).state_dict()  # betas, not beta1
+    optim = wt.Optimizer(model.parameters(), "torch.adamw(lr=0.01)")
+    with pytest.raises(WdtheoryError) as error:
+        optim.load_state_dict(saved)
+    one_line(error, "has no beta1, beta2", "another optimizer")
+
+
+def test_a_group_may_carry_a_schedulers_initial_lr():
+    model = network(torch.float64)
+    optim = wt.Optimizer([{"params": model.parameters(), "initial_lr": 0.1}], "torch.sgd(lr=0.1)")
+    scheduler = torch.optim.lr_scheduler.StepLR(optim, step_size=1, last_epoch=0)
+    assert scheduler.base_lrs == [0.1]

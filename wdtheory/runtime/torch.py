@@ -160,7 +160,7 @@ class Optimizer(torch.optim.Optimizer):
         """torch's ``add_param_group``, then the group's own numbers checked at once (an unknown
         key is refused with the close one, e.g. ``momentun``)."""
         for key in param_group:
-            if key not in ("params", "param_names", *self._keys):
+            if key not in ("params", "param_names", "initial_lr", *self._keys):
                 raise WdtheoryError(
                     f"{self.rule.name} has no hyperparameter {key!r}"
                     f"{did_you_mean(key, self._keys)}; a param group takes "
@@ -171,7 +171,17 @@ class Optimizer(torch.optim.Optimizer):
         self._prepare(index, self.param_groups[index])
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
-        """torch's ``load_state_dict``; the cached views of the old state are dropped."""
+        """torch's ``load_state_dict``, refused in one line when its groups lack this spec's
+        hyperparameters (a state saved by another optimizer); the cached views of the old state
+        are dropped, and a loaded buffer that does not fit its parameter is refused at the next
+        step."""
+        for index, group in enumerate(state_dict.get("param_groups", ())):
+            missing = [key for key in self._keys if key not in group]
+            if missing:
+                raise WdtheoryError(
+                    f"param group {index} of the state has no {', '.join(missing)}: it was saved "
+                    f"by another optimizer than {self.rule.text!r}"
+                )
         super().load_state_dict(state_dict)
         self._views.clear()
         self._runs.clear()
@@ -182,7 +192,7 @@ class Optimizer(torch.optim.Optimizer):
         """For each parameter of the group with a gradient: its stepper, its state, the arrays
         to step (checked) and the hyperparameter vector (with or without the decay)."""
         run = self._runs.get(index)
-        numbers = tuple(group[key] for key in self._keys)
+        numbers = _snapshot(group, self._keys)
         if run is None or run.numbers != numbers:
             run = self._prepare(index, group)
         names = group.get("param_names") or [""] * len(group["params"])
@@ -201,9 +211,18 @@ class Optimizer(torch.optim.Optimizer):
         """The 1-D views the kernel steps: the parameter's and its state buffers' (made once
         and kept while the tensors stay the same) and the gradient's (made at every step: no
         reference to a gradient is kept, so ``zero_grad()`` frees it)."""
-        cached = self._views.get(param)
-        if cached is None or cached[0] != param.data_ptr() or cached[1] != run.states:
-            cached = self._make_views(param, self.state[param], run)
+        cached, state = self._views.get(param), self.state[param]
+        if (
+            cached is None
+            or cached[0] != param.data_ptr()
+            or cached[1] != run.states
+            or any(
+                state.get(name) is not tensor
+                for name, tensor in zip(run.states, cached[4], strict=True)
+            )
+            or "step" not in state
+        ):
+            cached = self._make_views(param, state, run)
         return cached[2], self._grad_view(param, grad), cached[3]
 
     def _make_views(self, param: torch.Tensor, state: dict, run: _GroupRun) -> tuple:
@@ -213,7 +232,8 @@ class Optimizer(torch.optim.Optimizer):
                 f"a param group with parameters on {run.device} and on {param.device.type}; "
                 "give each device its own group"
             )
-        if not state:
+        if "step" not in state:  # new, or cleared by the user
+            state.clear()
             state["step"] = 0
             for name, value in zip(run.states, run.stepper.initial, strict=True):
                 state[name] = torch.full_like(param, value, memory_format=torch.contiguous_format)
@@ -224,11 +244,32 @@ class Optimizer(torch.optim.Optimizer):
                 f"group's numbers switched on a part of the rule after step {state['step']}); "
                 "give that hyperparameter a nonzero value from the first step"
             )
+        for (
+            name
+        ) in run.states:  # a loaded or replaced state must fit: the kernel does no bounds checks
+            buffer = state[name]
+            if (
+                not isinstance(buffer, torch.Tensor)
+                or buffer.shape != param.shape
+                or buffer.dtype != param.dtype
+                or buffer.device != param.device
+            ):
+                raise WdtheoryError(
+                    f"{self.rule.name}: the state {name!r} of a parameter of shape "
+                    f"{tuple(param.shape)} ({param.dtype}, {param.device}) is "
+                    + (
+                        f"of shape {tuple(buffer.shape)} ({buffer.dtype}, {buffer.device})"
+                        if isinstance(buffer, torch.Tensor)
+                        else type(buffer).__name__
+                    )
+                    + "; load a state saved for these parameters, or start afresh"
+                )
         views = (
             param.data_ptr(),
             run.states,
             _view(param),
             tuple(_view(state[name]) for name in run.states),
+            tuple(state[name] for name in run.states),
         )
         self._views[param] = views
         return views
@@ -279,7 +320,7 @@ class Optimizer(torch.optim.Optimizer):
             **{k: 0.0 for k, r in keys.items() if r == "weight_decay" and k in self._used},
         }
         run = _GroupRun(
-            numbers=tuple(group[key] for key in self._keys),
+            numbers=_snapshot(group, self._keys),
             device=device,
             stepper=stepper,
             hyper=stepper.hyper_vector(floats),
@@ -305,6 +346,12 @@ def _check_param(param: torch.Tensor) -> None:
             "a non-contiguous parameter: the kernels step contiguous tensors "
             "(make it with .contiguous() before handing it to the optimizer)"
         )
+
+
+def _snapshot(group: dict[str, Any], keys: tuple[str, ...]) -> tuple:
+    """A group's numbers as they are now: a tensor (torch schedulers update a tensor lr in
+    place) by its value, so that a change shows."""
+    return tuple(float(group[k]) if isinstance(group[k], torch.Tensor) else group[k] for k in keys)
 
 
 def _number(value: Any) -> float | None:
