@@ -152,7 +152,7 @@ def _convert(args: argparse.Namespace) -> int:
 
 
 def _audit(args: argparse.Namespace) -> int:
-    result = audit(read_recipe(args.recipe))
+    result = audit(read_recipe(args.recipe), budget=args.budget)
     _emit(args, result.explain(), audit_answer(result))
     return ANSWERED
 
@@ -253,6 +253,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     audit_command.add_argument("recipe", help="a recipe file, e.g. examples/recipes/adam-l2.toml")
     audit_command.add_argument("--format", choices=FORMATS, default="text", help=FORMAT_HELP)
+    audit_command.add_argument(
+        "--budget", type=_seconds, default=BUDGET, metavar="SECONDS", help=BUDGET_HELP
+    )
     audit_command.set_defaults(run=_audit)
     verify = commands.add_parser(
         "verify",

@@ -263,3 +263,28 @@ def test_a_momentum_rule_reports_its_effective_lambda_at_rest():
     assert [g.fixed.ridge_strength for g in result.groups[:2]] == [R(1, 10**5), R(1, 10**4)]
     assert not result.groups[2].fixed.is_ridge
     assert "ridge with lambda_eff = 1/100000" in result.explain().render("text")
+
+
+def test_a_decay_step_that_overshoots_is_flagged_not_called_slow():
+    """eta*lambda = 3: each step maps w to -2w; |w| grows, which no timescale describes."""
+    result = audit(
+        recipe(Group("g", build("torch.sgd(lr=0.1, weight_decay=30)")), steps=10), frameworks=()
+    )
+    assert pitfalls(result)[("g", Pitfall.GROWS)] == 1024
+    assert ("g", Pitfall.LONGER_THAN_RUN) not in pitfalls(result)
+
+
+def test_eps_zero_is_a_one_line_error_not_an_engine_disagreement():
+    with pytest.raises(WdtheoryError, match="divides 0 by 0"):
+        audit(recipe(Group("g", build("torch.adamw(lr=1e-3, eps=0)")), steps=5), frameworks=())
+
+
+def test_an_audit_ends_within_its_budget():
+    """The searches share the budget: a tiny one leaves the conversion undecided, saying why."""
+    result = audit(
+        recipe(Group("g", build("torch.adamw(lr=1e-3)")), steps=5),
+        frameworks=("keras",),
+        budget=1e-3,
+    )
+    (conversion,) = result.groups[0].conversions
+    assert not conversion.decided and "could not decide" in conversion.reason

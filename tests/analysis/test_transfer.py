@@ -3,6 +3,8 @@ lambda' keeps the chosen timescale, checked by the timescales themselves."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 import sympy as sp
 
@@ -57,9 +59,29 @@ def test_the_answer_is_a_derivation_with_the_formula_and_the_number():
     assert "2/5" in text  # lambda' = 0.4
 
 
-def test_a_scale_the_invariant_needs_but_nobody_gave_is_one_line():
+def test_a_scale_left_out_of_both_recipes_is_unchanged():
+    """The data set is the same size, unknown: 4x the batch is still 4x lambda per epoch."""
+    result = transfer(R(1, 10), R(1, 1000), Scale(batch=256), Scale(batch=1024), keep="epochs")
+    assert result.value == R(4, 10)
+
+
+def test_a_scale_that_only_the_new_recipe_gives_is_one_line():
     with pytest.raises(WdtheoryError, match=r"needs n of the old and the new recipe"):
-        transfer(0.1, 1e-3, Scale(batch=256), Scale(batch=1024), keep="epochs")
+        transfer(0.1, 1e-3, Scale(batch=256), Scale(examples=1000), keep="epochs")
+
+
+@pytest.mark.parametrize(
+    ("make", "fragment"),
+    [
+        (lambda: Scale(batch=0), "batch=0"),
+        (lambda: Scale(examples=-5), "examples=-5"),
+        (lambda: transfer(-0.1, 1e-3, Scale(), Scale()), "weight_decay=-0.1"),
+        (lambda: transfer(0.1, float("nan"), Scale(), Scale()), "lr=nan"),
+    ],
+)
+def test_bad_numbers_are_refused_in_one_line(make, fragment):
+    with pytest.raises(WdtheoryError, match=re.escape(fragment)):
+        make()
 
 
 @pytest.mark.parametrize(

@@ -58,6 +58,7 @@ from typing import Any
 import numpy as np
 import sympy as sp
 
+from wdtheory.analysis.budget import DEFAULT_SECONDS, within
 from wdtheory.analysis.convert import FRAMEWORKS, Conversion, convert
 from wdtheory.analysis.fixed_points import FixedPoint, fixed_point
 from wdtheory.core.derivation import Derivation, Notation, Section, Step
@@ -176,6 +177,7 @@ class Pitfall(StrEnum):
     L2_IN_PRECONDITIONER = "L2 inside the preconditioner"
     DECAY_ON_VECTORS = "decay on biases or normalisation scales"
     LONGER_THAN_RUN = "decay timescale longer than the run"
+    GROWS = "the decay step overshoots: |w| grows"
     SHORTER_THAN_EPOCH = "decay timescale shorter than an epoch"
     FOLLOWS_SCHEDULE = "decay follows the learning-rate schedule"
 
@@ -214,15 +216,22 @@ class Audit:
         return _explain(self)
 
 
-def audit(recipe: Recipe, *, frameworks: tuple[str, ...] = FRAMEWORKS) -> Audit:
+def audit(
+    recipe: Recipe,
+    *,
+    frameworks: tuple[str, ...] = FRAMEWORKS,
+    budget: float | None = DEFAULT_SECONDS,
+) -> Audit:
     """Audit every group of ``recipe`` (see the module doc); groups with the same optimizer
-    share its answers."""
+    share its answers. The searches (conversions, rest points) share ``budget`` seconds: what
+    is still undecided then says so."""
     done: dict[str, GroupAudit] = {}
     groups = []
     for group in recipe.groups:
         key = group.optimizer.text
         if key not in done:
-            done[key] = _audit_group(group, recipe, frameworks)
+            with within(budget):
+                done[key] = _audit_group(group, recipe, frameworks)
         groups.append(dataclasses.replace(done[key], group=group))
     groups = tuple(groups)
     findings = tuple(f for g in groups for f in _findings(g, recipe))
@@ -314,9 +323,10 @@ def rest_point(optimizer: Optimizer) -> FixedPoint:
         tuple(k for k in used if optimizer.values[k] == 0),
         optimizer.follows_schedule,
     )
-    if key not in _RULE_REST:
-        _RULE_REST[key] = fixed_point(optimizer.unbind(used))
-    rule, values = _RULE_REST[key], optimizer.symbols
+    rule = _RULE_REST.get(key) or fixed_point(optimizer.unbind(used))
+    if rule.decided:  # one that ran out of time is asked again next time
+        _RULE_REST[key] = rule
+    values = optimizer.symbols
     return dataclasses.replace(
         rule,
         optimizer=optimizer,
@@ -391,6 +401,11 @@ def decay_over_run(optimizer: Optimizer, recipe: Recipe) -> DecayOverRun:
     multipliers = recipe.schedule.values(recipe.steps)
     factor = decay_factor(optimizer)
     both = _zero_gradient_run(optimizer, multipliers)
+    if not np.all(np.isfinite(both)):
+        raise WdtheoryError(
+            f"{optimizer.text}: with zero gradients the step divides 0 by 0 (eps=0) or overflows; "
+            "give eps > 0 and a decay with eta*lambda*s_t < 2"
+        )
     path, run_shrink = both[:, 0], float(both[-1, 0])
     multiplicative = math.isclose(both[-1, 1], run_shrink, rel_tol=1e-6, abs_tol=1e-12)
     if factor is not None:
@@ -457,7 +472,15 @@ def _findings(group: GroupAudit, recipe: Recipe) -> list[Finding]:
                 float(decay.timescale or recipe.steps),
             )
         )
-    if decay.timescale is None and abs(decay.shrink) > math.exp(-LONGER_THAN_RUN):
+    if abs(decay.shrink) > 1 or (
+        decay.factor is not None and float(decay.factor.subs(SCHEDULE, 1)) <= -1
+    ):
+        found.append(
+            Finding(
+                Pitfall.GROWS, name, "total factor on w over the run (|.| > 1 grows)", decay.shrink
+            )
+        )
+    elif decay.timescale is None and abs(decay.shrink) > math.exp(-LONGER_THAN_RUN):
         found.append(
             Finding(
                 Pitfall.LONGER_THAN_RUN, name, "total shrink over the run (1 = none)", decay.shrink

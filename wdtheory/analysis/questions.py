@@ -182,7 +182,7 @@ def ask(question: Question, budget: float | None = DEFAULT_SECONDS) -> Derivatio
     """The question answered as the command line answers it (with its default time budget):
     the derivation it prints."""
     if question.kind == "audit":
-        return audit(read_recipe(Path(question.root, question.specs[0]))).explain()
+        return audit(read_recipe(Path(question.root, question.specs[0])), budget=budget).explain()
     if question.kind == "derive":
         return derivation_of(question.specs[0], question.symbolic)[1]
     optimizers = [optimizer_from_text(text, question.symbolic) for text in question.specs]

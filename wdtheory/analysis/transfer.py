@@ -29,6 +29,7 @@ import sympy as sp
 
 from wdtheory.core.derivation import Derivation, Notation, Section, Step
 from wdtheory.core.errors import WdtheoryError, check_choice
+from wdtheory.core.hyperparams import as_nonnegative
 from wdtheory.core.notation import BATCH_SIZE, ETA, LAMBDA, N
 
 __all__ = ["INVARIANTS", "LR_RULES", "Scale", "Transfer", "transfer"]
@@ -51,6 +52,14 @@ class Scale:
     batch: int | None = None
     steps: int | None = None
     width: int | None = None
+
+    def __post_init__(self) -> None:
+        for name in ("examples", "batch", "steps", "width"):
+            value = getattr(self, name)
+            if value is not None and (
+                isinstance(value, bool) or not isinstance(value, int) or value < 1
+            ):
+                raise WdtheoryError(f"{name}={value!r}: give a whole number >= 1")
 
     def values(self, primed: bool) -> dict[sp.Symbol, sp.Expr]:
         symbols = (N, B, T, WIDTH)
@@ -101,10 +110,10 @@ def transfer(
     equation = sp.Eq(tau_new * new_factor, tau_old * old_factor)
     (formula,) = sp.solve(equation, LAMBDA_NEW)
     formula = sp.simplify(formula)
-    given = {ETA: sp.nsimplify(lr), LAMBDA: sp.nsimplify(weight_decay)}
+    given = {ETA: as_nonnegative("lr", lr), LAMBDA: as_nonnegative("weight_decay", weight_decay)}
     given |= old.values(primed=False) | new.values(primed=True)
     for symbol, primed in ((N, _prime(N)), (B, _prime(B)), (T, _prime(T)), (WIDTH, _prime(WIDTH))):
-        given.setdefault(primed, given.get(symbol, primed))  # unchanged where not given
+        given.setdefault(primed, given.get(symbol, symbol))  # unchanged where not given
     value = sp.simplify(formula.xreplace(given))
     if value.free_symbols:
         missing = ", ".join(sorted({str(s).rstrip("'") for s in value.free_symbols}))
