@@ -269,12 +269,27 @@ def test_a_name_that_is_one_of_the_rules_symbols_is_that_symbol():
     ("text", "dampening"),
     [
         ("torch.sgd(momentum=0.9, dampening=mu)", R(9, 10)),  # tied to a given number
-        ("torch.sgd(dampening=mu)", R(0)),  # tied to the library default of the momentum
         ("symbolic(torch.sgd(dampening=mu))", ROLES["momentum"].symbol),
     ],
 )
 def test_a_tie_to_a_hyperparameter_with_a_number_takes_that_number(text, dampening):
     assert build(text).values["dampening"] == dampening
+
+
+@pytest.mark.parametrize(
+    ("text", "fragments"),
+    [
+        ("torch.sgd(lr=0.1, momentum=tau)", ["momentum=tau", "symbol of dampening", "library's 0"]),
+        ("torch.sgd(dampening=mu)", ["dampening=mu", "symbol of momentum", "give momentum="]),
+        ("torch.adamw(weight_decay=eta)", ["weight_decay=eta", "symbol of lr", "0.001"]),
+    ],
+)
+def test_a_tie_to_a_hyperparameter_left_at_its_default_is_refused(text, fragments):
+    """``momentum=tau`` once became 0 in silence: tau is the dampening, left at torch's 0."""
+    with pytest.raises(WdtheoryError) as info:
+        Optimizer.from_spec(text)
+    message = str(info.value)
+    assert "\n" not in message and all(f in message for f in fragments), message
 
 
 def test_ties_follow_the_symbol_they_are_tied_to_through_defaults_and_binding():

@@ -98,9 +98,21 @@ class Optimizer:
                 values[key] = _left_out(definition, key, flags, symbolic)
         optimizer = cls(definition, values, flags, symbolic=symbolic, given=frozenset(given))
         _check_names(optimizer)
-        # a value tied to a hyperparameter that has a number (given, or its default) takes it:
-        # in torch.sgd(momentum=0.9, dampening=mu) the dampening is 0.9
-        numbers = {s: v for s, v in optimizer.symbols.items() if not v.free_symbols}
+        # a value tied to a hyperparameter the spec gives a number takes it: in
+        # torch.sgd(momentum=0.9, dampening=mu) the dampening is 0.9; a tie to one the spec left
+        # at the library's default is refused (momentum=tau would silently be 0)
+        params, numbers = definition.params, {}
+        for key, role in params.items():
+            value = values[key]
+            if not value.free_symbols and key in given:
+                numbers[ROLES[role].symbol] = value
+            elif not value.free_symbols and ROLES[role].symbol in _tied_symbols(values, key):
+                tied = [k for k in given if ROLES[role].symbol in values[k].free_symbols]
+                raise WdtheoryError(
+                    f"{definition.name}: {tied[0]}={show(values[tied[0]])} names the symbol of "
+                    f"{key}, which the spec leaves at the library's {show(value)}; give {key}=... "
+                    "or choose another name for a free symbol"
+                )
         return optimizer._substituted(numbers)
 
     @property
@@ -341,6 +353,13 @@ def _check_names(optimizer: Optimizer) -> None:
                     f"{key}={symbol.name}: the name {symbol.name!r} is {meaning} in "
                     f"{optimizer.name}'s rule; choose another name"
                 )
+
+
+def _tied_symbols(values: Mapping[str, sp.Expr], key: str) -> set[sp.Symbol]:
+    """The symbols the other hyperparameters' values are written in."""
+    return {
+        symbol for other, value in values.items() if other != key for symbol in value.free_symbols
+    }
 
 
 def _flag(where: str, name: str, value: object, allowed: tuple[object, ...]) -> object:

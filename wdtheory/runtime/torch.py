@@ -11,7 +11,9 @@ It is a ``torch.optim.Optimizer`` in every way a training loop sees: param group
 hyperparameters (by the spec's keys, e.g. ``{"params": ..., "weight_decay": 0.0}``),
 ``zero_grad`` in both modes, ``step(closure)``, ``state_dict`` / ``load_state_dict``, and
 ``torch.optim.lr_scheduler`` schedulers, which set a group's ``lr`` between steps. The numbers of
-the spec are the defaults of every group.
+the spec are the defaults of every group. A group holds the spec's keys: ``beta1`` and ``beta2``
+for Adam, not torch's ``betas``, so ``OneCycleLR`` needs ``cycle_momentum=False`` there; and a
+tie in the spec (``dampening=mu``) is not followed when a scheduler moves one of the two.
 
 **How a step runs.** For each parameter with a gradient, the rule's fused kernel (the one
 :class:`~wdtheory.runtime.stepper.Stepper` runs) updates the parameter and its state buffers in
