@@ -42,7 +42,8 @@ tensors of two or more dimensions.
 float32/float64, a device other than CPU and CUDA, non-contiguous parameters. With
 ``validate=True`` (the default) a step also refuses NaN or infinite gradients, as
 :class:`Stepper` does; ``validate=False`` skips that pass over the gradients. Every parameter is
-checked before any is stepped, so a refused step leaves the model and the state as they were.
+checked before any is stepped, so a refused step leaves the parameters and their moments as
+they were (a state it had to create for a new parameter stays, at step 0).
 
 The state of a parameter is ``{"step": int, <state name>: tensor, ...}`` with the rule's state
 names (``b`` for a momentum buffer, ``m`` and ``v`` for Adam's moments: see ``wdtheory derive``).
