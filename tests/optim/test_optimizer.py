@@ -282,6 +282,8 @@ def test_a_tie_to_a_hyperparameter_with_a_number_takes_that_number(text, dampeni
         ("torch.sgd(lr=0.1, momentum=tau)", ["momentum=tau", "symbol of dampening", "library's 0"]),
         ("torch.sgd(dampening=mu)", ["dampening=mu", "symbol of momentum", "give momentum="]),
         ("torch.adamw(weight_decay=eta)", ["weight_decay=eta", "symbol of lr", "0.001"]),
+        # a switch given beside the tie (found by the fuzz test: a KeyError)
+        ("lion(beta1=eta, schedule=false)", ["beta1=eta", "symbol of lr"]),
     ],
 )
 def test_a_tie_to_a_hyperparameter_left_at_its_default_is_refused(text, fragments):

@@ -107,7 +107,9 @@ class Optimizer:
             if not value.free_symbols and key in given:
                 numbers[ROLES[role].symbol] = value
             elif not value.free_symbols and ROLES[role].symbol in _tied_symbols(values, key):
-                tied = [k for k in given if ROLES[role].symbol in values[k].free_symbols]
+                tied = [
+                    k for k in given if k in params and ROLES[role].symbol in values[k].free_symbols
+                ]
                 raise WdtheoryError(
                     f"{definition.name}: {tied[0]}={show(values[tied[0]])} names the symbol of "
                     f"{key}, which the spec leaves at the library's {show(value)}; give {key}=... "
