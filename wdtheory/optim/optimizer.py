@@ -177,12 +177,8 @@ class Optimizer:
         params = self.definition.params
         given: dict[sp.Symbol, sp.Expr] = {}  # a symbol of the spec -> its number
         direct: dict[str, sp.Expr] = {}
+        self.check_keys(values)
         for key, value in values.items():
-            if key not in params:
-                raise WdtheoryError(
-                    f"{self.name} has no hyperparameter {key!r}{did_you_mean(key, params)}; "
-                    f"allowed: {', '.join(params)}"
-                )
             if self.values[key].is_number:
                 raise WdtheoryError(
                     f"{self.name}: {key} is fixed to {show(self.values[key])} by the spec; "
@@ -207,6 +203,17 @@ class Optimizer:
                 )
         bound = self._substituted(given)
         return dataclasses.replace(bound, values={**bound.values, **direct})
+
+    def check_keys(self, keys: Iterable[str]) -> None:
+        """Refuse, in one line naming the close one, a key that is none of this optimizer's
+        hyperparameters (``values=`` of a stepper, a torch param group's keys)."""
+        params = self.definition.params
+        for key in keys:
+            if key not in params:
+                raise WdtheoryError(
+                    f"{self.name} has no hyperparameter {key!r}{did_you_mean(key, params)}; "
+                    f"allowed: {', '.join(params)}"
+                )
 
     def unbind(self, keys: Iterable[str]) -> Optimizer:
         """The same optimizer with the hyperparameters of ``keys`` back at their symbols (the

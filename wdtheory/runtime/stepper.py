@@ -50,7 +50,7 @@ from typing import Any, NamedTuple
 import numpy as np
 import sympy as sp
 
-from wdtheory.core.errors import WdtheoryError, check_choice, did_you_mean
+from wdtheory.core.errors import WdtheoryError, check_choice
 from wdtheory.core.notation import SCHEDULE, STEP
 from wdtheory.lowering.compile import LoweredRule, lower
 from wdtheory.optim.optimizer import Optimizer
@@ -195,13 +195,9 @@ class Stepper:
         callers whose numbers change while the rule stays (a torch param group under a
         learning-rate scheduler). A few µs: make it when the numbers change, not every step."""
         params = self.optimizer.definition.params
+        self.optimizer.check_keys(numbers)
         values = dict(self.hyper)
         for key, value in numbers.items():
-            if key not in params:
-                raise WdtheoryError(
-                    f"{self.optimizer.name} has no hyperparameter {key!r}"
-                    f"{did_you_mean(key, params)}; allowed: {', '.join(params)}"
-                )
             role = ROLES[params[key]]
             values[role.symbol] = role.run_time_float(key, value)
         return np.array([values[s] for s in self.scalars[:-2]], dtype=np.float64)

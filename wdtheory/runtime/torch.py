@@ -63,13 +63,16 @@ try:
 except ImportError as error:  # pragma: no cover - the test environment has torch
     raise ImportError("wdtheory.torch needs PyTorch: pip install 'wdtheory[torch]'") from error
 
-from wdtheory.core.errors import WdtheoryError, did_you_mean
+from wdtheory.core.errors import WdtheoryError
 from wdtheory.optim.optimizer import Optimizer as Rule
 from wdtheory.optim.roles import ROLES
 from wdtheory.runtime.checks import all_finite, namespace
 from wdtheory.runtime.stepper import Stepper
 
 __all__ = ["Optimizer", "matrices_only"]
+
+#: the keys of a param group that torch keeps besides the hyperparameters
+_BOOKKEEPING = ("params", "param_names", "initial_lr")
 
 #: the parameter dtypes the kernels take
 _DTYPES = (torch.float32, torch.float64)
@@ -162,16 +165,11 @@ class Optimizer(torch.optim.Optimizer):
     def add_param_group(self, param_group: dict[str, Any]) -> None:
         """torch's ``add_param_group``, then the group's own numbers checked at once (an unknown
         key is refused with the close one, e.g. ``momentun``)."""
-        for key in param_group:
-            if key not in ("params", "param_names", "initial_lr", *self._keys):
-                raise WdtheoryError(
-                    f"{self.rule.name} has no hyperparameter {key!r}"
-                    f"{did_you_mean(key, self._keys)}; a param group takes "
-                    f"{', '.join(self._keys)}"
-                )
+        self.rule.check_keys(k for k in param_group if k not in _BOOKKEEPING)
         super().add_param_group(param_group)
         index = len(self.param_groups) - 1
-        self._prepare(index, self.param_groups[index])
+        group = self.param_groups[index]
+        self._prepare(index, group, _snapshot(group, self._keys))
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         """torch's ``load_state_dict``, refused in one line when its groups lack this spec's
@@ -197,7 +195,7 @@ class Optimizer(torch.optim.Optimizer):
         run = self._runs.get(index)
         numbers = _snapshot(group, self._keys)
         if run is None or run.numbers != numbers:
-            run = self._prepare(index, group)
+            run = self._prepare(index, group, numbers)
         names = group.get("param_names") or [""] * len(group["params"])
         for param, name in zip(group["params"], names, strict=True):
             grad = param.grad
@@ -300,8 +298,9 @@ class Optimizer(torch.optim.Optimizer):
 
     # ----------------------------------------------------------------------------- numbers
 
-    def _prepare(self, index: int, group: dict[str, Any]) -> _GroupRun:
-        """Check the group's numbers and pick (or make) the stepper of their zeros."""
+    def _prepare(self, index: int, group: dict[str, Any], numbers: tuple) -> _GroupRun:
+        """Check the group's ``numbers`` (its values of the spec's keys, as
+        :func:`_snapshot` takes them) and pick (or make) the stepper of their zeros."""
         keys = self.rule.definition.params
         floats = {key: ROLES[keys[key]].run_time_float(key, group[key]) for key in self._used}
         for key in sorted(set(self._keys) - self._used):
@@ -323,7 +322,7 @@ class Optimizer(torch.optim.Optimizer):
             **{k: 0.0 for k, r in keys.items() if r == "weight_decay" and k in self._used},
         }
         run = _GroupRun(
-            numbers=_snapshot(group, self._keys),
+            numbers=numbers,
             device=device,
             stepper=stepper,
             hyper=stepper.hyper_vector(floats),
