@@ -486,6 +486,30 @@ def test_audit_of_a_bad_recipe_is_one_line(tmp_path, recipe: str, fragments) -> 
     assert_user_error(run.__wrapped__("audit", str(tmp_path / recipe)), *fragments)
 
 
+@pytest.mark.parametrize(
+    ("plot", "fragment"),
+    [("decay.svg", "ending in .png"), ("no/such/folder/decay.png", "does not exist")],
+)
+def test_audit_refuses_a_bad_plot_path_before_computing(tmp_path, plot: str, fragment) -> None:
+    recipe = tmp_path / "r.toml"
+    recipe.write_text('optimizer = "torch.adamw"\nsteps = 10\n')
+    assert_user_error(
+        run.__wrapped__("audit", str(recipe), "--plot", str(tmp_path / plot)), fragment
+    )
+
+
+def test_audit_writes_its_plot_beside_the_answer(tmp_path) -> None:
+    recipe = tmp_path / "r.toml"
+    recipe.write_text(
+        'optimizer = "torch.sgd(lr=0.1, weight_decay=0.01)"\nsteps = 200\n'
+        'schedule = "cosine(steps=200)"\n[[group]]\nname = "w"\nnormalized = true\n'
+    )
+    result = run.__wrapped__("audit", str(recipe), "--plot", str(tmp_path / "decay.png"))
+    assert result.code == 0 and "angle per step" in result.out
+    assert (tmp_path / "decay.png").read_bytes().startswith(b"\x89PNG")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["decay.png", "r.toml"]
+
+
 # --- a real process ---------------------------------------------------------------------------
 
 

@@ -30,8 +30,10 @@ import argparse
 import json
 import os
 import sys
+import tempfile
 from collections.abc import Sequence
 from importlib.metadata import version
+from pathlib import Path
 
 from wdtheory.analysis.audit import audit, read_recipe
 from wdtheory.analysis.budget import DEFAULT_SECONDS
@@ -152,9 +154,33 @@ def _convert(args: argparse.Namespace) -> int:
 
 
 def _audit(args: argparse.Namespace) -> int:
-    result = audit(read_recipe(args.recipe), budget=args.budget)
+    recipe = read_recipe(args.recipe)
+    if args.plot is not None:
+        _check_plot_path(args.plot)
+        from wdtheory.report.pages.questions import audit_figure  # matplotlib: when it runs
+    result = audit(recipe, budget=args.budget)
     _emit(args, result.explain(), audit_answer(result))
+    if args.plot is not None:
+        _write_atomically(Path(args.plot), audit_figure(result))
     return ANSWERED
+
+
+def _check_plot_path(path: str) -> None:
+    """Refuse, before anything is computed, a plot path that is no ``.png`` in an existing
+    folder."""
+    target = Path(path)
+    if target.suffix != ".png":
+        raise WdtheoryError(f"--plot {path!r}: give a file name ending in .png")
+    if not target.parent.is_dir():
+        raise WdtheoryError(f"--plot {path!r}: the folder {str(target.parent)!r} does not exist")
+
+
+def _write_atomically(target: Path, data: bytes) -> None:
+    """``data`` into ``target`` through a temporary file beside it renamed over it: a reader
+    sees the old file or the new one, never half of one."""
+    with tempfile.NamedTemporaryFile(dir=target.parent, suffix=".tmp", delete=False) as file:
+        file.write(data)
+    os.replace(file.name, target)
 
 
 def _verify(args: argparse.Namespace) -> int:
@@ -255,6 +281,11 @@ def _parser() -> argparse.ArgumentParser:
     audit_command.add_argument("--format", choices=FORMATS, default="text", help=FORMAT_HELP)
     audit_command.add_argument(
         "--budget", type=_seconds, default=BUDGET, metavar="SECONDS", help=BUDGET_HELP
+    )
+    audit_command.add_argument(
+        "--plot",
+        metavar="FILE.png",
+        help="also write the plot of the decay along the schedule (needs the report extra)",
     )
     audit_command.set_defaults(run=_audit)
     verify = commands.add_parser(

@@ -4,6 +4,7 @@ pitfalls flagged with the quantity that shows them."""
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from pathlib import Path
 
@@ -160,7 +161,7 @@ def test_a_live_torch_optimizer_and_scheduler_are_read_as_a_recipe():
         weight_decay=0.1,
     )
     scheduler = torch.optim.lr_scheduler.LinearLR(optimizer, start_factor=0.1, total_iters=10)
-    read = Recipe.from_torch(optimizer, scheduler, steps=100, steps_per_epoch=10)
+    read = Recipe.from_torch(optimizer, scheduler, steps=100, steps_per_epoch=10, normalized=(0,))
     expected = [
         build("torch.adamw(lr=3e-4, weight_decay=0.1)"),  # lr: the base, not the warm-up's first
         build("torch.adamw(lr=3e-4, weight_decay=0)"),
@@ -169,6 +170,7 @@ def test_a_live_torch_optimizer_and_scheduler_are_read_as_a_recipe():
         (e.values, e.flags) for e in expected
     ]
     assert [g.vectors for g in read.groups] == [False, True]
+    assert [g.normalized for g in read.groups] == [True, False]  # as the caller said
     assert read.groups[0].name == "group 0 (0.weight, 2.weight)"
     assert read.schedule == S.linear(0.1, 1, 10)
 
@@ -288,3 +290,107 @@ def test_an_audit_ends_within_its_budget():
     )
     (conversion,) = result.groups[0].conversions
     assert not conversion.decided and "could not decide" in conversion.reason
+
+
+def test_a_normalised_group_gets_its_equilibrium_angle_derived_and_measured():
+    """Without momentum the lowered rule turns by the derived acos(1 - eta lambda s) at the
+    schedule's peak; the angle follows the schedule."""
+    result = audit(
+        recipe(
+            Group("w", build("torch.sgd(lr=0.1, weight_decay=1e-3)"), normalized=True),
+            Group("same rule, not normalised", build("torch.sgd(lr=0.1, weight_decay=1e-3)")),
+            schedule=S.cosine(steps=400),
+        ),
+        frameworks=(),
+    )
+    turn = result.groups[0].rotation
+    assert turn.angle == sp.acos(1 - R(1, 10**4) * SCHEDULE)
+    assert turn.peak == 1 and turn.derived == pytest.approx(math.acos(1 - 1e-4), rel=1e-12)
+    assert turn.measured == pytest.approx(turn.derived, rel=0.05) and not turn.correlated
+    assert result.groups[1].rotation is None
+    text = result.explain().render("text")
+    assert "theta* = acos(1 - s_t/10000)" in text and "rad measured" in text
+
+
+def test_a_norm_that_cannot_settle_within_the_run_is_flagged():
+    """eta*lambda = 1e-4: the norm takes ~2500 steps per e-fold, the run has 400."""
+    result = audit(
+        recipe(Group("w", build("torch.sgd(lr=0.1, weight_decay=1e-3)"), normalized=True)),
+        frameworks=(),
+    )
+    assert pitfalls(result)[("w", Pitfall.NOT_AT_EQUILIBRIUM)] == pytest.approx(
+        -1 / math.log(abs(2 * (1 - 1e-4) ** 2 - 1))
+    )
+
+
+def test_a_rule_whose_decay_passes_through_momentum_is_measured_only():
+    result = audit(
+        recipe(
+            Group("w", build("torch.sgd(lr=0.1, momentum=0.9, weight_decay=1e-3)"), normalized=True)
+        ),
+        frameworks=(),
+    )
+    turn = result.groups[0].rotation
+    assert turn.angle is None and turn.derived is None and turn.correlated
+    assert 0 < turn.measured < math.acos(1 - 1e-3)  # turns, but less than uncorrelated steps
+
+
+def test_a_recipe_file_marks_normalised_groups(tmp_path):
+    recipe_ = read_recipe(
+        write(
+            tmp_path,
+            'optimizer = "torch.adamw"\nsteps = 10\n[[group]]\nname = "a"\nnormalized = true\n'
+            '[[group]]\nname = "b"\n',
+        )
+    )
+    assert [g.normalized for g in recipe_.groups] == [True, False]
+    with pytest.raises(WdtheoryError, match="normalized='yes'; allowed: true, false"):
+        read_recipe(
+            write(
+                tmp_path, 'optimizer = "torch.adamw"\nsteps = 10\n[[group]]\nnormalized = "yes"\n'
+            )
+        )
+
+
+def test_a_recipe_transfers_its_decay_to_the_target_it_names(tmp_path):
+    """4x the batch with the lr kept: 4x the decay keeps the timescale in epochs (the examples
+    come from steps_per_epoch x batch_size); L2 inside Adam has no rate to keep."""
+    result = audit(
+        read_recipe(
+            write(
+                tmp_path,
+                'optimizer = "torch.adamw(lr=1e-3, weight_decay=0.05)"\nsteps = 100\n'
+                "steps_per_epoch = 10\nbatch_size = 32\n"
+                '[transfer]\nbatch_size = 128\n[[group]]\nname = "w"\n'
+                '[[group]]\nname = "adam l2"\nvectors = false\n',
+            )
+        ),
+        frameworks=(),
+    )
+    assert result.recipe.scale.examples == 320
+    assert result.groups[0].transfer.value == R(1, 5)
+    assert "weight_decay = 0.2" in result.explain().render("text")
+    l2 = audit(
+        dataclasses.replace(
+            result.recipe, groups=(Group("l2", build("torch.adam(lr=1e-3, weight_decay=0.05)")),)
+        ),
+        frameworks=(),
+    )
+    assert l2.groups[0].transfer is None
+
+
+@pytest.mark.parametrize(
+    ("table", "fragment"),
+    [
+        ("batch = 4", "transfer: unknown key 'batch' (did you mean 'batch_size'?)"),
+        ("batch_size = 0", "transfer: batch_size=0: give a whole number >= 1"),
+        ('keep = "days"', "transfer: unknown keep 'days'; allowed: epochs, run, steps"),
+        ('lr_rule = "cubic"', "transfer: unknown lr_rule 'cubic'"),
+    ],
+)
+def test_a_bad_transfer_table_is_one_line_naming_it(tmp_path, table, fragment):
+    with pytest.raises(WdtheoryError) as error:
+        read_recipe(
+            write(tmp_path, f'optimizer = "torch.adamw"\nsteps = 10\n[transfer]\n{table}\n')
+        )
+    assert "\n" not in str(error.value) and fragment in str(error.value), str(error.value)

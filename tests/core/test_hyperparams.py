@@ -270,5 +270,7 @@ def test_float_in_takes_plain_numbers_inside_the_range(value: object, expected: 
     "value", [1.0, -0.1, math.nan, math.inf, "0.5", b"0.5", True, None, [0.5], 1j]
 )
 def test_float_in_refuses_anything_else_in_one_line_naming_key_and_range(value: object) -> None:
-    with pytest.raises(WdtheoryError, match=r"^beta1=.* is not a number in range; allowed: \[0, 1\)$"):
+    with pytest.raises(
+        WdtheoryError, match=r"^beta1=.* is not a number in range; allowed: \[0, 1\)$"
+    ):
         float_in("beta1", value, 0, 1)

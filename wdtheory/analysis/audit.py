@@ -19,7 +19,11 @@ number of steps and of steps per epoch. :func:`audit` derives, per group:
   all (inside Adam the decay moves :math:`w` by steps of about :math:`\eta s_t`, whatever its
   size);
 * the **timescale**: the first step at which the decay alone has shrunk :math:`w` by
-  :math:`e`, in steps and in epochs (None if the run ends first).
+  :math:`e`, in steps and in epochs (None if the run ends first);
+* for a group whose weights feed a normalisation layer (``normalized``), the **angle turned per
+  step** once the norm has settled, :math:`\theta^* = \arccos f(s_t)` derived
+  (:mod:`wdtheory.analysis.rotation`) and measured by running the lowered rule on
+  scale-invariant gradients at the schedule's peak, and how fast the norm settles.
 
 A recipe is given in Python (:class:`Recipe`, :meth:`Recipe.from_torch` for a live torch
 optimizer and scheduler) or as a TOML file (:func:`read_recipe`)::
@@ -28,14 +32,26 @@ optimizer and scheduler) or as a TOML file (:func:`read_recipe`)::
     schedule = "warmup_cosine(warmup=2000, steps=100000)"   # default: constant()
     steps = 100000
     steps_per_epoch = 1000                                   # optional
+    batch_size = 256                    # optional: the scale, for [transfer]; examples =
+    width = 1024                        # steps_per_epoch x batch_size unless given
+
+    [transfer]                          # optional: the recipe to move the decay to
+    batch_size = 1024                   # examples, batch_size, steps, width: left out = same
+    lr_rule = "linear"                  # constant, linear, sqrt (in the batch) or mup (width)
+    keep = "epochs"                     # the timescale kept: in epochs, steps or run fraction
 
     [[group]]
     name = "weights"
+    normalized = true           # they feed a normalisation layer: scale-invariant
 
     [[group]]
     name = "biases and norms"
     vectors = true
     weight_decay = 0.0          # any hyperparameter of the optimizer, by its spec key
+
+With a ``[transfer]`` table each group whose decay is a rate per step also gets the weight
+decay that keeps its timescale in the new recipe (:func:`~wdtheory.analysis.transfer.transfer`,
+derived symbolically and printed with its derivation).
 
 **Pitfalls** are flagged as typed :class:`Finding` values, each with the quantity that shows it:
 L2 inside a preconditioner (the shrink it applies against the decoupled form's), decay on
@@ -50,7 +66,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
@@ -58,11 +74,13 @@ from typing import Any
 import numpy as np
 import sympy as sp
 
+from wdtheory.analysis import rotation
 from wdtheory.analysis.budget import DEFAULT_SECONDS, within
 from wdtheory.analysis.convert import FRAMEWORKS, Conversion, convert
 from wdtheory.analysis.fixed_points import FixedPoint, fixed_point
+from wdtheory.analysis.transfer import INVARIANTS, LR_RULES, Scale, Transfer, transfer
 from wdtheory.core.derivation import Derivation, Notation, Section, Step
-from wdtheory.core.errors import WdtheoryError, did_you_mean
+from wdtheory.core.errors import WdtheoryError, check_choice, did_you_mean
 from wdtheory.core.hyperparams import as_hyper
 from wdtheory.core.notation import GRAD, PARAM, SCHEDULE
 from wdtheory.core.roundoff import ROUNDOFF, roundoff_text
@@ -81,6 +99,8 @@ __all__ = [
     "GroupAudit",
     "Pitfall",
     "Recipe",
+    "RotationAudit",
+    "Target",
     "audit",
     "decay_factor",
     "decay_over_run",
@@ -88,8 +108,20 @@ __all__ = [
 ]
 
 #: the top-level keys of a recipe file, and the keys of a group besides hyperparameters
-RECIPE_KEYS = ("optimizer", "schedule", "steps", "steps_per_epoch", "group")
-GROUP_KEYS = ("name", "vectors")
+RECIPE_KEYS = (
+    "optimizer",
+    "schedule",
+    "steps",
+    "steps_per_epoch",
+    "batch_size",
+    "examples",
+    "width",
+    "group",
+    "transfer",
+)
+#: the keys of a recipe's [transfer] table: the new scale and what to keep
+TRANSFER_KEYS = ("examples", "batch_size", "steps", "width", "keep", "lr_rule")
+GROUP_KEYS = ("name", "vectors", "normalized")
 
 #: a decay whose timescale exceeds the run this many times does little
 LONGER_THAN_RUN = 1.0
@@ -99,22 +131,44 @@ AGREEMENT = 1e-9
 
 @dataclass(frozen=True)
 class Group:
-    """A param group: its name, its optimizer (numbers filled in) and whether it holds vectors
-    (biases, normalisation scales), which recipes usually leave undecayed."""
+    """A param group: its name, its optimizer (numbers filled in), whether it holds vectors
+    (biases, normalisation scales), which recipes usually leave undecayed, and whether its
+    weights feed a normalisation layer (``normalized``: their loss is scale-invariant, and the
+    decay sets the angle they turn per step, :mod:`wdtheory.analysis.rotation`)."""
 
     name: str
     optimizer: Optimizer
     vectors: bool = False
+    normalized: bool = False
+
+
+@dataclass(frozen=True)
+class Target:
+    """The new recipe a weight decay is transferred to: its ``scale`` (what is left out stays
+    as it is), the invariant to ``keep`` and the learning-rate rule it follows."""
+
+    scale: Scale
+    keep: str = "epochs"
+    lr_rule: str = "constant"
+
+    def __post_init__(self) -> None:
+        check_choice("keep", self.keep, INVARIANTS)
+        check_choice("lr_rule", self.lr_rule, LR_RULES)
 
 
 @dataclass(frozen=True)
 class Recipe:
-    """Param groups, the learning-rate schedule, the run's length in steps and an epoch's."""
+    """Param groups, the learning-rate schedule, the run's length in steps and an epoch's;
+    ``scale``: the data set, batch and width it runs at (its steps are :attr:`steps`), and
+    ``target``: the recipe to transfer its weight decay to (:mod:`wdtheory.analysis.transfer`),
+    if any."""
 
     groups: tuple[Group, ...]
     schedule: Schedule
     steps: int
     steps_per_epoch: int | None = None
+    scale: Scale = field(default_factory=Scale)
+    target: Target | None = None
 
     @classmethod
     def from_torch(
@@ -124,11 +178,13 @@ class Recipe:
         *,
         steps: int,
         steps_per_epoch: int | None = None,
+        normalized: tuple[int, ...] = (),
     ) -> Recipe:
         """The recipe of a live ``torch.optim`` optimizer (its param groups as they are, named
         by their ``param_names`` when it was given ``model.named_parameters()``) and, if given,
         its ``lr_scheduler`` (read by :func:`~wdtheory.optim.schedules.from_torch`). A group
-        holds vectors when one of its tensors has fewer than 2 dimensions."""
+        holds vectors when one of its tensors has fewer than 2 dimensions; ``normalized`` are the
+        indices of the groups whose weights feed a normalisation layer (torch cannot tell)."""
         groups = []
         for index, group in enumerate(optimizer.param_groups):
             names = group.get("param_names")
@@ -140,6 +196,7 @@ class Recipe:
                     label,
                     Optimizer.from_spec(_torch_code(type(optimizer).__name__, group)),
                     vectors=any(p.ndim < 2 for p in group["params"]),
+                    normalized=index in normalized,
                 )
             )
         schedule = constant() if scheduler is None else from_torch(scheduler)
@@ -161,7 +218,8 @@ class DecayOverRun:
     ``shrink``: :math:`w_T / w_0` of the zero-gradient run (derived from ``factor`` where there is
     one, and ``run_shrink`` the lowered rule's run, which agrees); ``multiplicative``: the run from
     a small :math:`w_0` shrinks by the same factor; ``timescale``: the first step at which
-    :math:`|w_t / w_0| \\le 1/e`; ``constant_lr_shrink``: the same without the schedule."""
+    :math:`|w_t / w_0| \\le 1/e`; ``constant_lr_shrink``: the same without the schedule;
+    ``path`` and ``constant_lr_path``: :math:`w_t / w_0` of the two runs, step by step."""
 
     factor: sp.Expr | None
     shrink: float
@@ -169,6 +227,31 @@ class DecayOverRun:
     multiplicative: bool
     timescale: int | None
     constant_lr_shrink: float
+    path: np.ndarray = field(compare=False, repr=False, default_factory=lambda: np.ones(0))
+    constant_lr_path: np.ndarray = field(
+        compare=False, repr=False, default_factory=lambda: np.ones(0)
+    )
+
+
+@dataclass(frozen=True)
+class RotationAudit:
+    r"""A normalised group's angle per step at its norm's equilibrium, at the schedule's peak
+    multiplier ``peak`` (:mod:`wdtheory.analysis.rotation`). ``angle``: :math:`\theta^*(s_t) =
+    \arccos f(s_t)`, derived where the decay is a per-step factor :math:`f` (None otherwise);
+    ``derived``: its value at the peak; ``measured``: the lowered rule's mean angle per step on
+    scale-invariant gradients after ``steps`` steps at the peak; ``relaxation``: steps per e-fold
+    of the norm at the peak (derived with the factor; otherwise half the decay's measured
+    timescale there); ``correlated``: the rule's momentum correlates successive updates, which
+    the derivation assumes they are not (the measured angle is then smaller)."""
+
+    kind: str
+    angle: sp.Expr | None
+    peak: float
+    derived: float | None
+    measured: float
+    steps: int
+    relaxation: float
+    correlated: bool
 
 
 class Pitfall(StrEnum):
@@ -177,6 +260,7 @@ class Pitfall(StrEnum):
     L2_IN_PRECONDITIONER = "L2 inside the preconditioner"
     DECAY_ON_VECTORS = "decay on biases or normalisation scales"
     LONGER_THAN_RUN = "decay timescale longer than the run"
+    NOT_AT_EQUILIBRIUM = "the norm of normalised weights does not settle within the run"
     GROWS = "the decay step overshoots: |w| grows"
     SHORTER_THAN_EPOCH = "decay timescale shorter than an epoch"
     FOLLOWS_SCHEDULE = "decay follows the learning-rate schedule"
@@ -196,14 +280,18 @@ class Finding:
 @dataclass(frozen=True)
 class GroupAudit:
     r"""One group's answers: its decay ``mode``, its ``conversions`` to the other frameworks,
-    the ``decay`` over the run (None without decay) and its rest point on least squares
-    (``fixed``: a ridge solution with :math:`\lambda_{\mathrm{eff}}`, or none)."""
+    the ``decay`` over the run (None without decay), its rest point on least squares
+    (``fixed``: a ridge solution with :math:`\lambda_{\mathrm{eff}}`, or none) and, for a
+    normalised group with decay, its ``rotation`` at equilibrium and, when the recipe names a
+    target, the weight decay that ``transfer`` gives the new recipe."""
 
     group: Group
     mode: str
     conversions: tuple[Conversion, ...]
     decay: DecayOverRun | None
     fixed: FixedPoint | None = None
+    rotation: RotationAudit | None = None
+    transfer: Transfer | None = None
 
 
 @dataclass(frozen=True)
@@ -228,7 +316,7 @@ def audit(
     done: dict[str, GroupAudit] = {}
     groups = []
     for group in recipe.groups:
-        key = group.optimizer.text
+        key = f"{group.optimizer.text} {group.normalized}"
         if key not in done:
             with within(budget):
                 done[key] = _audit_group(group, recipe, frameworks)
@@ -276,16 +364,56 @@ def read_recipe(path: str | Path) -> Recipe:
             isinstance(value, bool) or not isinstance(value, int)
         ):
             raise WdtheoryError(f"{where}: {name}={value!r}; give a whole number of steps")
-    return Recipe(groups, schedule, steps, per_epoch)
+    scale = _scale(data, f"{where}")
+    if scale.examples is None and scale.batch is not None and per_epoch is not None:
+        scale = dataclasses.replace(scale, examples=scale.batch * per_epoch)
+    target = None
+    if "transfer" in data:
+        target = _target(data["transfer"], f"{where}: transfer")
+    return Recipe(groups, schedule, steps, per_epoch, scale, target)
+
+
+def _scale(data: dict[str, Any], where: str) -> Scale:
+    """The scale a recipe file's table gives (``batch_size``, ``examples``, ``width`` and, in
+    a [transfer] table, ``steps``)."""
+    try:
+        return Scale(
+            examples=data.get("examples"),
+            batch=data.get("batch_size"),
+            width=data.get("width"),
+            steps=data.get("steps") if where.endswith("transfer") else None,
+        )
+    except WdtheoryError as error:
+        raise WdtheoryError(f"{where}: {str(error).replace('batch=', 'batch_size=')}") from None
+
+
+def _target(table: object, where: str) -> Target:
+    if not isinstance(table, dict):
+        raise WdtheoryError(f"{where}: write it as a [transfer] table")
+    for key in table:
+        if key not in TRANSFER_KEYS:
+            raise WdtheoryError(
+                f"{where}: unknown key {key!r}{did_you_mean(key, TRANSFER_KEYS)}; "
+                f"allowed: {', '.join(TRANSFER_KEYS)}"
+            )
+    try:
+        return Target(
+            _scale(table, where),
+            keep=table.get("keep", "epochs"),
+            lr_rule=table.get("lr_rule", "constant"),
+        )
+    except WdtheoryError as error:
+        raise WdtheoryError(f"{where}: {error}") from None
 
 
 def _recipe_group(base: Spec, entry: object, where: str) -> Group:
     if not isinstance(entry, dict) or not isinstance(entry.get("name", ""), str):
         raise WdtheoryError(f"{where}: a [[group]] table with a name")
     overrides = {k: v for k, v in entry.items() if k not in GROUP_KEYS}
-    vectors = entry.get("vectors", False)
-    if not isinstance(vectors, bool):
-        raise WdtheoryError(f"{where}: vectors={vectors!r}; allowed: true, false")
+    vectors, normalized = entry.get("vectors", False), entry.get("normalized", False)
+    for key, value in (("vectors", vectors), ("normalized", normalized)):
+        if not isinstance(value, bool):
+            raise WdtheoryError(f"{where}: {key}={value!r}; allowed: true, false")
     params = dict(base.params)
     for key, value in overrides.items():
         if isinstance(value, bool) or not isinstance(value, int | float):
@@ -295,7 +423,7 @@ def _recipe_group(base: Spec, entry: object, where: str) -> Group:
         optimizer = Optimizer.from_spec(dataclasses.replace(base, params=tuple(params.items())))
     except WdtheoryError as error:
         raise WdtheoryError(f"{where}: {error}") from None
-    return Group(entry.get("name") or where.rsplit(": ", 1)[-1], optimizer, vectors)
+    return Group(entry.get("name") or where.rsplit(": ", 1)[-1], optimizer, vectors, normalized)
 
 
 def _audit_group(group: Group, recipe: Recipe, frameworks: tuple[str, ...]) -> GroupAudit:
@@ -304,7 +432,27 @@ def _audit_group(group: Group, recipe: Recipe, frameworks: tuple[str, ...]) -> G
     conversions = tuple(convert(optimizer, fw) for fw in frameworks if fw != _framework(optimizer))
     decay = None if mode == "none" else decay_over_run(optimizer, recipe)
     fixed = None if mode == "none" else rest_point(optimizer)
-    return GroupAudit(group, mode, conversions, decay, fixed)
+    rotation = None if decay is None or not group.normalized else rotation_audit(optimizer, recipe)
+    moved = None if decay is None else _transfer(optimizer, decay, recipe)
+    return GroupAudit(group, mode, conversions, decay, fixed, rotation, moved)
+
+
+def _transfer(optimizer: Optimizer, decay: DecayOverRun, recipe: Recipe) -> Transfer | None:
+    """The group's weight decay in the recipe's target, for a decay that is a rate per step
+    (none for L2 inside a preconditioner, which has no timescale to keep)."""
+    if recipe.target is None or (decay.factor is None and not decay.multiplicative):
+        return None
+    by_role = {role: optimizer.values[key] for key, role in optimizer.definition.params.items()}
+    old = dataclasses.replace(recipe.scale, steps=recipe.steps)
+    return transfer(
+        float(by_role["weight_decay"]),
+        float(by_role.get("lr", 1)),
+        old,
+        recipe.target.scale,
+        mode=optimizer.decay_mode,
+        keep=recipe.target.keep,
+        lr_rule=recipe.target.lr_rule,
+    )
 
 
 #: the rest points of rules with their used hyperparameters symbolic, by rule and zero pattern
@@ -415,13 +563,42 @@ def decay_over_run(optimizer: Optimizer, recipe: Recipe) -> DecayOverRun:
             raise WdtheoryError(  # an engine bug, not a user error: say so loudly
                 f"the derived shrink {shrink!r} disagrees with the lowered rule's {run_shrink!r}"
             )
+    constant_path = _zero_gradient_run(optimizer, np.ones(recipe.steps))[:, 0]
+    constant_lr = float(constant_path[-1])
+    if factor is not None:
         constant_lr = float(np.prod(_evaluate(factor, np.ones(recipe.steps))))
     else:
         shrink = run_shrink
-        constant_lr = float(_zero_gradient_run(optimizer, np.ones(recipe.steps))[-1, 0])
     below = np.flatnonzero(np.abs(path) <= math.exp(-1))
     timescale = int(below[0]) + 1 if below.size else None
-    return DecayOverRun(factor, shrink, run_shrink, multiplicative, timescale, constant_lr)
+    return DecayOverRun(
+        factor, shrink, run_shrink, multiplicative, timescale, constant_lr, path, constant_path
+    )
+
+
+def rotation_audit(optimizer: Optimizer, recipe: Recipe) -> RotationAudit:
+    r"""The angle per step of ``optimizer``'s weights when they feed a normalisation layer, at
+    the schedule's peak multiplier: derived (:math:`\theta^* = \arccos f`, where the decay is a
+    per-step factor) and measured by running the lowered rule on scale-invariant gradients
+    (:func:`~wdtheory.analysis.rotation.measure_rotation`)."""
+    peak = float(np.max(recipe.schedule.values(recipe.steps)))
+    kind = rotation.update_kind(optimizer)
+    derivation = rotation.derive_rotation(kind)
+    factor = decay_factor(optimizer)
+    if factor is not None:
+        at_peak = float(factor.xreplace({SCHEDULE: peak}))
+        angle = derivation.angle.xreplace({rotation.F: factor})
+        derived = float(derivation.angle.xreplace({rotation.F: at_peak}))
+        relaxation = float(derivation.relaxation.xreplace({rotation.F: at_peak}))
+    else:  # the decay passes through a state: half its timescale at the peak, measured
+        angle = derived = None
+        path = _zero_gradient_run(optimizer, np.full(2 * rotation.MAX_STEPS, peak))[:, 0]
+        below = np.flatnonzero(np.abs(path) <= math.exp(-1))
+        relaxation = (int(below[0]) + 1 if below.size else 2 * rotation.MAX_STEPS) / 2
+    steps = rotation.settling_steps(relaxation)
+    measured = rotation.measure_rotation(optimizer, peak, steps)
+    correlated = rotation.correlates_updates(optimizer)
+    return RotationAudit(kind, angle, peak, derived, measured, steps, relaxation, correlated)
 
 
 def _evaluate(factor: sp.Expr, multipliers: np.ndarray) -> np.ndarray:
@@ -499,6 +676,15 @@ def _findings(group: GroupAudit, recipe: Recipe) -> list[Finding]:
                 float(decay.timescale),
             )
         )
+    if group.rotation is not None and group.rotation.relaxation > recipe.steps:
+        found.append(
+            Finding(
+                Pitfall.NOT_AT_EQUILIBRIUM,
+                name,
+                f"steps per e-fold of the norm at the peak learning rate (the run: {recipe.steps})",
+                group.rotation.relaxation,
+            )
+        )
     follows = _log_ratio(decay.shrink, decay.constant_lr_shrink)
     if follows is not None and abs(follows - 1) > 1e-9:
         found.append(
@@ -574,6 +760,30 @@ def _explain(result: Audit) -> Derivation:
                     else "longer than the run"
                 )
             )
+        turn = group.rotation
+        if turn is not None:
+            if turn.angle is not None:
+                steps.append(
+                    Step(
+                        Notation("theta*", r"\theta^*"),
+                        turn.angle,
+                        "angle per step of normalised weights at their norm's equilibrium "
+                        "(cos theta* = w_{t+1}/w_t, proved in wdtheory.analysis.rotation)",
+                    )
+                )
+            notes.append(
+                f"normalised weights at the peak multiplier s = {turn.peak:g}: angle per step "
+                + (f"{turn.derived:.4g} rad derived, " if turn.derived is not None else "")
+                + f"{turn.measured:.4g} rad measured (the lowered rule, {turn.steps} steps on "
+                "scale-invariant gradients)"
+                + (
+                    "; momentum correlates successive updates, which the derivation assumes "
+                    "they are not: the measured angle is the one to use"
+                    if turn.correlated
+                    else ""
+                )
+            )
+            notes.append(f"the norm settles by e every {turn.relaxation:.4g} steps")
         if group.fixed is not None:
             notes.append(
                 "at rest on least squares: "
@@ -582,6 +792,15 @@ def _explain(result: Audit) -> Derivation:
                     if group.fixed.is_ridge
                     else "no ridge solution (lambda_eff would depend on w)"
                 )
+            )
+        if group.transfer is not None:
+            (moved,) = group.transfer.derivation.sections
+            steps.extend(moved.steps)
+            target = recipe.target
+            notes.append(
+                f"in the new recipe ({_scale_text(target.scale)}, learning rate by the "
+                f"{target.lr_rule} rule, timescale in {target.keep} kept): weight_decay = "
+                f"{float(group.transfer.value):.6g}"
             )
         for conversion in group.conversions:
             answer = conversion.code or (conversion.target.text if conversion.target else None)
@@ -598,3 +817,9 @@ def _explain(result: Audit) -> Derivation:
     )
     sections.append(Section("Findings", (), notes=findings or ("none",)))
     return Derivation(f"audit: {recipe.schedule.text}, {recipe.steps} steps", tuple(sections))
+
+
+def _scale_text(scale: Scale) -> str:
+    shown = {"examples": scale.examples, "batch size": scale.batch, "steps": scale.steps}
+    shown["width"] = scale.width
+    return ", ".join(f"{k} {v}" for k, v in shown.items() if v is not None) or "the same scale"

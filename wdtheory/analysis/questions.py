@@ -37,7 +37,7 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from wdtheory.analysis.audit import audit, read_recipe
+from wdtheory.analysis.audit import Audit, audit, read_recipe
 from wdtheory.analysis.budget import DEFAULT_SECONDS
 from wdtheory.analysis.compare import compare
 from wdtheory.analysis.convert import FRAMEWORKS, convert
@@ -54,7 +54,15 @@ from wdtheory.problems.derive import derive_problem
 from wdtheory.problems.losses import LOSSES
 from wdtheory.problems.problem import Problem
 
-__all__ = ["KINDS", "Question", "ask", "derivation_of", "optimizer_from_text", "read_questions"]
+__all__ = [
+    "KINDS",
+    "Question",
+    "answer",
+    "ask",
+    "derivation_of",
+    "optimizer_from_text",
+    "read_questions",
+]
 
 #: the commands a question may ask, with the number of specs (or, for audit, recipe files) each
 #: takes
@@ -181,8 +189,15 @@ def _question(entry: object, where: str, root: str) -> Question:
 def ask(question: Question, budget: float | None = DEFAULT_SECONDS) -> Derivation:
     """The question answered as the command line answers it (with its default time budget):
     the derivation it prints."""
+    result = answer(question, budget)
+    return result.explain() if isinstance(result, Audit) else result
+
+
+def answer(question: Question, budget: float | None = DEFAULT_SECONDS) -> Derivation | Audit:
+    """:func:`ask`'s answer, an audit kept as the :class:`~wdtheory.analysis.audit.Audit` it is
+    (its page plots it)."""
     if question.kind == "audit":
-        return audit(read_recipe(Path(question.root, question.specs[0])), budget=budget).explain()
+        return audit(read_recipe(Path(question.root, question.specs[0])), budget=budget)
     if question.kind == "derive":
         return derivation_of(question.specs[0], question.symbolic)[1]
     optimizers = [optimizer_from_text(text, question.symbolic) for text in question.specs]

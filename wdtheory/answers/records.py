@@ -37,7 +37,7 @@ __all__ = [
 ]
 
 SCHEMA_NAME = "wdtheory.answer"
-VERSION = 3
+VERSION = 4
 
 Record = dict[str, object]
 
@@ -199,10 +199,21 @@ def audit_answer(result: Audit) -> Record:
         schedule=recipe.schedule.text,
         steps=recipe.steps,
         steps_per_epoch=recipe.steps_per_epoch,
+        target=None
+        if recipe.target is None
+        else {
+            "examples": recipe.target.scale.examples,
+            "batch_size": recipe.target.scale.batch,
+            "steps": recipe.target.scale.steps,
+            "width": recipe.target.scale.width,
+            "keep": recipe.target.keep,
+            "lr_rule": recipe.target.lr_rule,
+        },
         groups=[
             {
                 "name": g.group.name,
                 "vectors": g.group.vectors,
+                "normalized": g.group.normalized,
                 "mode": g.mode,
                 "decay": None
                 if g.decay is None
@@ -215,6 +226,24 @@ def audit_answer(result: Audit) -> Record:
                     "constant_lr_shrink": g.decay.constant_lr_shrink,
                 },
                 "ridge_strength": None if g.fixed is None else expression(g.fixed.ridge_strength),
+                "rotation": None
+                if g.rotation is None
+                else {
+                    "kind": g.rotation.kind,
+                    "angle": expression(g.rotation.angle),
+                    "peak_multiplier": g.rotation.peak,
+                    "derived_angle": g.rotation.derived,
+                    "measured_angle": g.rotation.measured,
+                    "measured_steps": g.rotation.steps,
+                    "relaxation_steps": g.rotation.relaxation,
+                    "correlated_updates": g.rotation.correlated,
+                },
+                "transfer": None
+                if g.transfer is None
+                else {
+                    "formula": expression(g.transfer.formula),
+                    "weight_decay": expression(g.transfer.value),
+                },
                 "conversions": [
                     {"framework": c.framework, "code": c.code, "reason": c.reason}
                     for c in g.conversions

@@ -7,6 +7,7 @@ output in the tests. A change that removes or retypes a field raises :data:`VERS
 from __future__ import annotations
 
 from wdtheory.analysis.audit import Pitfall
+from wdtheory.analysis.transfer import INVARIANTS, LR_RULES
 from wdtheory.answers.records import SCHEMA_NAME, VERSION
 from wdtheory.optim.builders import DECAY_MODES
 
@@ -217,17 +218,34 @@ _CONVERT = _command(
     },
 )
 _NUMBER = {"type": "number"}
+_MAYBE_COUNT = {"type": ["integer", "null"], "minimum": 1}
 _AUDIT = _command(
     "audit",
     {
         "schedule": _STRING,
         "steps": {"type": "integer", "minimum": 1},
         "steps_per_epoch": {"type": ["integer", "null"], "minimum": 1},
+        "target": {
+            "oneOf": [
+                {"type": "null"},
+                _record(
+                    {
+                        "examples": _MAYBE_COUNT,
+                        "batch_size": _MAYBE_COUNT,
+                        "steps": _MAYBE_COUNT,
+                        "width": _MAYBE_COUNT,
+                        "keep": {"enum": list(INVARIANTS)},
+                        "lr_rule": {"enum": list(LR_RULES)},
+                    }
+                ),
+            ]
+        },
         "groups": _list_of(
             _record(
                 {
                     "name": _STRING,
                     "vectors": {"type": "boolean"},
+                    "normalized": {"type": "boolean"},
                     "mode": {"enum": list(DECAY_MODES)},
                     "decay": {
                         "oneOf": [
@@ -245,6 +263,31 @@ _AUDIT = _command(
                         ]
                     },
                     "ridge_strength": _MAYBE_EXPRESSION,
+                    "rotation": {
+                        "oneOf": [
+                            {"type": "null"},
+                            _record(
+                                {
+                                    "kind": {"enum": ["sgd", "adam"]},
+                                    "angle": _MAYBE_EXPRESSION,
+                                    "peak_multiplier": _NUMBER,
+                                    "derived_angle": {"type": ["number", "null"]},
+                                    "measured_angle": _NUMBER,
+                                    "measured_steps": {"type": "integer", "minimum": 1},
+                                    "relaxation_steps": _NUMBER,
+                                    "correlated_updates": {"type": "boolean"},
+                                }
+                            ),
+                        ]
+                    },
+                    "transfer": {
+                        "oneOf": [
+                            {"type": "null"},
+                            _record(
+                                {"formula": _MAYBE_EXPRESSION, "weight_decay": _MAYBE_EXPRESSION}
+                            ),
+                        ]
+                    },
                     "conversions": _list_of(
                         _record(
                             {

@@ -11,6 +11,7 @@ k steps and ridge with λ = 1/(ηk)) share a colour and differ in line style; on
 from __future__ import annotations
 
 import io
+import textwrap
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -24,6 +25,7 @@ import numpy as np
 from wdtheory.numeric.experiments import DecayPaths, DigitsRun, SeedRun, SparsePaths
 
 __all__ = [
+    "audit_plot",
     "decay_paths_plot",
     "digits_plot",
     "equilibrium_plot",
@@ -217,3 +219,66 @@ def equilibrium_plot(
         for axis in axes:
             axis.legend()
         return _png(figure)
+
+
+#: at most this many points of a curve over a run's steps are drawn (evenly spaced, last kept)
+CURVE_POINTS = 2000
+
+
+def _thinned(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Steps ``1..T`` and ``values`` at most :data:`CURVE_POINTS` of them, the last included."""
+    steps = np.unique(np.linspace(0, len(values) - 1, min(len(values), CURVE_POINTS)).astype(int))
+    return steps + 1, values[steps]
+
+
+def audit_plot(
+    multipliers: np.ndarray,
+    shrinks: dict[str, tuple[np.ndarray, np.ndarray]],
+    angles: dict[str, tuple[np.ndarray | None, float]],
+) -> bytes:
+    r"""A recipe's decay along its schedule: the learning-rate multiplier :math:`s_t`; per
+    group, :math:`w_t / w_0` under the decay alone (solid: under the schedule; dashed: at a
+    constant learning rate); per normalised group, the derived equilibrium angle
+    :math:`\theta^*(s_t)` and the angle measured at the peak multiplier, drawn over the steps
+    that run at the peak."""
+    panels = 3 if angles else 2
+    with _figure(ncols=panels, width=5.0 * panels) as (figure, axes):
+        axes[0].plot(*_thinned(multipliers), color="black")
+        axes[0].set_ylabel("learning-rate multiplier $s_t$")
+        axes[0].set_title("schedule")
+        for index, (name, (path, constant)) in enumerate(shrinks.items()):
+            color = f"C{index}"
+            axes[1].plot(*_thinned(np.abs(path)), color=color, label=_wrapped(name))
+            axes[1].plot(*_thinned(np.abs(constant)), "--", color=color)
+        axes[1].plot([], [], "--", color="grey", label="dashed: at a constant lr")
+        axes[1].axhline(np.exp(-1), color="grey", linestyle=":", label="$1/e$")
+        axes[1].set_yscale("log")
+        axes[1].set_ylabel(r"$|w_t / w_0|$, decay alone ($g = 0$)")
+        axes[1].set_title("shrink by the decay")
+        at_peak = np.flatnonzero(multipliers == multipliers.max()) + 1
+        for index, (name, (series, measured)) in enumerate(angles.items()):
+            color = f"C{index}"
+            if series is not None:
+                axes[2].plot(*_thinned(series), color=color, label=_wrapped(f"{name}, derived"))
+            axes[2].plot(
+                at_peak,
+                np.full(at_peak.shape, measured),
+                "o" if at_peak.size < 50 else "-",
+                markersize=4,
+                color=color,
+                label=_wrapped(f"{name}, measured at the peak"),
+            )
+        if angles:
+            axes[2].set_ylabel(r"angle per step at equilibrium $\theta^*$ (rad)")
+            axes[2].set_title("normalised weights")
+        for axis in axes:
+            axis.set_xlabel("step")
+            axis.ticklabel_format(axis="x", style="sci", scilimits=(0, 4))
+            if axis is not axes[0]:
+                axis.legend(fontsize=8)
+        return _png(figure)
+
+
+def _wrapped(label: str, width: int = 40) -> str:
+    """A legend label on lines of at most ``width`` characters."""
+    return "\n".join(textwrap.wrap(label, width))
