@@ -10,7 +10,10 @@ The public API, re-exported explicitly (each name is imported on first use, so t
   forms and solvers :func:`ridge_fit`, :func:`ridge_path`, :func:`effective_dof`,
   :func:`shrinkage_factors`, :func:`soft_threshold`, :func:`proximal_fit`, :func:`kkt_violation`;
 * optimizers — :class:`Optimizer` (specs and presets), :func:`derive_optimizer`, :class:`Stepper`
-  (lowered, fused update functions);
+  (lowered, fused update functions); your own: :func:`chain` of the public transformations
+  (:func:`add_decayed_weights`, :func:`trace`, :func:`scale_by_adam`, :func:`scale_by_lion`,
+  :func:`scale_by_learning_rate`, :func:`momentum`, :func:`independent_decay`... see
+  :mod:`wdtheory.optim.compose`), :func:`as_chain` for any optimizer's own;
 * the claims engine — :func:`compare`, :func:`fixed_point`, :func:`convert`, :data:`CLAIMS`,
   :func:`verify_all`; a training recipe's decay — :class:`Recipe`, :func:`audit`; reports —
   :func:`write_report`;
@@ -22,6 +25,22 @@ from typing import Any
 
 #: public name -> (module, attribute)
 _EXPORTS = {
+    "add_decayed_weights": ("optim.chains", "add_decayed_weights"),
+    "add_l1_subgradient": ("optim.chains", "add_l1_subgradient"),
+    "as_chain": ("optim.chains", "as_chain"),
+    "chain": ("optim.chains", "chain"),
+    "decay_by_learning_rate": ("optim.chains", "decay_by_learning_rate"),
+    "decayed_learning_rate": ("optim.chains", "decayed_learning_rate"),
+    "independent_decay": ("optim.chains", "independent_decay"),
+    "momentum": ("optim.chains", "momentum"),
+    "proximal_l1": ("optim.chains", "proximal_l1"),
+    "scale_by_adam": ("optim.chains", "scale_by_adam"),
+    "scale_by_learning_rate": ("optim.chains", "scale_by_learning_rate"),
+    "scale_by_lion": ("optim.chains", "scale_by_lion"),
+    "scale_loss": ("optim.chains", "scale_loss"),
+    "torch_adagrad": ("optim.chains", "torch_adagrad"),
+    "torch_rms": ("optim.chains", "torch_rms"),
+    "trace": ("optim.chains", "trace"),
     "CLAIMS": ("claims.catalogue", "CLAIMS"),
     "Optimizer": ("optim.optimizer", "Optimizer"),
     "Penalty": ("problems.penalties", "Penalty"),

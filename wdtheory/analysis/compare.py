@@ -236,8 +236,7 @@ def _find_map(
 
 def _aligned(a: Optimizer, b: Optimizer, suffix: str = "_B") -> tuple[Dynamics, Dynamics, str]:
     """Dynamics of both, B's states suffixed; a lone schedule is given to the other too."""
-    a_scheduled = a.flags.get("schedule") is True
-    b_scheduled = b.flags.get("schedule") is True
+    a_scheduled, b_scheduled = a.schedules_itself, b.schedules_itself
     note = ""
     if a_scheduled != b_scheduled:
         note = (

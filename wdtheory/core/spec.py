@@ -8,6 +8,8 @@ tokens; a trailing comma inside the parentheses is fine)::
     spec      := "symbolic" "(" call ")"                  every left-out hyperparameter a symbol
                | call
     call      := name [ "(" [ arguments ] ")" ]
+               | chain "(" piece { "," piece } ")"       chain, optax.chain
+    piece     := name [ "(" [ arguments ] ")" ]           a transformation or an optimizer
     arguments := positional { "," positional } { "," keyword } | keyword { "," keyword }
     name      := ident { "." ident }                     1 to 5 dot-separated parts
     positional:= item | reference
@@ -50,6 +52,7 @@ import sympy
 from wdtheory.core.errors import SpecError, did_you_mean
 
 __all__ = [
+    "CHAINS",
     "Item",
     "Reference",
     "Spec",
@@ -77,7 +80,7 @@ class Reference:
 
 
 #: what a spec argument holds: a value, None, a tuple of values, or a reference
-Item = Value | None | tuple[Value, ...] | Reference
+Item = Value | None | tuple[Value, ...] | Reference  # or, as a chain's argument, a Spec
 
 MAX_LENGTH = 500
 MAX_NUMBER_LENGTH = 40
@@ -87,6 +90,9 @@ MIN_EXPONENT = -30  # smallest non-zero magnitude is 1e-30
 MAX_PARTS = 5  # tensorflow.keras.optimizers.experimental.AdamW
 MAX_TUPLE = 8
 SYMBOLIC = "symbolic"
+#: the calls whose positional arguments are calls themselves (one level deep): a chain of
+#: transformations, ``chain(trace(decay=0.9), ...)`` or ``optax.chain(optax.adam(1e-3), ...)``
+CHAINS = ("chain", "optax.chain")
 
 FORM = "write name or name(key=value, ...), e.g. torch.sgd(lr=0.1, momentum=mu)"
 ITEMS = "an argument is a number, true/false, None, a name, or a tuple of those: betas=(0.9, 0.999)"
@@ -169,6 +175,10 @@ class Spec:
         if not isinstance(self.symbolic, bool):
             raise SpecError(f"symbolic must be true or false, not {self.symbolic!r}")
         for index, value in enumerate(args, start=1):
+            if isinstance(value, Spec) and self.name in CHAINS and not value.symbolic:
+                if any(isinstance(a, Spec) for a in value.args):
+                    raise SpecError(f"{value.name}: a chain's piece takes values, not calls")
+                continue
             _check_item(f"argument {index}", value)
         seen: set[str] = set()
         for key, value in params:
@@ -294,8 +304,18 @@ def _parse(text: object) -> Spec:
         body, symbolic = body.args[0], True
     if not isinstance(body, ast.Call):
         return Spec(_dotted(body, src), symbolic=symbolic)
+    return _call(body, src, symbolic, nested=True)
+
+
+def _call(body: ast.Call, src: str, symbolic: bool, nested: bool) -> Spec:
+    """A call's spec; its positional arguments may be calls when it is a chain and ``nested``
+    (one level: a chain's pieces take values only)."""
     name = _dotted(body.func, src)
-    args = tuple(_argument(arg, src, f"argument {i}") for i, arg in enumerate(body.args, start=1))
+    pieces = nested and name in CHAINS
+    args = tuple(
+        _piece(arg, src) if pieces else _argument(arg, src, f"argument {i}")
+        for i, arg in enumerate(body.args, start=1)
+    )
     params = []
     for kw in body.keywords:
         if kw.arg is None:
@@ -303,6 +323,19 @@ def _parse(text: object) -> Spec:
         _check_ident(kw.arg, "parameter name")
         params.append((kw.arg, _argument(kw.value, src, kw.arg)))
     return Spec(name, tuple(params), args, symbolic)
+
+
+def _piece(node: ast.expr, src: str) -> Spec:
+    """A chain's piece: a call (``trace(decay=0.9)``, ``optax.adam(1e-3)``) or a bare name
+    (``scale_by_adam``), whose arguments are values."""
+    if isinstance(node, ast.Call):
+        return _call(node, src, False, nested=False)
+    if not isinstance(node, ast.Name | ast.Attribute):
+        raise SpecError(
+            f"{_q(_seg(src, node))} in a chain is not a transformation; write one as a call, "
+            "e.g. chain(trace(decay=0.9), scale_by_learning_rate(learning_rate=0.1))"
+        )
+    return Spec(_dotted(node, src))
 
 
 def _is_symbolic_wrapper(node: ast.AST) -> bool:
@@ -485,6 +518,8 @@ def format_item(item: Item) -> str:
         return "None"
     if isinstance(item, Reference):
         return item.text
+    if isinstance(item, Spec):
+        return item.text()
     if isinstance(item, tuple):
         inside = ", ".join(_format_value(v) for v in item)
         return f"({inside},)" if len(item) == 1 else f"({inside})"
@@ -497,6 +532,8 @@ def _item_key(item: Item) -> object:
         return ("tuple", tuple(_item_key(v) for v in item))
     if isinstance(item, Reference):
         return ("reference", item.text)
+    if isinstance(item, Spec):
+        return ("spec", item._key())
     return (type(item) is bool, item)
 
 

@@ -91,7 +91,10 @@ def is_exactly_zero(value: sp.Expr) -> bool:
 
 
 def decay_mode(flags: Flags) -> str:
-    """The decay mode a set of switches selects (torch.adam has its own boolean for it)."""
+    """The decay mode a set of switches selects (torch.adam has its own boolean for it; a user's
+    chain says where its decay sits, :func:`wdtheory.optim.compose.placement`)."""
+    if "placement" in flags:
+        return str(flags["placement"])
     if "decoupled_weight_decay" in flags:
         return "decoupled" if flags["decoupled_weight_decay"] else "coupled"
     return str(flags.get("decay", "none"))

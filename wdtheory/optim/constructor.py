@@ -20,6 +20,7 @@ import sympy as sp
 
 from wdtheory.core.errors import WdtheoryError, did_you_mean
 from wdtheory.core.spec import Item, Reference, Spec, Value, format_item
+from wdtheory.optim.compose import CHAIN_NAMES, chain_definition_from_spec
 from wdtheory.optim.definition import OWN_SWITCHES, Definition
 from wdtheory.optim.presets import OPTIMIZERS, get_optimizer
 
@@ -96,7 +97,11 @@ def resolve_name(name: str) -> str:
 
 
 def read(spec: Spec) -> Call:
-    """The spec read as its library reads the constructor call (see the module doc)."""
+    """The spec read as its library reads the constructor call (see the module doc); a chain
+    of transformations is read by :mod:`wdtheory.optim.compose`."""
+    if spec.name in CHAIN_NAMES:
+        definition, values = chain_definition_from_spec(spec)
+        return Call(definition, dict(values), spec.symbolic)
     definition = get_optimizer(resolve_name(spec.name))
     given: dict[str, Value] = {}
     origins: dict[str, str] = {}  # key -> how it was given, for the error on a second value

@@ -57,7 +57,9 @@ class Definition:
     ``nullable`` are the arguments whose library default is ``None`` (``None`` then means left
     out). ``call`` is the library's constructor (``torch.optim.AdamW``); a standard construction
     that is not one call (``optax.chain(...)``, a Keras optimizer with a regularizer) has a
-    ``code`` writer instead (:mod:`wdtheory.optim.code` writes both).
+    ``code`` writer instead (:mod:`wdtheory.optim.code` writes both). ``spell`` writes a spec of
+    it from its written ``key=value`` texts when it is not ``name(key=value, ...)`` (a user's
+    chain, :mod:`wdtheory.optim.compose`).
     """
 
     name: str
@@ -73,3 +75,4 @@ class Definition:
     nullable: frozenset[str] = frozenset()
     call: str = ""
     code: CodeWriter | None = None
+    spell: Callable[[Mapping[str, str]], str] | None = None

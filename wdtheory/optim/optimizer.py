@@ -35,7 +35,8 @@ from wdtheory.core.hyperparams import as_hyper, show
 from wdtheory.core.notation import CURVATURE, ETA, GRAD, MINIMUM, PARAM, SCHEDULE, START, STEP
 from wdtheory.core.spec import Spec, parse_spec
 from wdtheory.optim.builders import decay_mode, is_exactly_zero
-from wdtheory.optim.constructor import read
+from wdtheory.optim.compose import Piece, chain_definition, given_values
+from wdtheory.optim.constructor import Call, read
 from wdtheory.optim.definition import Definition
 from wdtheory.optim.roles import ROLES
 from wdtheory.optim.transforms import Chain, Program, chain
@@ -76,7 +77,18 @@ class Optimizer:
         """An optimizer from spec text such as ``"torch.sgd(lr=0.1, momentum=mu)"`` or code such
         as ``"torch.optim.SGD(model.parameters(), lr=0.1)"``; ``symbolic``: every left-out
         hyperparameter is its symbol (as ``symbolic(...)`` around the spec)."""
-        call = read(spec if isinstance(spec, Spec) else parse_spec(spec))
+        return cls._from_call(read(spec if isinstance(spec, Spec) else parse_spec(spec)), symbolic)
+
+    @classmethod
+    def from_pieces(cls, pieces: Iterable[Piece], *, symbolic: bool = False) -> Optimizer:
+        """A user's chain of public transformations (:mod:`wdtheory.optim.compose`), checked;
+        ``symbolic``: every hyperparameter the pieces leave out is its symbol."""
+        pieces = tuple(pieces)
+        return cls._from_call(Call(chain_definition(pieces), given_values(pieces), False), symbolic)
+
+    @classmethod
+    def _from_call(cls, call: Call, symbolic: bool) -> Optimizer:
+        """An optimizer from a read constructor call (see :meth:`from_spec`)."""
         definition, given = call.definition, call.given
         flags = {
             name: _flag(definition.name, name, given.get(name, allowed[0]), allowed)
@@ -161,11 +173,19 @@ class Optimizer:
         """Whether the rule takes a schedule multiplier :math:`s_t` (its own or a scheduler's)."""
         return any(SCHEDULE in a.value.free_symbols for a in self.program().assignments)
 
+    @property
+    def schedules_itself(self) -> bool:
+        """Whether the rule takes the multiplier :math:`s_t` of its own (``schedule=true``, or a
+        user's chain with a piece that does), not from a scheduler."""
+        if self.definition.spell is not None:  # a user's chain: whatever its pieces say
+            return not self.follows_schedule and self.has_schedule
+        return self.flags.get("schedule") is True
+
     def scheduled(self) -> Optimizer:
         r"""The same optimizer run under a learning-rate scheduler, as a library's scheduler runs
         it: every :math:`\eta` of the rule becomes :math:`\eta s_t`. A rule that takes the
         multiplier already (``schedule=true``, or scheduled before) is returned as it is."""
-        if self.follows_schedule or self.flags.get("schedule") is True:
+        if self.follows_schedule or self.schedules_itself:
             return self
         return dataclasses.replace(self, follows_schedule=True)
 
@@ -297,7 +317,10 @@ class Optimizer:
             for k, v in self.flags.items()
             if k in self.given or v != self.definition.flags[k][0]
         ]
-        call = f"{self.name}({', '.join(params)})" if params else self.name
+        if self.definition.spell is not None:
+            call = self.definition.spell({k: show(v) for k, v in self.written_values.items()})
+        else:
+            call = f"{self.name}({', '.join(params)})" if params else self.name
         return f"symbolic({call})" if self.symbolic else call
 
     @property
