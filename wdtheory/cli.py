@@ -122,7 +122,7 @@ def _optimizer(text: str, args: argparse.Namespace) -> Optimizer:
 
 
 def _derive(args: argparse.Namespace) -> int:
-    subject, derivation = derivation_of(args.spec, args.symbolic)
+    subject, derivation = derivation_of(args.spec, args.symbolic, args.budget)
     if isinstance(subject, Optimizer):
         _emit(args, derivation, derivation_answer(subject.text, derivation, subject))
     else:
@@ -231,7 +231,10 @@ def _parser() -> argparse.ArgumentParser:
         "derive",
         help="print the derivations for a problem or an optimizer spec",
         description='Print the derivations for a problem, e.g. "squared_error(l2=lam)", or the '
-        'update rule of an optimizer, e.g. "torch.sgd(lr=0.1, momentum=mu)". Losses: '
+        'update rule of an optimizer, e.g. "torch.sgd(lr=0.1, momentum=mu)", or of your own '
+        'chain, e.g. "chain(trace(decay=mu), add_decayed_weights(weight_decay=lam), '
+        'scale_by_learning_rate(learning_rate=eta))" (with where its decay sits, compared with '
+        "each named placement). Losses: "
         + ", ".join(LOSSES)
         + ". Parameters: "
         + "; ".join(f"{k}: {v}" for k, v in PROBLEM_PARAMETERS.items())
@@ -240,6 +243,9 @@ def _parser() -> argparse.ArgumentParser:
     derive.add_argument("spec", help='e.g. "logistic(l1=0.01, l2=lam)"')
     derive.add_argument("--format", choices=FORMATS, default="text", help=FORMAT_HELP)
     derive.add_argument("--symbolic", action="store_true", help=SYMBOLIC_HELP)
+    derive.add_argument(
+        "--budget", type=_seconds, default=BUDGET, metavar="SECONDS", help=BUDGET_HELP
+    )
     derive.set_defaults(run=_derive)
     for name, run, helptext, positional in (
         ("compare", _compare, "compare two optimizer specs", ("a", "b")),

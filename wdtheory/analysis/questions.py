@@ -30,6 +30,7 @@ engines and explanations as the command line, so a question's page reads as
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import re
 import shlex
@@ -43,9 +44,10 @@ from wdtheory.analysis.compare import compare
 from wdtheory.analysis.convert import FRAMEWORKS, convert
 from wdtheory.analysis.explain import explain_comparison, explain_conversion, explain_fixed_point
 from wdtheory.analysis.fixed_points import fixed_point
+from wdtheory.analysis.placement import place
 from wdtheory.core.derivation import Derivation
 from wdtheory.core.errors import WdtheoryError, did_you_mean
-from wdtheory.core.spec import parse_spec
+from wdtheory.core.spec import CHAINS, parse_spec
 from wdtheory.optim.constructor import library_path, resolve_name
 from wdtheory.optim.optimizer import Optimizer
 from wdtheory.optim.presets import OPTIMIZERS
@@ -199,7 +201,7 @@ def answer(question: Question, budget: float | None = DEFAULT_SECONDS) -> Deriva
     if question.kind == "audit":
         return audit(read_recipe(Path(question.root, question.specs[0])), budget=budget)
     if question.kind == "derive":
-        return derivation_of(question.specs[0], question.symbolic)[1]
+        return derivation_of(question.specs[0], question.symbolic, budget)[1]
     optimizers = [optimizer_from_text(text, question.symbolic) for text in question.specs]
     if question.kind == "compare":
         return explain_comparison(compare(*optimizers, budget=budget))
@@ -208,16 +210,29 @@ def answer(question: Question, budget: float | None = DEFAULT_SECONDS) -> Deriva
     return explain_conversion(convert(optimizers[0], str(question.to), budget=budget))
 
 
-def derivation_of(text: str, symbolic: bool = False) -> tuple[Problem | Optimizer, Derivation]:
+def derivation_of(
+    text: str, symbolic: bool = False, budget: float | None = DEFAULT_SECONDS
+) -> tuple[Problem | Optimizer, Derivation]:
     """What ``wdtheory derive`` derives: a problem's derivations or an optimizer's update rule
-    (code such as ``torch.optim.SGD(...)`` names the optimizer too), with its subject."""
+    (code such as ``torch.optim.SGD(...)`` names the optimizer too), with its subject; for a
+    user's chain also where its decay sits and which named mode it is, proved
+    (:mod:`wdtheory.analysis.placement`, within ``budget`` seconds)."""
     spec = parse_spec(text)
     if spec.name in LOSSES:
         problem = Problem.from_spec(spec)
         return problem, derive_problem(problem)
-    if resolve_name(spec.name) in OPTIMIZERS or library_path(spec.name) is not None:
+    if (
+        spec.name in CHAINS
+        or resolve_name(spec.name) in OPTIMIZERS
+        or library_path(spec.name) is not None
+    ):
         optimizer = Optimizer.from_spec(spec, symbolic=symbolic)
-        return optimizer, derive_optimizer(optimizer)
+        derivation = derive_optimizer(optimizer)
+        found = place(optimizer, budget=budget) if spec.name in CHAINS else None
+        if found is not None:  # a user's chain: which named mode its decay is, proved
+            sections = (*derivation.sections[:1], found.section(), *derivation.sections[1:])
+            derivation = dataclasses.replace(derivation, sections=sections)
+        return optimizer, derivation
     known = [*LOSSES, *OPTIMIZERS]
     raise WdtheoryError(
         f"unknown loss or optimizer {spec.name!r}{did_you_mean(spec.name, known)}; "

@@ -9,7 +9,7 @@ from __future__ import annotations
 from wdtheory.analysis.audit import Pitfall
 from wdtheory.analysis.transfer import INVARIANTS, LR_RULES
 from wdtheory.answers.records import SCHEMA_NAME, VERSION
-from wdtheory.optim.builders import DECAY_MODES
+from wdtheory.optim.builders import ALL_DECAY_MODES
 
 __all__ = ["SCHEMA"]
 
@@ -54,7 +54,7 @@ _OPTIMIZER = _record(
         },
         "name": _STRING,
         "symbolic": {"type": "boolean", "description": "left-out hyperparameters are symbols"},
-        "decay_mode": {"enum": ["none", "coupled", "decoupled", "independent", "proximal"]},
+        "decay_mode": {"enum": list(ALL_DECAY_MODES)},
         "hyperparameters": {"type": "object", "additionalProperties": _EXPRESSION_REF},
         "switches": {
             "type": "object",
@@ -246,7 +246,7 @@ _AUDIT = _command(
                     "name": _STRING,
                     "vectors": {"type": "boolean"},
                     "normalized": {"type": "boolean"},
-                    "mode": {"enum": list(DECAY_MODES)},
+                    "mode": {"enum": list(ALL_DECAY_MODES)},
                     "decay": {
                         "oneOf": [
                             {"type": "null"},

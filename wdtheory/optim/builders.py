@@ -57,6 +57,7 @@ from wdtheory.optim.transforms import (
 )
 
 __all__ = [
+    "ALL_DECAY_MODES",
     "DECAY_MODES",
     "PENALTIES",
     "Flags",
@@ -78,6 +79,9 @@ __all__ = [
 ]
 
 DECAY_MODES = ("none", "coupled", "decoupled", "independent", "proximal")
+#: every decay mode an optimizer can have: a user's chain may place its decay where none of the
+#: named modes do (:func:`wdtheory.optim.compose.placement`)
+ALL_DECAY_MODES = (*DECAY_MODES, "other")
 PENALTIES = ("l2", "l1")
 
 #: resolved hyperparameter values by role, and switch values by name

@@ -30,6 +30,7 @@ __all__ = [
     "independent_decay",
     "momentum",
     "proximal_l1",
+    "rebuild",
     "scale_by_adam",
     "scale_by_learning_rate",
     "scale_by_lion",
@@ -174,9 +175,16 @@ def proximal_l1(weight_decay: Hyper = None, *, schedule: bool = False) -> Piece:
 
 def as_chain(optimizer: Optimizer) -> Optimizer:
     """``optimizer`` rebuilt as a chain of public pieces (:func:`~wdtheory.optim.compose.pieces_of`),
-    the same rule: what it leaves at its hyperparameters' own symbols stays symbolic."""
-    rebuilt = Optimizer.from_pieces(pieces_of(optimizer), symbolic=optimizer.symbolic)
-    roles = optimizer.definition.params
-    symbolic_roles = {r for k, r in roles.items() if optimizer.values[k] == ROLES[r].symbol}
-    keys = [k for k, r in rebuilt.definition.params.items() if r in symbolic_roles]
-    return rebuilt.unbind(keys)
+    the same rule."""
+    return rebuild(pieces_of(optimizer), optimizer)
+
+
+def rebuild(pieces: tuple[Piece, ...], like: Optimizer) -> Optimizer:
+    """The chain of ``pieces`` (taken from ``like``'s, some moved or replaced) with ``like``'s
+    way of leaving hyperparameters out: what ``like`` leaves at its hyperparameters' own symbols
+    stays symbolic (the pieces leave such values out, as they cannot always be written:
+    ``lambda`` is a Python keyword)."""
+    rebuilt = Optimizer.from_pieces(pieces, symbolic=like.symbolic)
+    roles = like.definition.params
+    symbolic_roles = {r for k, r in roles.items() if like.values[k] == ROLES[r].symbol}
+    return rebuilt.unbind([k for k, r in rebuilt.definition.params.items() if r in symbolic_roles])

@@ -33,6 +33,8 @@ _DECAY_NOTES = {
     "independent": "independent weight decay (the paper's): the decay is multiplied by the schedule "
     "multiplier only, not by the base learning rate",
     "proximal": "proximal L1: after the step, each weight is soft-thresholded by learning rate × λ",
+    "other": "none of the named placements by position: the decay sits between the chain's "
+    "stateful transformations (the placement section compares it with each named one)",
 }
 
 
