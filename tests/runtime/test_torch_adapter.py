@@ -278,6 +278,40 @@ def test_learning_rate_schedulers_drive_it_as_they_drive_torch(make):
 
 
 @pytest.mark.parametrize(
+    ("spec", "torch_spec"),
+    [
+        (
+            "chain(add_decayed_weights(weight_decay=0.01), momentum(momentum=0.9), "
+            "scale_by_learning_rate(learning_rate=0.05))",
+            "torch.sgd(lr=0.05, momentum=0.9, weight_decay=0.01)",
+        ),
+        ("optax.adamw(learning_rate=0.05, weight_decay=0.01)", "torch.adamw(lr=0.05)"),
+    ],
+    ids=["a chain", "an optax preset"],
+)
+def test_the_learning_rate_is_lr_in_every_group_whatever_the_spec_calls_it(spec, torch_spec):
+    """A chain's and optax's learning_rate is the group's lr, which a torch scheduler moves:
+    they train as torch's own optimizer under the same scheduler."""
+    model, twin = network(torch.float64), network(torch.float64)
+    ours = wt.Optimizer(model.parameters(), spec)
+    theirs = torch_twin(torch_spec, None, twin.parameters())
+    assert "lr" in ours.param_groups[0] and "learning_rate" not in ours.param_groups[0]
+    schedulers = [
+        torch.optim.lr_scheduler.StepLR(o, step_size=2, gamma=0.5) for o in (ours, theirs)
+    ]
+    for _ in range(6):
+        for m, optim, scheduler in zip((model, twin), (ours, theirs), schedulers, strict=True):
+            optim.zero_grad()
+            backward(m, data(torch.float64))
+            optim.step()
+            scheduler.step()
+    assert ours.param_groups[0]["lr"] == theirs.param_groups[0]["lr"] == 0.05 / 8
+    assert_float64_close(flat(model), flat(twin))
+    with pytest.raises(WdtheoryError, match="the learning rate is 'lr' there"):
+        ours.add_param_group({"params": [torch.nn.Parameter(torch.ones(2))], "learning_rate": 1.0})
+
+
+@pytest.mark.parametrize(
     "spec", ["torch.adamw(lr=0.05)", "sgdw(lr=0.1, momentum=0.9, weight_decay=0.1)"]
 )
 def test_a_state_dict_round_trip_mid_training_continues_bit_for_bit(spec):

@@ -11,9 +11,11 @@ It is a ``torch.optim.Optimizer`` in every way a training loop sees: param group
 hyperparameters (by the spec's keys, e.g. ``{"params": ..., "weight_decay": 0.0}``),
 ``zero_grad`` in both modes, ``step(closure)``, ``state_dict`` / ``load_state_dict``, and
 ``torch.optim.lr_scheduler`` schedulers, which set a group's ``lr`` between steps. The numbers of
-the spec are the defaults of every group. A group holds the spec's keys: ``beta1`` and ``beta2``
-for Adam, not torch's ``betas``, so ``OneCycleLR`` needs ``cycle_momentum=False`` there; and a
-tie in the spec (``dampening=mu``) is not followed when a scheduler moves one of the two.
+the spec are the defaults of every group. A group holds the spec's keys, except that the
+learning rate is ``lr`` whatever the spec calls it (optax's and a chain's ``learning_rate``), as
+torch's schedulers set it: ``beta1`` and ``beta2`` for Adam, not torch's ``betas``, so
+``OneCycleLR`` needs ``cycle_momentum=False`` there; and a tie in the spec (``dampening=mu``) is
+not followed when a scheduler moves one of the two.
 
 **How a step runs.** For each parameter with a gradient, the rule's fused kernel (the one
 :class:`~wdtheory.runtime.stepper.Stepper` runs) updates the parameter and its state buffers in
@@ -127,10 +129,14 @@ class Optimizer(torch.optim.Optimizer):
         keys = rule.definition.params
         #: keys whose number the rule uses; the others must stay as the spec has them
         self._used = frozenset(k for k, r in keys.items() if r in rule.used_roles)
-        #: the spec's keys, which are the keys of a param group
-        self._keys = tuple(keys)
+        #: a spec key -> its key in a param group: the same, but the learning rate is "lr"
+        self._group_key = {key: "lr" if role == "lr" else key for key, role in keys.items()}
+        #: the keys of a param group, in the spec's order
+        self._keys = tuple(self._group_key.values())
         defaults = {
-            key: numbers[ROLES[role].symbol] if key in self._used else _number(rule.values[key])
+            self._group_key[key]: numbers[ROLES[role].symbol]
+            if key in self._used
+            else _number(rule.values[key])
             for key, role in keys.items()
         }
         self._template = rule.unbind(self._used)
@@ -165,7 +171,14 @@ class Optimizer(torch.optim.Optimizer):
     def add_param_group(self, param_group: dict[str, Any]) -> None:
         """torch's ``add_param_group``, then the group's own numbers checked at once (an unknown
         key is refused with the close one, e.g. ``momentun``)."""
-        self.rule.check_keys(k for k in param_group if k not in _BOOKKEEPING)
+        spec_key = {g: k for k, g in self._group_key.items()}
+        for key in param_group:
+            if key in self._group_key and key not in spec_key:
+                raise WdtheoryError(
+                    f"{key!r} in a param group: the learning rate is 'lr' there, as torch's "
+                    "schedulers set it"
+                )
+        self.rule.check_keys(spec_key.get(k, k) for k in param_group if k not in _BOOKKEEPING)
         super().add_param_group(param_group)
         index = len(self.param_groups) - 1
         group = self.param_groups[index]
@@ -301,14 +314,17 @@ class Optimizer(torch.optim.Optimizer):
     def _prepare(self, index: int, group: dict[str, Any], numbers: tuple) -> _GroupRun:
         """Check the group's ``numbers`` (its values of the spec's keys, as
         :func:`_snapshot` takes them) and pick (or make) the stepper of their zeros."""
-        keys = self.rule.definition.params
-        floats = {key: ROLES[keys[key]].run_time_float(key, group[key]) for key in self._used}
-        for key in sorted(set(self._keys) - self._used):
-            if group[key] != self.defaults[key]:
+        keys, at = self.rule.definition.params, self._group_key
+        floats = {
+            key: ROLES[keys[key]].run_time_float(at[key], group[at[key]]) for key in self._used
+        }
+        for key in sorted(set(keys) - self._used):
+            if group[at[key]] != self.defaults[at[key]]:
                 raise WdtheoryError(
-                    f"{self.rule.name}: {key}={group[key]!r} in param group {index}, but the rule "
-                    f"of {self.rule.text!r} does not use {key} (it is {self.defaults[key]!r} "
-                    f"there); give {key} a nonzero value in the spec to set it per group"
+                    f"{self.rule.name}: {at[key]}={group[at[key]]!r} in param group {index}, but "
+                    f"the rule of {self.rule.text!r} does not use {key} (it is "
+                    f"{self.defaults[at[key]]!r} there); give {key} a nonzero value in the spec "
+                    "to set it per group"
                 )
         zeros = tuple(sorted(key for key in self._used if floats[key] == 0.0))
         device = group["params"][0].device.type if group["params"] else "cpu"
