@@ -174,7 +174,13 @@ def test_a_schedule_in_a_piece_is_the_rules_own():
 @pytest.mark.parametrize(
     ("text", "fragment"),
     [
-        ("chain(trace(decay=0.9), traec(decay=0.5), scale_by_learning_rate(0.1))", "position 2"),
+        (
+            "chain(trace(decay=0.9), traec(decay=0.5), scale_by_learning_rate(0.1))",
+            "position 2: unknown transformation 'traec' (did you mean 'trace'?); allowed: "
+            "add_decayed_weights",
+        ),
+        ("chain(optax.adamm(1e-3))", "position 1: unknown transformation 'optax.adamm'"),
+        ("chain(torch.sgd(lr=-1))", "position 1: lr=-1 is out of range"),
         ("chain(trace(0.9))", "no scale_by_learning_rate"),
         (
             "chain(scale_by_learning_rate(0.1), add_decayed_weights(0.1))",

@@ -251,6 +251,17 @@ def test_param_groups_have_their_own_numbers_as_in_torch():
     assert [g["lr"] for g in ours.param_groups] == [0.01, 0.05, 0.05]
 
 
+def train_side_by_side(models, optimizers, schedulers, steps: int) -> None:
+    """Each model trained by its optimizer on the same batch, its scheduler stepped after each
+    optimizer step (torch's order)."""
+    for _ in range(steps):
+        for model, optim, scheduler in zip(models, optimizers, schedulers, strict=True):
+            optim.zero_grad()
+            backward(model, data(torch.float64))
+            optim.step()
+            scheduler.step()
+
+
 @pytest.mark.parametrize(
     "make",
     [
@@ -267,12 +278,7 @@ def test_learning_rate_schedulers_drive_it_as_they_drive_torch(make):
     ours = wt.Optimizer(model.parameters(), spec)
     theirs = torch_twin(spec, None, twin.parameters())
     schedulers = make(ours), make(theirs)
-    for _ in range(6):
-        for m, optim, scheduler in zip((model, twin), (ours, theirs), schedulers, strict=True):
-            optim.zero_grad()
-            backward(m, data(torch.float64))
-            optim.step()
-            scheduler.step()
+    train_side_by_side((model, twin), (ours, theirs), schedulers, steps=6)
     assert ours.param_groups[0]["lr"] == theirs.param_groups[0]["lr"]
     assert_float64_close(flat(model), flat(twin))
 
@@ -299,12 +305,7 @@ def test_the_learning_rate_is_lr_in_every_group_whatever_the_spec_calls_it(spec,
     schedulers = [
         torch.optim.lr_scheduler.StepLR(o, step_size=2, gamma=0.5) for o in (ours, theirs)
     ]
-    for _ in range(6):
-        for m, optim, scheduler in zip((model, twin), (ours, theirs), schedulers, strict=True):
-            optim.zero_grad()
-            backward(m, data(torch.float64))
-            optim.step()
-            scheduler.step()
+    train_side_by_side((model, twin), (ours, theirs), schedulers, steps=6)
     assert ours.param_groups[0]["lr"] == theirs.param_groups[0]["lr"] == 0.05 / 8
     assert_float64_close(flat(model), flat(twin))
     with pytest.raises(WdtheoryError, match="the learning rate is 'lr' there"):
@@ -561,12 +562,7 @@ def test_a_tensor_learning_rate_moved_by_a_scheduler_is_followed():
     schedulers = [
         torch.optim.lr_scheduler.StepLR(o, step_size=1, gamma=0.1) for o in (ours, theirs)
     ]
-    for _ in range(3):
-        for m, optim, scheduler in zip((model, twin), (ours, theirs), schedulers, strict=True):
-            optim.zero_grad()
-            backward(m, data(torch.float64))
-            optim.step()
-            scheduler.step()
+    train_side_by_side((model, twin), (ours, theirs), schedulers, steps=3)
     assert_float64_close(flat(model), flat(twin))
 
 

@@ -429,7 +429,9 @@ def _recipe_group(base: Spec, entry: object, where: str) -> Group:
 def _audit_group(group: Group, recipe: Recipe, frameworks: tuple[str, ...]) -> GroupAudit:
     optimizer = group.optimizer
     mode = optimizer.decay_mode
-    conversions = tuple(convert(optimizer, fw) for fw in frameworks if fw != _framework(optimizer))
+    conversions = tuple(  # the near misses are not shown: not searched
+        convert(optimizer, fw, near=False) for fw in frameworks if fw != _framework(optimizer)
+    )
     decay = None if mode == "none" else decay_over_run(optimizer, recipe)
     fixed = None if mode == "none" else rest_point(optimizer)
     rotation = None if decay is None or not group.normalized else rotation_audit(optimizer, recipe)

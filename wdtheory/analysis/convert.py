@@ -164,19 +164,26 @@ def _with_solution(candidate: Optimizer, comparison: Comparison) -> Optimizer:
     return dataclasses.replace(candidate, values=values)
 
 
-def convert(source: Optimizer, framework: str, *, budget: float | None = None) -> Conversion:
+def convert(
+    source: Optimizer, framework: str, *, budget: float | None = None, near: bool = True
+) -> Conversion:
     """The equivalent optimizer in ``framework`` (see the module doc); ``budget``: at most this
-    many seconds for all the comparisons (None: no limit), else undecided."""
+    many seconds for all the comparisons (None: no limit), else undecided; ``near=False``
+    skips the search for candidates that differ only where ε enters when there is no
+    equivalent (about half the time of a conversion that finds none; an audit does not show
+    them)."""
     framework = check_choice("framework", framework, FRAMEWORKS)
     comparisons: list[Comparison] = []
     try:
         with within(budget):
-            return _convert(source, framework, comparisons)
+            return _convert(source, framework, comparisons, near)
     except OutOfTime as out:
         return Conversion(source, framework, None, tuple(comparisons), overrun=out.overrun)
 
 
-def _convert(source: Optimizer, framework: str, comparisons: list[Comparison]) -> Conversion:
+def _convert(
+    source: Optimizer, framework: str, comparisons: list[Comparison], near_misses: bool
+) -> Conversion:
     """:func:`convert`, adding each comparison to ``comparisons`` as it is made; raises
     :class:`~wdtheory.analysis.budget.OutOfTime` when a comparison ran out of time."""
     definitions = [d for n, d in OPTIMIZERS.items() if n.startswith(f"{framework}.")]
@@ -193,7 +200,7 @@ def _convert(source: Optimizer, framework: str, comparisons: list[Comparison]) -
             target = _with_solution(candidate, comparison)
             return Conversion(source, framework, target, tuple(comparisons))
     near = []
-    for comparison in comparisons:
+    for comparison in comparisons if near_misses else ():
         with searching(f"checking whether {comparison.b.name} differs only where ε enters"):
             near.append(_near_miss(comparison))
     found = tuple(n for n in near if n is not None)

@@ -77,7 +77,7 @@ from wdtheory.core.notation import (
     STEP,
     TAU,
 )
-from wdtheory.core.spec import CHAINS, Reference, Spec, format_item
+from wdtheory.core.spec import Reference, Spec, format_item
 from wdtheory.optim.builders import is_exactly_zero
 from wdtheory.optim.definition import Definition
 from wdtheory.optim.roles import ROLES
@@ -95,7 +95,6 @@ from wdtheory.optim.transforms import (
 )
 
 __all__ = [
-    "CHAIN_NAMES",
     "PIECES",
     "Piece",
     "PieceKind",
@@ -105,9 +104,6 @@ __all__ = [
     "pieces_of",
     "placement",
 ]
-
-#: the names a chain is written with in specs
-CHAIN_NAMES = CHAINS
 
 #: where a piece may sit: on the gradient (before the learning rate), as a state, the learning
 #: rate itself, or on the weight after the step
@@ -554,8 +550,12 @@ def _pieces_from_spec(spec: Spec, index: int) -> list[Piece]:
     try:
         named = Optimizer.from_spec(spec)
     except WdtheoryError as error:
-        known = did_you_mean(name, list(PIECES))
-        raise WdtheoryError(f"{where}: {error}{known if 'unknown' in str(error) else ''}") from None
+        if not str(error).startswith("unknown optimizer"):
+            raise WdtheoryError(f"{where}: {error}") from None
+        raise WdtheoryError(
+            f"{where}: unknown transformation {spec.name!r}{did_you_mean(name, list(PIECES))}; "
+            f"allowed: {', '.join(PIECES)}, or a named optimizer (e.g. optax.adam(1e-3))"
+        ) from None
     return list(pieces_of(named))
 
 

@@ -19,8 +19,8 @@ from dataclasses import dataclass
 import sympy as sp
 
 from wdtheory.core.errors import WdtheoryError, did_you_mean
-from wdtheory.core.spec import Item, Reference, Spec, Value, format_item
-from wdtheory.optim.compose import CHAIN_NAMES, chain_definition_from_spec
+from wdtheory.core.spec import CHAINS, Item, Reference, Spec, Value, format_item
+from wdtheory.optim.compose import chain_definition_from_spec
 from wdtheory.optim.definition import OWN_SWITCHES, Definition
 from wdtheory.optim.presets import OPTIMIZERS, get_optimizer
 
@@ -99,7 +99,7 @@ def resolve_name(name: str) -> str:
 def read(spec: Spec) -> Call:
     """The spec read as its library reads the constructor call (see the module doc); a chain
     of transformations is read by :mod:`wdtheory.optim.compose`."""
-    if spec.name in CHAIN_NAMES:
+    if spec.name in CHAINS:
         definition, values = chain_definition_from_spec(spec)
         return Call(definition, dict(values), spec.symbolic)
     definition = get_optimizer(resolve_name(spec.name))
