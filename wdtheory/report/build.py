@@ -81,7 +81,11 @@ def compute_files(
         initializer=_end_with_parent,
         initargs=(os.getpid(),),
     ) as pool:
-        futures = {pool.submit(job): index for index, job in enumerate(jobs)}
+        # the questions first: an audit is the longest job of all, and started last it would
+        # keep one worker busy after the other is done
+        asked = len(jobs) - len(questions)
+        order = [*range(asked, len(jobs)), *range(asked)]
+        futures = {pool.submit(jobs[index]): index for index in order}
         for done, future in enumerate(as_completed(futures), start=1):
             results[futures[future]] = future.result()
             say(f"report [{'#' * done}{'.' * (len(jobs) - done)}] {done}/{len(jobs)}")
