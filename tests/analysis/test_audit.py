@@ -25,6 +25,7 @@ from wdtheory.analysis.audit import (
     decay_factor,
     decay_over_run,
     read_recipe,
+    ridge_at_end,
 )
 from wdtheory.core.errors import WdtheoryError
 from wdtheory.core.notation import SCHEDULE
@@ -394,3 +395,37 @@ def test_a_bad_transfer_table_is_one_line_naming_it(tmp_path, table, fragment):
             write(tmp_path, f'optimizer = "torch.adamw"\nsteps = 10\n[transfer]\n{table}\n')
         )
     assert "\n" not in str(error.value) and fragment in str(error.value), str(error.value)
+
+
+def test_independent_decay_under_a_varying_schedule_is_no_librarys_and_grows_relative_to_the_step():
+    """The paper's decay without the schedule: the step anneals to 10% while the decay does not,
+    so lambda_eff at rest is 10x at the end, and no torch rule is it (torch's decay is
+    multiplied by the scheduled lr). Under a constant schedule the rest point has no s_t and
+    nothing is flagged."""
+    optimizer = build("sgdw(lr=0.1, momentum=0.9, weight_decay=1e-3, decay=independent)")
+    cosine = S.cosine(steps=100, floor=0.1)
+    result = audit(recipe(Group("g", optimizer), schedule=cosine, steps=101), frameworks=("torch",))
+    (group,) = result.groups
+    assert group.fixed.ridge_strength == 1 / (1000 * SCHEDULE)  # lambda (1 - mu) / (eta s_t)
+    assert float(ridge_at_end(group.fixed, result.recipe)) == pytest.approx(1e-2)
+    assert pitfalls(result)[("g", Pitfall.IGNORES_SCHEDULE)] == pytest.approx(10)
+    assert group.conversions[0].target is None
+    constant = audit(recipe(Group("g", optimizer), steps=101), frameworks=())
+    assert ridge_at_end(constant.groups[0].fixed, constant.recipe) is None
+    assert ("g", Pitfall.IGNORES_SCHEDULE) not in pitfalls(constant)
+
+
+def test_a_decay_that_follows_the_schedule_converts_to_the_paper_under_it():
+    """torch's AdamW under a cosine schedule is the paper's AdamW with lambda' = eta*lambda, its
+    eta_t the schedule: the conversion is made of the scheduled rule."""
+    result = audit(
+        recipe(
+            Group("w", build("torch.adamw(lr=1e-3, weight_decay=0.1)")),
+            schedule=S.cosine(steps=50),
+            steps=50,
+        ),
+        frameworks=("paper",),
+    )
+    (conversion,) = result.groups[0].conversions
+    assert conversion.target is not None and conversion.target.name == "paper.adamw"
+    assert "its learning rate following the same schedule" in result.explain().render("text")

@@ -6,7 +6,9 @@ number of steps and of steps per epoch. :func:`audit` derives, per group:
 
 * the **decay mode** (``coupled`` L2, ``decoupled`` weight decay, the paper's ``independent``
   decay, or ``none``) and what the group's optimizer is in each framework (by
-  :func:`~wdtheory.analysis.convert.convert`);
+  :func:`~wdtheory.analysis.convert.convert`; under a schedule that varies, of the rule as the
+  scheduler runs it, every :math:`\eta` becoming :math:`\eta s_t`, and so its rest point,
+  whose :math:`\lambda_{\mathrm{eff}}` may then depend on :math:`s_t`);
 * the **decay over the run**: with the gradient set to 0, one step of the rule (under the
   schedule, as a scheduler runs it: :meth:`~wdtheory.optim.optimizer.Optimizer.scheduled`) maps
   :math:`w \mapsto f(s_t)\,w` when the decay acts on the weight alone — decoupled and
@@ -58,7 +60,7 @@ L2 inside a preconditioner (the shrink it applies against the decoupled form's),
 vectors (biases, normalisation scales), a timescale longer than the run or shorter than an
 epoch, and the coupling of the decay to the learning-rate schedule (the schedule's mean
 multiplier scales the decay of torch and optax; the paper's independent form does not follow
-it).
+it, so that against the annealed step it grows by the schedule's peak over its end).
 """
 
 from __future__ import annotations
@@ -82,7 +84,7 @@ from wdtheory.analysis.transfer import INVARIANTS, LR_RULES, Scale, Transfer, tr
 from wdtheory.core.derivation import Derivation, Notation, Section, Step
 from wdtheory.core.errors import WdtheoryError, check_choice, did_you_mean
 from wdtheory.core.hyperparams import as_hyper
-from wdtheory.core.notation import GRAD, PARAM, SCHEDULE
+from wdtheory.core.notation import GRAD, PARAM, SCHEDULE, STEP
 from wdtheory.core.roundoff import ROUNDOFF, roundoff_text
 from wdtheory.core.spec import Spec, parse_spec
 from wdtheory.optim.optimizer import Optimizer
@@ -105,6 +107,7 @@ __all__ = [
     "decay_factor",
     "decay_over_run",
     "read_recipe",
+    "ridge_at_end",
 ]
 
 #: the top-level keys of a recipe file, and the keys of a group besides hyperparameters
@@ -264,6 +267,7 @@ class Pitfall(StrEnum):
     GROWS = "the decay step overshoots: |w| grows"
     SHORTER_THAN_EPOCH = "decay timescale shorter than an epoch"
     FOLLOWS_SCHEDULE = "decay follows the learning-rate schedule"
+    IGNORES_SCHEDULE = "decay does not follow the learning-rate schedule"
 
 
 @dataclass(frozen=True)
@@ -429,14 +433,33 @@ def _recipe_group(base: Spec, entry: object, where: str) -> Group:
 def _audit_group(group: Group, recipe: Recipe, frameworks: tuple[str, ...]) -> GroupAudit:
     optimizer = group.optimizer
     mode = optimizer.decay_mode
+    # under a schedule that varies, the rule as the recipe runs it: every eta is eta*s_t, so
+    # that a conversion must follow the schedule the same way (the paper's independent decay
+    # does not: under a varying schedule it is no library's decay) and the rest point may
+    # depend on s_t
+    rule = optimizer.scheduled() if _varies(recipe.schedule) else optimizer
     conversions = tuple(  # the near misses are not shown: not searched
-        convert(optimizer, fw, near=False) for fw in frameworks if fw != _framework(optimizer)
+        convert(rule, fw, near=False) for fw in frameworks if fw != _framework(optimizer)
     )
     decay = None if mode == "none" else decay_over_run(optimizer, recipe)
-    fixed = None if mode == "none" else rest_point(optimizer)
+    fixed = None if mode == "none" else rest_point(rule)
     rotation = None if decay is None or not group.normalized else rotation_audit(optimizer, recipe)
     moved = None if decay is None else _transfer(optimizer, decay, recipe)
     return GroupAudit(group, mode, conversions, decay, fixed, rotation, moved)
+
+
+def _varies(schedule: Schedule) -> bool:
+    """Whether the schedule's multiplier changes from step to step."""
+    return STEP in schedule.expr.free_symbols
+
+
+def ridge_at_end(fixed: FixedPoint, recipe: Recipe) -> sp.Expr | None:
+    r""":math:`\lambda_{\mathrm{eff}}` at the multiplier the schedule ends with, where it depends on
+    :math:`s_t` (None otherwise): the rest point a run that ends there approaches."""
+    strength = fixed.ridge_strength
+    if strength is None or SCHEDULE not in strength.free_symbols:
+        return None
+    return strength.xreplace({SCHEDULE: recipe.schedule.at(recipe.steps)})
 
 
 def _transfer(optimizer: Optimizer, decay: DecayOverRun, recipe: Recipe) -> Transfer | None:
@@ -687,6 +710,22 @@ def _findings(group: GroupAudit, recipe: Recipe) -> list[Finding]:
                 group.rotation.relaxation,
             )
         )
+    multipliers = recipe.schedule.values(recipe.steps)
+    if (
+        decay.factor is not None
+        and SCHEDULE not in decay.factor.free_symbols
+        and _varies(recipe.schedule)
+        and multipliers[-1] > 0
+    ):
+        found.append(
+            Finding(
+                Pitfall.IGNORES_SCHEDULE,
+                name,
+                "the decay against the gradient step at the schedule's end, relative to at its "
+                "peak (the step anneals, the decay does not)",
+                float(multipliers.max() / multipliers[-1]),
+            )
+        )
     follows = _log_ratio(decay.shrink, decay.constant_lr_shrink)
     if follows is not None and abs(follows - 1) > 1e-9:
         found.append(
@@ -787,12 +826,18 @@ def _explain(result: Audit) -> Derivation:
             )
             notes.append(f"the norm settles by e every {turn.relaxation:.4g} steps")
         if group.fixed is not None:
+            at_end = ridge_at_end(group.fixed, recipe)
             notes.append(
                 "at rest on least squares: "
                 + (
                     f"ridge with lambda_eff = {sp.sstr(group.fixed.ridge_strength)}"
                     if group.fixed.is_ridge
                     else "no ridge solution (lambda_eff would depend on w)"
+                )
+                + (
+                    ""
+                    if at_end is None
+                    else f"; at the schedule's last multiplier, lambda_eff = {float(at_end):.6g}"
                 )
             )
         if group.transfer is not None:
@@ -804,9 +849,13 @@ def _explain(result: Audit) -> Derivation:
                 f"{target.lr_rule} rule, timescale in {target.keep} kept): weight_decay = "
                 f"{float(group.transfer.value):.6g}"
             )
+        follows = " (its learning rate following the same schedule)" * _varies(recipe.schedule)
         for conversion in group.conversions:
             answer = conversion.code or (conversion.target.text if conversion.target else None)
-            notes.append(f"in {conversion.framework}: {answer or conversion.reason}")
+            notes.append(
+                f"in {conversion.framework}: "
+                + (f"{answer}{follows}" if answer else str(conversion.reason))
+            )
         sections.append(
             Section(
                 f"{group.group.name}: {group.group.optimizer.text}, decay {group.mode}",

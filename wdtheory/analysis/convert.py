@@ -192,6 +192,8 @@ def _convert(
         candidate = _candidate(source, definition)
         if candidate is None:
             continue
+        if source.follows_schedule:  # run by a scheduler: the candidate by the same one
+            candidate = candidate.scheduled()
         with searching(f"comparing with {candidate.name}"):
             comparison = compare(source, candidate)
         comparisons.append(comparison)

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 import sympy as sp
 
-from wdtheory.analysis.audit import Audit
+from wdtheory.analysis.audit import Audit, ridge_at_end
 from wdtheory.analysis.compare import Comparison
 from wdtheory.analysis.convert import Conversion
 from wdtheory.analysis.fixed_points import FixedPoint
@@ -226,6 +226,9 @@ def audit_answer(result: Audit) -> Record:
                     "constant_lr_shrink": g.decay.constant_lr_shrink,
                 },
                 "ridge_strength": None if g.fixed is None else expression(g.fixed.ridge_strength),
+                "ridge_strength_at_end": None
+                if g.fixed is None or (at_end := ridge_at_end(g.fixed, recipe)) is None
+                else float(at_end),
                 "rotation": None
                 if g.rotation is None
                 else {

@@ -263,6 +263,7 @@ _AUDIT = _command(
                         ]
                     },
                     "ridge_strength": _MAYBE_EXPRESSION,
+                    "ridge_strength_at_end": {"type": ["number", "null"]},
                     "rotation": {
                         "oneOf": [
                             {"type": "null"},
