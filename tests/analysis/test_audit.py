@@ -429,3 +429,71 @@ def test_a_decay_that_follows_the_schedule_converts_to_the_paper_under_it():
     (conversion,) = result.groups[0].conversions
     assert conversion.target is not None and conversion.target.name == "paper.adamw"
     assert "its learning rate following the same schedule" in result.explain().render("text")
+
+
+@pytest.mark.parametrize(
+    ("schedule", "steps", "pitfall", "value"),
+    [
+        (S.cosine(steps=50, floor=0.1), 80, Pitfall.SCHEDULE_ENDS_EARLY, 30),  # 30 steps at 0.1
+        (
+            S.cosine(steps=100, floor=0.1),
+            50,
+            Pitfall.RUN_ENDS_EARLY,
+            0.55 + 0.45 * math.cos(math.pi * 49 / 100),
+        ),
+    ],
+)
+def test_a_schedule_whose_length_is_not_the_runs_is_flagged(schedule, steps, pitfall, value):
+    result = audit(
+        recipe(Group("g", build("torch.sgd(lr=0.1)")), schedule=schedule, steps=steps),
+        frameworks=(),
+    )
+    assert pitfalls(result)[("all groups", pitfall)] == pytest.approx(value)
+
+
+def test_a_schedule_as_long_as_the_run_or_constant_is_not_flagged():
+    for schedule, steps in ((S.cosine(steps=50), 50), (S.constant(), 10), (S.exponential(0.9), 10)):
+        result = audit(
+            recipe(Group("g", build("torch.sgd(lr=0.1)")), schedule=schedule, steps=steps),
+            frameworks=(),
+        )
+        assert not [f for f in result.findings if f.group == "all groups"]
+
+
+def test_a_normalised_group_whose_decay_does_not_shrink_gets_no_angle():
+    """f = 1 - eta*lambda = 0 (or below): no equilibrium to derive or measure."""
+    result = audit(
+        recipe(Group("g", build("torch.sgd(lr=1, weight_decay=1)"), normalized=True), steps=20),
+        frameworks=(),
+    )
+    assert result.groups[0].rotation is None
+
+
+def test_a_measuring_run_that_has_not_settled_says_so():
+    """L2 inside Adam: its angle keeps falling far beyond the run's cap."""
+    result = audit(
+        recipe(
+            Group("g", build("torch.adam(lr=1e-3, weight_decay=1e-4)"), normalized=True), steps=20
+        ),
+        frameworks=(),
+    )
+    turn = result.groups[0].rotation
+    assert turn.derived is None and not turn.settled
+    assert "not settled when the run stopped" in result.explain().render("text")
+
+
+@pytest.mark.parametrize(
+    ("table", "fragment"),
+    [
+        ("keep = 3", "transfer: keep=3; allowed: steps, epochs, run"),
+        ('lr_rule = ["linear"]', "transfer: lr_rule=['linear']"),
+        ('width = 2048\nlr_rule = "mup"', "transfer: keeping the timescale in epochs with the mup"),
+    ],
+)
+def test_a_transfer_table_of_the_wrong_kind_is_one_line(tmp_path, table, fragment):
+    with pytest.raises(WdtheoryError) as error:
+        read_recipe(
+            write(tmp_path, f'optimizer = "torch.adamw"\nsteps = 10\n[transfer]\n{table}\n')
+        )
+    message = str(error.value)
+    assert "\n" not in message and fragment in message and message.count("transfer:") == 1

@@ -15,6 +15,7 @@ from wdtheory.analysis.rotation import (
     derive_rotation,
     measure_rotation,
     settling_steps,
+    start_norm,
     update_kind,
 )
 from wdtheory.optim.optimizer import Optimizer
@@ -67,8 +68,10 @@ def test_the_lowered_rule_turns_by_the_derived_angle_without_momentum(spec, rate
     optimizer = build(spec).with_defaults()
     derivation = derive_rotation(update_kind(optimizer))
     relaxation = float(derivation.relaxation.xreplace({F: 1 - rate}))
-    measured = measure_rotation(optimizer, 1.0, settling_steps(relaxation))
-    assert measured == pytest.approx(math.acos(1 - rate), rel=0.05)
+    start = start_norm(optimizer, update_kind(optimizer), 1.0, 1 - rate)
+    measured = measure_rotation(optimizer, 1.0, settling_steps(relaxation), start)
+    assert measured.settled
+    assert measured.angle == pytest.approx(math.acos(1 - rate), rel=0.05)
 
 
 def test_momentum_makes_the_angle_per_step_smaller_than_derived():
@@ -76,7 +79,15 @@ def test_momentum_makes_the_angle_per_step_smaller_than_derived():
     (uncorrelated updates) does not describe; the audit shows the measured angle."""
     optimizer = build("sgdw(lr=0.1, momentum=0.9, dampening=0.9, weight_decay=1e-3)")
     measured = measure_rotation(optimizer.with_defaults(), 1.0, 20_000)
-    assert measured < 0.5 * math.acos(1 - 1e-4)
+    assert measured.angle < 0.5 * math.acos(1 - 1e-4)
+
+
+def test_a_run_cut_short_of_its_equilibrium_is_not_settled():
+    """AdamW from a unit weight far below its equilibrium norm, stopped after 2000 steps
+    (the norm takes ~5000 per e-fold): the angle is still falling."""
+    optimizer = build("torch.adamw(lr=1e-3, betas=(0.0, 0.999), weight_decay=0.1)").with_defaults()
+    measured = measure_rotation(optimizer, 1.0, 2000, start=0.01)
+    assert not measured.settled
 
 
 def test_the_measuring_run_is_bounded():

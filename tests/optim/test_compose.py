@@ -276,3 +276,55 @@ def test_optax_pieces_track_optax_itself_in_float64(text):
             assert_close(w, np.asarray(p), 1e-10, what=f"{text} step {t}")
     finally:
         jax.config.update("jax_enable_x64", previous)
+
+
+def test_symbolic_reaches_the_named_optimizers_inside_a_chain():
+    chain = build("symbolic(optax.chain(optax.add_decayed_weights(lam), optax.adam))")
+    assert {s.name for s in chain.free_symbols} == {
+        "beta_1",
+        "beta_2",
+        "epsilon",
+        "epsilon_root",
+        "eta",
+        "lam",
+    }
+
+
+@pytest.mark.parametrize(
+    ("text", "mode"),
+    [
+        # the decay after the step following a schedule the step does not have: no named form
+        (
+            "chain(scale_by_adam(), scale_by_learning_rate(0.1), independent_decay(0.01, schedule=true))",
+            "other",
+        ),
+        # Keras' decay against PyTorch Adagrad's slowed step: no named form either
+        (
+            "chain(torch_adagrad(), decayed_learning_rate(0.1, 0.01), decay_by_learning_rate(0.01))",
+            "other",
+        ),
+        (
+            "chain(scale_by_adam(), scale_by_learning_rate(0.1, schedule=true), independent_decay(0.01, schedule=true))",
+            "independent",
+        ),
+    ],
+)
+def test_a_decay_after_the_step_is_named_only_when_it_follows_the_steps_schedule(text, mode):
+    assert build(text).decay_mode == mode
+
+
+def test_a_chain_inside_a_chain_and_positions_of_expanded_optimizers_are_explained():
+    with pytest.raises(WdtheoryError, match="a chain inside a chain"):
+        build("chain(chain(trace(0.9)), scale_by_learning_rate(0.1))")
+    with pytest.raises(
+        WdtheoryError,
+        match=r"\(the chain's pieces: scale_by_adam, scale_by_learning_rate, add_decayed_weights\)$",
+    ):
+        build("optax.chain(optax.adam(1e-3), optax.add_decayed_weights(1e-4))")
+
+
+def test_python_names_must_be_writable_in_a_spec():
+    with pytest.raises(WdtheoryError, match="not a Python keyword"):
+        wd.trace("lambda")
+    with pytest.raises(WdtheoryError, match=r"chain\(symbolic='yes'\)"):
+        wd.chain(wd.trace(0.9), wd.scale_by_learning_rate(1), symbolic="yes")

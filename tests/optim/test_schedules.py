@@ -245,3 +245,26 @@ def test_a_bad_schedule_spec_is_one_line(text, fragment):
     with pytest.raises(WdtheoryError) as error:
         S.from_spec(text)
     assert "\n" not in str(error.value) and fragment in str(error.value), str(error.value)
+
+
+@pytest.mark.parametrize(
+    ("schedule", "length"),
+    [
+        (S.constant(), 0),
+        (S.constant(0.5, until=10), 10),
+        (S.piecewise([30, 60], [0.1, 0.1]), 60),
+        (S.exponential(0.9), None),
+        (S.linear(0.1, 1, 20, begin=5), 25),
+        (S.cosine(100, floor=0.1), 100),
+        (S.cosine(100, clip=False), None),
+        (S.warmup_cosine(warmup=10, steps=100), 100),
+    ],
+    ids=lambda x: x.text if isinstance(x, S.Schedule) else str(x),
+)
+def test_a_schedules_length_is_where_its_multiplier_stops_changing(schedule, length):
+    assert schedule.length == length
+    if length is not None:
+        values = schedule.values(length + 20)
+        assert np.all(values[length:] == values[-1])
+        if length > 0:
+            assert values[length - 1] != values[-1]

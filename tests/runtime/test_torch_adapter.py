@@ -310,6 +310,8 @@ def test_the_learning_rate_is_lr_in_every_group_whatever_the_spec_calls_it(spec,
     assert_float64_close(flat(model), flat(twin))
     with pytest.raises(WdtheoryError, match="the learning rate is 'lr' there"):
         ours.add_param_group({"params": [torch.nn.Parameter(torch.ones(2))], "learning_rate": 1.0})
+    with pytest.raises(WdtheoryError, match=r"no param-group key 'lrr' \(did you mean 'lr'\?\)"):
+        ours.add_param_group({"params": [torch.nn.Parameter(torch.ones(2))], "lrr": 1.0})
 
 
 @pytest.mark.parametrize(

@@ -60,7 +60,8 @@ L2 inside a preconditioner (the shrink it applies against the decoupled form's),
 vectors (biases, normalisation scales), a timescale longer than the run or shorter than an
 epoch, and the coupling of the decay to the learning-rate schedule (the schedule's mean
 multiplier scales the decay of torch and optax; the paper's independent form does not follow
-it, so that against the annealed step it grows by the schedule's peak over its end).
+it, so that against the annealed step it grows by the schedule's peak over its end); and a
+schedule whose length is not the run's (it settles early, or the run ends before it does).
 """
 
 from __future__ import annotations
@@ -189,6 +190,14 @@ class Recipe:
         holds vectors when one of its tensors has fewer than 2 dimensions; ``normalized`` are the
         indices of the groups whose weights feed a normalisation layer (torch cannot tell)."""
         groups = []
+        count = len(optimizer.param_groups)
+        if not isinstance(normalized, tuple | list | set | frozenset):
+            raise WdtheoryError(f"normalized={normalized!r}: give a tuple of param-group indices")
+        for index in normalized:
+            if isinstance(index, bool) or not isinstance(index, int) or not 0 <= index < count:
+                raise WdtheoryError(
+                    f"normalized={normalized!r}: give indices of the {count} param group(s)"
+                )
         for index, group in enumerate(optimizer.param_groups):
             names = group.get("param_names")
             label = f"group {index}" + (
@@ -242,10 +251,12 @@ class RotationAudit:
     multiplier ``peak`` (:mod:`wdtheory.analysis.rotation`). ``angle``: :math:`\theta^*(s_t) =
     \arccos f(s_t)`, derived where the decay is a per-step factor :math:`f` (None otherwise);
     ``derived``: its value at the peak; ``measured``: the lowered rule's mean angle per step on
-    scale-invariant gradients after ``steps`` steps at the peak; ``relaxation``: steps per e-fold
-    of the norm at the peak (derived with the factor; otherwise half the decay's measured
-    timescale there); ``correlated``: the rule's momentum correlates successive updates, which
-    the derivation assumes they are not (the measured angle is then smaller)."""
+    scale-invariant gradients over the last tenth of ``steps`` steps at the peak, ``settled``
+    if it agreed with the tenth before; ``relaxation``: steps per e-fold of the norm at the peak
+    (derived with the factor; otherwise estimated from the decay's measured timescale there, the
+    norm's square relaxing at twice (Adam-type) or four times (SGD-type) the weight's rate);
+    ``correlated``: the rule's momentum correlates successive updates, which the derivation
+    assumes they are not (the measured angle is then smaller)."""
 
     kind: str
     angle: sp.Expr | None
@@ -255,6 +266,7 @@ class RotationAudit:
     steps: int
     relaxation: float
     correlated: bool
+    settled: bool = True
 
 
 class Pitfall(StrEnum):
@@ -268,6 +280,8 @@ class Pitfall(StrEnum):
     SHORTER_THAN_EPOCH = "decay timescale shorter than an epoch"
     FOLLOWS_SCHEDULE = "decay follows the learning-rate schedule"
     IGNORES_SCHEDULE = "decay does not follow the learning-rate schedule"
+    SCHEDULE_ENDS_EARLY = "the schedule settles before the run ends"
+    RUN_ENDS_EARLY = "the run ends before its schedule does"
 
 
 @dataclass(frozen=True)
@@ -326,7 +340,7 @@ def audit(
                 done[key] = _audit_group(group, recipe, frameworks)
         groups.append(dataclasses.replace(done[key], group=group))
     groups = tuple(groups)
-    findings = tuple(f for g in groups for f in _findings(g, recipe))
+    findings = (*_schedule_findings(recipe), *(f for g in groups for f in _findings(g, recipe)))
     return Audit(recipe, groups, findings)
 
 
@@ -368,30 +382,33 @@ def read_recipe(path: str | Path) -> Recipe:
             isinstance(value, bool) or not isinstance(value, int)
         ):
             raise WdtheoryError(f"{where}: {name}={value!r}; give a whole number of steps")
-    scale = _scale(data, f"{where}")
+    scale = _scale(data, where)
     if scale.examples is None and scale.batch is not None and per_epoch is not None:
         scale = dataclasses.replace(scale, examples=scale.batch * per_epoch)
     target = None
     if "transfer" in data:
-        target = _target(data["transfer"], f"{where}: transfer")
+        old = dataclasses.replace(scale, steps=steps if isinstance(steps, int) else None)
+        target = _target(data["transfer"], f"{where}: transfer", old)
     return Recipe(groups, schedule, steps, per_epoch, scale, target)
 
 
-def _scale(data: dict[str, Any], where: str) -> Scale:
+def _scale(table: dict[str, Any], where: str, steps: bool = False) -> Scale:
     """The scale a recipe file's table gives (``batch_size``, ``examples``, ``width`` and, in
-    a [transfer] table, ``steps``)."""
+    the [transfer] table, ``steps``); a bad number is one line naming ``where``."""
     try:
         return Scale(
-            examples=data.get("examples"),
-            batch=data.get("batch_size"),
-            width=data.get("width"),
-            steps=data.get("steps") if where.endswith("transfer") else None,
+            examples=table.get("examples"),
+            batch=table.get("batch_size"),
+            width=table.get("width"),
+            steps=table.get("steps") if steps else None,
         )
     except WdtheoryError as error:
         raise WdtheoryError(f"{where}: {str(error).replace('batch=', 'batch_size=')}") from None
 
 
-def _target(table: object, where: str) -> Target:
+def _target(table: object, where: str, old: Scale) -> Target:
+    """The [transfer] table: the new scale and what to keep, checked now (a transfer that needs
+    a scale the recipe does not give is refused here, naming it)."""
     if not isinstance(table, dict):
         raise WdtheoryError(f"{where}: write it as a [transfer] table")
     for key in table:
@@ -400,14 +417,18 @@ def _target(table: object, where: str) -> Target:
                 f"{where}: unknown key {key!r}{did_you_mean(key, TRANSFER_KEYS)}; "
                 f"allowed: {', '.join(TRANSFER_KEYS)}"
             )
+    for key, allowed in (("keep", INVARIANTS), ("lr_rule", LR_RULES)):
+        if key in table and not isinstance(table[key], str):
+            raise WdtheoryError(f"{where}: {key}={table[key]!r}; allowed: {', '.join(allowed)}")
+    new = _scale(table, where, steps=True)
     try:
-        return Target(
-            _scale(table, where),
-            keep=table.get("keep", "epochs"),
-            lr_rule=table.get("lr_rule", "constant"),
+        target = Target(
+            new, keep=table.get("keep", "epochs"), lr_rule=table.get("lr_rule", "constant")
         )
+        transfer(1.0, 1.0, old, new, keep=target.keep, lr_rule=target.lr_rule)  # complete?
     except WdtheoryError as error:
         raise WdtheoryError(f"{where}: {error}") from None
+    return target
 
 
 def _recipe_group(base: Spec, entry: object, where: str) -> Group:
@@ -443,7 +464,7 @@ def _audit_group(group: Group, recipe: Recipe, frameworks: tuple[str, ...]) -> G
     )
     decay = None if mode == "none" else decay_over_run(optimizer, recipe)
     fixed = None if mode == "none" else rest_point(rule)
-    rotation = None if decay is None or not group.normalized else rotation_audit(optimizer, recipe)
+    rotation = rotation_audit(optimizer, recipe) if decay is not None and group.normalized else None
     moved = None if decay is None else _transfer(optimizer, decay, recipe)
     return GroupAudit(group, mode, conversions, decay, fixed, rotation, moved)
 
@@ -581,19 +602,16 @@ def decay_over_run(optimizer: Optimizer, recipe: Recipe) -> DecayOverRun:
         )
     path, run_shrink = both[:, 0], float(both[-1, 0])
     multiplicative = math.isclose(both[-1, 1], run_shrink, rel_tol=1e-6, abs_tol=1e-12)
-    if factor is not None:
-        per_step = _evaluate(factor, multipliers)
-        shrink = float(np.prod(per_step))
+    constant_path = _zero_gradient_run(optimizer, np.ones(recipe.steps))[:, 0]
+    if factor is not None:  # derived, and checked against the run
+        shrink = float(np.prod(_evaluate(factor, multipliers)))
         if not math.isclose(shrink, run_shrink, rel_tol=AGREEMENT * recipe.steps, abs_tol=1e-300):
             raise WdtheoryError(  # an engine bug, not a user error: say so loudly
                 f"the derived shrink {shrink!r} disagrees with the lowered rule's {run_shrink!r}"
             )
-    constant_path = _zero_gradient_run(optimizer, np.ones(recipe.steps))[:, 0]
-    constant_lr = float(constant_path[-1])
-    if factor is not None:
         constant_lr = float(np.prod(_evaluate(factor, np.ones(recipe.steps))))
     else:
-        shrink = run_shrink
+        shrink, constant_lr = run_shrink, float(constant_path[-1])
     below = np.flatnonzero(np.abs(path) <= math.exp(-1))
     timescale = int(below[0]) + 1 if below.size else None
     return DecayOverRun(
@@ -601,29 +619,39 @@ def decay_over_run(optimizer: Optimizer, recipe: Recipe) -> DecayOverRun:
     )
 
 
-def rotation_audit(optimizer: Optimizer, recipe: Recipe) -> RotationAudit:
+def rotation_audit(optimizer: Optimizer, recipe: Recipe) -> RotationAudit | None:
     r"""The angle per step of ``optimizer``'s weights when they feed a normalisation layer, at
     the schedule's peak multiplier: derived (:math:`\theta^* = \arccos f`, where the decay is a
-    per-step factor) and measured by running the lowered rule on scale-invariant gradients
-    (:func:`~wdtheory.analysis.rotation.measure_rotation`)."""
+    per-step factor with :math:`0 < f < 1`) and measured by running the lowered rule on
+    scale-invariant gradients (:func:`~wdtheory.analysis.rotation.measure_rotation`); None
+    where the decay does not shrink the weight (it grows it: a finding of its own)."""
     peak = float(np.max(recipe.schedule.values(recipe.steps)))
     kind = rotation.update_kind(optimizer)
     derivation = rotation.derive_rotation(kind)
     factor = decay_factor(optimizer)
+    start = 1.0
     if factor is not None:
         at_peak = float(factor.xreplace({SCHEDULE: peak}))
+        if not 0 < at_peak < 1:
+            return None
         angle = derivation.angle.xreplace({rotation.F: factor})
         derived = float(derivation.angle.xreplace({rotation.F: at_peak}))
         relaxation = float(derivation.relaxation.xreplace({rotation.F: at_peak}))
-    else:  # the decay passes through a state: half its timescale at the peak, measured
+        start = rotation.start_norm(optimizer, kind, peak, at_peak)
+    else:  # the decay passes through a state: from its timescale at the peak, measured
         angle = derived = None
         path = _zero_gradient_run(optimizer, np.full(2 * rotation.MAX_STEPS, peak))[:, 0]
         below = np.flatnonzero(np.abs(path) <= math.exp(-1))
-        relaxation = (int(below[0]) + 1 if below.size else 2 * rotation.MAX_STEPS) / 2
+        if below.size == 0 and abs(path[-1]) > 1:
+            return None
+        timescale = int(below[0]) + 1 if below.size else 2 * rotation.MAX_STEPS
+        relaxation = timescale / rotation.NORM_RATE[kind]
     steps = rotation.settling_steps(relaxation)
-    measured = rotation.measure_rotation(optimizer, peak, steps)
+    measured = rotation.measure_rotation(optimizer, peak, steps, start)
     correlated = rotation.correlates_updates(optimizer)
-    return RotationAudit(kind, angle, peak, derived, measured, steps, relaxation, correlated)
+    return RotationAudit(
+        kind, angle, peak, derived, measured.angle, steps, relaxation, correlated, measured.settled
+    )
 
 
 def _evaluate(factor: sp.Expr, multipliers: np.ndarray) -> np.ndarray:
@@ -644,6 +672,34 @@ def _zero_gradient_run(optimizer: Optimizer, multipliers: np.ndarray) -> np.ndar
         step(multiplier)
         path[index] = params
     return path / starts
+
+
+def _schedule_findings(recipe: Recipe) -> list[Finding]:
+    """A schedule whose length is not the run's: it settles early (the rest of the run at its
+    final multiplier) or is cut short (the run ends before the annealing does)."""
+    length, steps = recipe.schedule.length, recipe.steps
+    if not length or length == steps:
+        return []
+    final = float(recipe.schedule.at(steps))
+    if length < steps:
+        return [
+            Finding(
+                Pitfall.SCHEDULE_ENDS_EARLY,
+                "all groups",
+                f"steps run at the schedule's final multiplier {final:.4g} (it settles after step "
+                f"{length})",
+                float(steps - length),
+            )
+        ]
+    return [
+        Finding(
+            Pitfall.RUN_ENDS_EARLY,
+            "all groups",
+            f"the multiplier at the run's last step (the schedule runs to step {length}, to "
+            f"{float(recipe.schedule.at(length + 1)):.4g})",
+            final,
+        )
+    ]
 
 
 def _findings(group: GroupAudit, recipe: Recipe) -> list[Finding]:
@@ -816,11 +872,13 @@ def _explain(result: Audit) -> Derivation:
                 f"normalised weights at the peak multiplier s = {turn.peak:g}: angle per step "
                 + (f"{turn.derived:.4g} rad derived, " if turn.derived is not None else "")
                 + f"{turn.measured:.4g} rad measured (the lowered rule, {turn.steps} steps on "
-                "scale-invariant gradients)"
+                "scale-invariant gradients"
+                + ("" if turn.settled else "; not settled when the run stopped")
+                + ")"
                 + (
                     "; momentum correlates successive updates, which the derivation assumes "
-                    "they are not: the measured angle is the one to use"
-                    if turn.correlated
+                    "they are not: each step turns less"
+                    if turn.correlated and turn.derived is not None
                     else ""
                 )
             )

@@ -17,9 +17,11 @@ at :math:`N^*`, which differs between the kinds (:math:`f^2` for Adam, :math:`2f
 
 :func:`measure_rotation` runs the lowered rule itself on such gradients (a fresh random direction
 orthogonal to :math:`\mathbf{w}`, of norm :math:`1/\|\mathbf{w}\|`, each step) at a constant
-learning-rate multiplier and measures the mean angle per step once the norm has settled: the
-check of the derivation, and the only answer for rules whose decay passes through a state (L2
-with momentum), for which no per-step factor exists.
+learning-rate multiplier and measures the mean angle per step over the run's last tenth, saying
+whether it had settled (the tenth before agrees): the check of the derivation, and the only
+answer for rules whose decay passes through a state (L2 with momentum), for which no per-step
+factor exists. The derivation assumes successive updates uncorrelated; a momentum correlates
+them, and each step then turns less (over several steps the turns add up).
 """
 
 from __future__ import annotations
@@ -38,11 +40,13 @@ from wdtheory.runtime.stepper import Stepper
 
 __all__ = [
     "KINDS",
+    "Measured",
     "Rotation",
     "correlates_updates",
     "derive_rotation",
     "measure_rotation",
     "settling_steps",
+    "start_norm",
     "update_kind",
 ]
 
@@ -53,10 +57,12 @@ F = sp.Symbol("f", positive=True)
 Q = sp.Symbol("q", positive=True)
 _N = sp.Symbol("N", positive=True)
 
-#: the measuring run: coordinates, the settling time in e-folds of the norm, a cap on its steps
+#: the measuring run: coordinates, the settling time in e-folds of the norm, a cap on its steps,
+#: and how close the mean angle of its last tenth must be to the tenth before to call it settled
 DIMENSION = 32
 SETTLE = 5.0
 MAX_STEPS = 50_000
+SETTLED = 0.03
 
 
 @dataclass(frozen=True)
@@ -131,17 +137,28 @@ def settling_steps(relaxation: float) -> int:
     return int(min(MAX_STEPS, max(100, math.ceil(SETTLE * relaxation))))
 
 
-def measure_rotation(optimizer: Optimizer, multiplier: float, steps: int, seed: int = 0) -> float:
-    """The mean angle per step (radians) of the lowered rule on a scale-invariant weight over
-    the last fifth of ``steps`` steps at the constant learning-rate ``multiplier`` (see the
-    module doc); the weight starts as a random unit vector."""
+@dataclass(frozen=True)
+class Measured:
+    """The mean angle per step over the last tenth of a measuring run, and whether it had
+    settled: within :data:`SETTLED` of the tenth before."""
+
+    angle: float
+    settled: bool
+
+
+def measure_rotation(
+    optimizer: Optimizer, multiplier: float, steps: int, start: float = 1.0, seed: int = 0
+) -> Measured:
+    """The lowered rule run ``steps`` steps on a scale-invariant weight (see the module doc) at
+    the constant learning-rate ``multiplier``, from a random weight of norm ``start`` (the
+    derived equilibrium's, where there is one: the run then has less to settle)."""
     rng = np.random.default_rng(seed)
     params = rng.standard_normal(DIMENSION)
-    params /= np.linalg.norm(params)
+    params *= start / np.linalg.norm(params)
     grads = np.zeros(DIMENSION)
     step = Stepper(optimizer.scheduled(), "numba", validate=False).bind(params, grads)
-    tail = max(1, steps // 5)
-    total = 0.0
+    window = max(1, steps // 10)
+    angles = np.empty(steps)
     for t in range(steps):
         direction = rng.standard_normal(DIMENSION)
         squared = params @ params
@@ -149,10 +166,28 @@ def measure_rotation(optimizer: Optimizer, multiplier: float, steps: int, seed: 
         grads[:] = direction / (np.linalg.norm(direction) * math.sqrt(squared))
         old = params.copy()
         step(multiplier)
-        if t >= steps - tail:
-            cosine = old @ params / math.sqrt(squared * (params @ params))
-            total += math.acos(min(1.0, max(-1.0, cosine)))
-    return total / tail
+        cosine = old @ params / math.sqrt(squared * (params @ params))
+        angles[t] = math.acos(min(1.0, max(-1.0, cosine)))
+    last, before = angles[-window:].mean(), angles[-2 * window : -window].mean()
+    return Measured(float(last), bool(abs(last - before) <= SETTLED * last))
+
+
+#: how many times faster than the weight's own the squared norm's distance to its equilibrium
+#: shrinks under the decay (the slope of N' at N*: f^2 for Adam-type, 2f^2 - 1 for SGD-type)
+NORM_RATE = {"adam": 2.0, "sgd": 4.0}
+
+
+def start_norm(optimizer: Optimizer, kind: str, multiplier: float, factor: float) -> float:
+    r"""The derived equilibrium norm :math:`\sqrt{N^*}` for a measuring run (the gradient's
+    norm times the weight's is 1; an Adam-type update's norm taken as
+    :math:`\sqrt{\text{DIMENSION}}`, each coordinate normalised): its start."""
+    lr = next(
+        (v for k, v in optimizer.values.items() if optimizer.definition.params[k] == "lr"),
+        sp.S.One,
+    )
+    q = float(lr) * multiplier * (math.sqrt(DIMENSION) if kind == "adam" else 1.0)
+    squared = q / math.sqrt(1 - factor**2) if kind == "sgd" else q**2 / (1 - factor**2)
+    return math.sqrt(squared)
 
 
 def correlates_updates(optimizer: Optimizer) -> bool:

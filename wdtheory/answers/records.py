@@ -240,6 +240,7 @@ def audit_answer(result: Audit) -> Record:
                     "measured_steps": g.rotation.steps,
                     "relaxation_steps": g.rotation.relaxation,
                     "correlated_updates": g.rotation.correlated,
+                    "measured_settled": g.rotation.settled,
                 },
                 "transfer": None
                 if g.transfer is None

@@ -277,6 +277,7 @@ _AUDIT = _command(
                                     "measured_steps": {"type": "integer", "minimum": 1},
                                     "relaxation_steps": _NUMBER,
                                     "correlated_updates": {"type": "boolean"},
+                                    "measured_settled": {"type": "boolean"},
                                 }
                             ),
                         ]

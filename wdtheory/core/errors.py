@@ -38,9 +38,7 @@ def did_you_mean(name: str, allowed: Iterable[str]) -> str:
 def check_choice(what: str, value: str, allowed: Iterable[str]) -> str:
     """Return ``value`` if it is one of ``allowed``, else raise naming the choices and close matches."""
     allowed = tuple(allowed)
-    if value in allowed:
+    if isinstance(value, str) and value in allowed:
         return value
-    raise WdtheoryError(
-        f"unknown {what} {value!r}{did_you_mean(value, allowed)}; "
-        f"allowed: {', '.join(sorted(allowed))}"
-    )
+    close = did_you_mean(value, allowed) if isinstance(value, str) else ""
+    raise WdtheoryError(f"unknown {what} {value!r}{close}; allowed: {', '.join(sorted(allowed))}")

@@ -329,6 +329,8 @@ def _piece(node: ast.expr, src: str) -> Spec:
     """A chain's piece: a call (``trace(decay=0.9)``, ``optax.adam(1e-3)``) or a bare name
     (``scale_by_adam``), whose arguments are values."""
     if isinstance(node, ast.Call):
+        if _dotted(node.func, src) in CHAINS:
+            raise SpecError(f"a chain inside a chain: {_q(_seg(src, node))}; write its pieces")
         return _call(node, src, False, nested=False)
     if not isinstance(node, ast.Name | ast.Attribute):
         raise SpecError(

@@ -16,6 +16,7 @@ takes the piece's default (optax's), or is its symbol where there is none or wit
 
 from __future__ import annotations
 
+from wdtheory.core.errors import WdtheoryError
 from wdtheory.optim.compose import Piece, make_piece, pieces_of
 from wdtheory.optim.optimizer import Optimizer
 from wdtheory.optim.roles import ROLES
@@ -47,6 +48,8 @@ Hyper = object
 def chain(*pieces: Piece, symbolic: bool = False) -> Optimizer:
     """The optimizer that applies ``pieces`` in order (optax ``chain``), checked (one line
     naming the position of a bad piece)."""
+    if not isinstance(symbolic, bool):
+        raise WdtheoryError(f"chain(symbolic={symbolic!r}): allowed: True, False")
     return Optimizer.from_pieces(pieces, symbolic=symbolic)
 
 

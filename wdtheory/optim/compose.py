@@ -52,6 +52,7 @@ so that every named optimizer is a public chain.
 
 from __future__ import annotations
 
+import keyword
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -77,7 +78,7 @@ from wdtheory.core.notation import (
     STEP,
     TAU,
 )
-from wdtheory.core.spec import Reference, Spec, format_item
+from wdtheory.core.spec import CHAINS, Reference, Spec, format_item
 from wdtheory.optim.builders import is_exactly_zero
 from wdtheory.optim.definition import Definition
 from wdtheory.optim.roles import ROLES
@@ -329,6 +330,11 @@ def _shown_option(value: object) -> str:
 _NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,31}")
 
 
+def _is_name(text: str) -> bool:
+    """A name a spec can write back: an identifier that is not a Python keyword."""
+    return _NAME.fullmatch(text) is not None and not keyword.iskeyword(text)
+
+
 def make_piece(kind: str, where: str, **arguments: object) -> Piece:
     """A :class:`Piece` of ``kind`` from Python arguments (numbers, SymPy expressions, or a
     name for a symbol; ``None`` leaves a hyperparameter out), checked: each refusal is one line
@@ -348,10 +354,10 @@ def make_piece(kind: str, where: str, **arguments: object) -> Piece:
             if value is None:
                 continue
             if isinstance(value, str):
-                if not _NAME.fullmatch(value):
+                if not _is_name(value):
                     raise WdtheoryError(
                         f"{at}{kind}({key}={value!r}): a name is a letter then letters, "
-                        "digits or _ (at most 32)"
+                        "digits or _ (at most 32), not a Python keyword"
                     )
                 value = sp.Symbol(value, real=True)
             try:
@@ -452,11 +458,20 @@ def placement(pieces: tuple[Piece, ...]) -> str:
     if kind == "proximal_l1":
         return "proximal"
     states = [i for i, p in enumerate(pieces) if p.definition.stage == STATE]
-    if kind in ("add_decayed_weights", "add_l1_subgradient") and all(decay < s for s in states):
+    on_gradient = kind in ("add_decayed_weights", "add_l1_subgradient")
+    if on_gradient and all(decay < s for s in states):
         return "coupled"
-    if all(decay > s for s in states):
-        return "independent" if kind == "independent_decay" else "decoupled"
-    return "other"
+    if not all(decay > s for s in states):
+        return "other"
+    if on_gradient:
+        return "decoupled"
+    # after the step: the named forms follow the step's schedule (and its plain learning rate)
+    (rate,) = [p for p in pieces if p.definition.stage == LEARNING_RATE]
+    if pieces[decay].option_values["schedule"] != rate.option_values["schedule"]:
+        return "other"
+    if kind == "independent_decay":
+        return "independent"
+    return "decoupled" if rate.kind == "scale_by_learning_rate" else "other"
 
 
 def _roles(pieces: tuple[Piece, ...]) -> dict[str, str]:
@@ -521,12 +536,21 @@ def chain_definition_from_spec(spec: Spec) -> tuple[Definition, dict[str, sp.Exp
                 f"position {index}: {format_item(item)} is not a transformation; allowed: "
                 f"{', '.join(PIECES)} or a named optimizer"
             )
-        pieces.extend(_pieces_from_spec(item, index))
-    definition = chain_definition(tuple(pieces))
+        if item.name in CHAINS:
+            raise WdtheoryError(f"position {index}: a chain inside a chain; write its pieces")
+        pieces.extend(_pieces_from_spec(item, index, spec.symbolic))
+    try:
+        definition = chain_definition(tuple(pieces))
+    except WdtheoryError as error:
+        if len(pieces) == len(spec.args):
+            raise
+        # a named optimizer stood for several pieces: the positions count those
+        shown = ", ".join(p.kind for p in pieces)
+        raise WdtheoryError(f"{error} (the chain's pieces: {shown})") from None
     return definition, given_values(tuple(pieces))
 
 
-def _pieces_from_spec(spec: Spec, index: int) -> list[Piece]:
+def _pieces_from_spec(spec: Spec, index: int, symbolic: bool) -> list[Piece]:
     name = spec.name.removeprefix("optax.").removeprefix("wd.")
     where = f"position {index}"
     if name in PIECES:
@@ -548,7 +572,7 @@ def _pieces_from_spec(spec: Spec, index: int) -> list[Piece]:
     from wdtheory.optim.optimizer import Optimizer  # a named optimizer inside a chain
 
     try:
-        named = Optimizer.from_spec(spec)
+        named = Optimizer.from_spec(spec, symbolic=symbolic)
     except WdtheoryError as error:
         if not str(error).startswith("unknown optimizer"):
             raise WdtheoryError(f"{where}: {error}") from None

@@ -77,10 +77,13 @@ def _before(count: int) -> sp.Basic:
 @dataclass(frozen=True)
 class Schedule:
     """The multiplier :math:`s_t` as an expression in :math:`t` (``expr``), with the text that
-    made it (``text``, e.g. ``cosine(steps=100)``)."""
+    made it (``text``, e.g. ``cosine(steps=100)``) and its ``length``: the number of steps after
+    which the multiplier stays what it is (0: constant; None: it never settles, as an
+    exponential decay or torch's unclipped cosine)."""
 
     text: str
     expr: sp.Expr
+    length: int | None = 0
 
     def at(self, t: int) -> sp.Expr:
         """The exact multiplier of step ``t`` (1 for the first)."""
@@ -130,7 +133,9 @@ def constant(factor: object = 1, until: int | None = None) -> Schedule:
         return Schedule(f"constant({show(value)})", value)
     steps = _count("until", until)
     return Schedule(
-        f"constant({show(value)}, until={steps})", sp.Piecewise((value, _before(steps)), (1, True))
+        f"constant({show(value)}, until={steps})",
+        sp.Piecewise((value, _before(steps)), (1, True)),
+        steps,
     )
 
 
@@ -147,7 +152,7 @@ def piecewise(boundaries: Sequence[int], scales: Sequence[object]) -> Schedule:
         value = value * factor
     pieces.append((value, True))
     text = ", ".join(f"{b}: {show(f)}" for b, f in zip(bounds, factors, strict=True))
-    return Schedule(f"piecewise({text})", sp.Piecewise(*pieces))
+    return Schedule(f"piecewise({text})", sp.Piecewise(*pieces), bounds[-1] if bounds else 0)
 
 
 def exponential(gamma: object, every: int = 1) -> Schedule:
@@ -156,7 +161,7 @@ def exponential(gamma: object, every: int = 1) -> Schedule:
     rate = _number("gamma", gamma)
     steps = _count("every", every)
     exponent = K if steps == 1 else (K - sp.Mod(K, steps)) / steps  # floor, exact in floats
-    return Schedule(f"exponential({show(rate)}, every={steps})", rate**exponent)
+    return Schedule(f"exponential({show(rate)}, every={steps})", rate**exponent, None)
 
 
 def linear(start: object, end: object, steps: int, begin: int = 0) -> Schedule:
@@ -167,6 +172,7 @@ def linear(start: object, end: object, steps: int, begin: int = 0) -> Schedule:
     return Schedule(
         f"linear({show(a)} -> {show(b)}, steps={n}" + (f", begin={k0})" if k0 else ")"),
         a + (b - a) * fraction,
+        k0 + n,
     )
 
 
@@ -180,7 +186,7 @@ def cosine(steps: int, floor: object = 0, exponent: object = 1, clip: bool = Tru
     wave = (1 + sp.cos(sp.pi * k / n)) / 2
     text = f"cosine(steps={n}" + (f", floor={show(alpha)}" if alpha else "")
     text += (f", exponent={show(p)}" if p != 1 else "") + ("" if clip else ", clip=false") + ")"
-    return Schedule(text, alpha + (1 - alpha) * wave**p)
+    return Schedule(text, alpha + (1 - alpha) * wave**p, n if clip else None)
 
 
 def join(schedules: Sequence[Schedule], boundaries: Sequence[int]) -> Schedule:
@@ -198,7 +204,12 @@ def join(schedules: Sequence[Schedule], boundaries: Sequence[int]) -> Schedule:
     text = " then ".join(
         f"{s.text} for {e - b}" for s, b, e in zip(schedules, starts, bounds, strict=False)
     )
-    return Schedule(f"{text} then {schedules[-1].text}", sp.Piecewise(*pieces))
+    last = schedules[-1].length
+    return Schedule(
+        f"{text} then {schedules[-1].text}",
+        sp.Piecewise(*pieces),
+        None if last is None else starts[-1] + last,
+    )
 
 
 def warmup_cosine(

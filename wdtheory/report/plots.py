@@ -233,20 +233,20 @@ def _thinned(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def audit_plot(
     multipliers: np.ndarray,
-    shrinks: dict[str, tuple[np.ndarray, np.ndarray]],
-    angles: dict[str, tuple[np.ndarray | None, float]],
+    shrinks: dict[str, tuple[np.ndarray, np.ndarray, int]],
+    angles: dict[str, tuple[np.ndarray | None, float, int]],
 ) -> bytes:
     r"""A recipe's decay along its schedule: the learning-rate multiplier :math:`s_t`; per
     group, :math:`w_t / w_0` under the decay alone (solid: under the schedule; dashed: at a
     constant learning rate); per normalised group, the derived equilibrium angle
     :math:`\theta^*(s_t)` and the angle measured at the peak multiplier, drawn over the steps
-    that run at the peak."""
+    that run at the peak. Each curve comes with its colour's index (a group's, in both panels)."""
     panels = 3 if angles else 2
     with _figure(ncols=panels, width=5.0 * panels) as (figure, axes):
         axes[0].plot(*_thinned(multipliers), color="black")
         axes[0].set_ylabel("learning-rate multiplier $s_t$")
         axes[0].set_title("schedule")
-        for index, (name, (path, constant)) in enumerate(shrinks.items()):
+        for name, (path, constant, index) in shrinks.items():
             color = f"C{index}"
             axes[1].plot(*_thinned(np.abs(path)), color=color, label=_wrapped(name))
             axes[1].plot(*_thinned(np.abs(constant)), "--", color=color)
@@ -256,7 +256,7 @@ def audit_plot(
         axes[1].set_ylabel(r"$|w_t / w_0|$, decay alone ($g = 0$)")
         axes[1].set_title("shrink by the decay")
         at_peak = np.flatnonzero(multipliers == multipliers.max()) + 1
-        for index, (name, (series, measured)) in enumerate(angles.items()):
+        for name, (series, measured, index) in angles.items():
             color = f"C{index}"
             if series is not None:
                 axes[2].plot(*_thinned(series), color=color, label=_wrapped(f"{name}, derived"))

@@ -65,7 +65,7 @@ try:
 except ImportError as error:  # pragma: no cover - the test environment has torch
     raise ImportError("wdtheory.torch needs PyTorch: pip install 'wdtheory[torch]'") from error
 
-from wdtheory.core.errors import WdtheoryError
+from wdtheory.core.errors import WdtheoryError, did_you_mean
 from wdtheory.optim.optimizer import Optimizer as Rule
 from wdtheory.optim.roles import ROLES
 from wdtheory.runtime.checks import all_finite, namespace
@@ -171,14 +171,17 @@ class Optimizer(torch.optim.Optimizer):
     def add_param_group(self, param_group: dict[str, Any]) -> None:
         """torch's ``add_param_group``, then the group's own numbers checked at once (an unknown
         key is refused with the close one, e.g. ``momentun``)."""
-        spec_key = {g: k for k, g in self._group_key.items()}
         for key in param_group:
-            if key in self._group_key and key not in spec_key:
+            if key in self._group_key and key not in self._keys:
                 raise WdtheoryError(
                     f"{key!r} in a param group: the learning rate is 'lr' there, as torch's "
                     "schedulers set it"
                 )
-        self.rule.check_keys(spec_key.get(k, k) for k in param_group if k not in _BOOKKEEPING)
+            if key not in self._keys and key not in _BOOKKEEPING:
+                raise WdtheoryError(
+                    f"{self.rule.name} has no param-group key {key!r}"
+                    f"{did_you_mean(key, self._keys)}; allowed: {', '.join(self._keys)}"
+                )
         super().add_param_group(param_group)
         index = len(self.param_groups) - 1
         group = self.param_groups[index]

@@ -34,11 +34,11 @@ def audit_figure(result: Audit) -> bytes:
     same: dict[str, list[str]] = {}  # groups with one optimizer share their curve
     for group in result.groups:
         same.setdefault(group.group.optimizer.text, []).append(group.group.name)
-    for group in result.groups:
+    for index, group in enumerate(result.groups):
         name = group.group.name
         together = same[group.group.optimizer.text]
         if group.decay is not None and name == together[0]:
-            shrinks[", ".join(together)] = (group.decay.path, group.decay.constant_lr_path)
+            shrinks[", ".join(together)] = (group.decay.path, group.decay.constant_lr_path, index)
         turn = group.rotation
         if turn is not None:
             series = (
@@ -48,7 +48,7 @@ def audit_figure(result: Audit) -> bytes:
                     sp.lambdify(SCHEDULE, turn.angle, "numpy")(multipliers), multipliers.shape
                 )
             )
-            angles[name] = (series, turn.measured)
+            angles[name] = (series, turn.measured, index)
     return plots.audit_plot(multipliers, shrinks, angles)
 
 
