@@ -25,10 +25,12 @@ settings.load_profile(os.environ.get("WDTHEORY_HYPOTHESIS_PROFILE", "ci"))
 def claim_results():
     """The whole claims catalogue verified once per session, from a cold comparison cache, by
     claim id: the claims tests and the report test (its claims pages) share this one run."""
+    from wdtheory.analysis.compare import forget_comparisons
     from wdtheory.claims import optimizer_checks
     from wdtheory.claims.catalogue import verify_all
 
     optimizer_checks.compared.cache_clear()
+    forget_comparisons()
     return {r.claim.id: r for r in verify_all()}
 
 
@@ -46,3 +48,12 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         group = "catalogue" if item.path in reads_catalogue else str(item.path)
         item.add_marker(pytest.mark.xdist_group(group))
+
+
+@pytest.fixture
+def fresh_comparisons():
+    """No comparison decided before in this process: a test of the time budget must see the
+    engine search (a remembered verdict is answered at once, whatever the budget)."""
+    from wdtheory.analysis.compare import forget_comparisons
+
+    forget_comparisons()

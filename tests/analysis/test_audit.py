@@ -282,6 +282,7 @@ def test_eps_zero_is_a_one_line_error_not_an_engine_disagreement():
         audit(recipe(Group("g", build("torch.adamw(lr=1e-3, eps=0)")), steps=5), frameworks=())
 
 
+@pytest.mark.usefixtures("fresh_comparisons")
 def test_an_audit_ends_within_its_budget():
     """The searches share the budget: a tiny one leaves the conversion undecided, saying why."""
     result = audit(

@@ -28,6 +28,8 @@ from wdtheory.cli import main
 from wdtheory.optim.dynamics import Dynamics, quadratic_gradients
 from wdtheory.optim.optimizer import Optimizer
 
+pytestmark = pytest.mark.usefixtures("fresh_comparisons")
+
 MAIN_THREAD = threading.current_thread() is threading.main_thread()
 
 

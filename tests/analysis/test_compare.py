@@ -859,3 +859,21 @@ def test_a_symbol_of_the_users_for_a_hyperparameter_is_a_map_not_a_difference():
     default = Optimizer.from_spec("torch.adam")
     forward, backward = compare(named, default), compare(default, named)
     assert forward.verdict == backward.verdict == Verdict.EQUIVALENT
+
+
+@pytest.mark.usefixtures("fresh_comparisons")
+def test_a_decided_comparison_is_remembered_and_an_undecided_one_is_not():
+    """The same pair asked again is answered from memory (the caller's optimizers in it), even
+    within a budget too small to search; a pair the budget cut short is searched again."""
+    from wdtheory.analysis import compare as compare_module
+
+    a, b = Optimizer.from_spec("torch.adam"), Optimizer.from_spec("torch.adamw")
+    assert compare(a, b, budget=1e-9).verdict == "undecided"
+    assert not compare_module._DECIDED
+    first = compare(a, b)
+    again_a, again_b = Optimizer.from_spec("torch.adam"), Optimizer.from_spec("torch.adamw")
+    second = compare(again_a, again_b, budget=1e-9)
+    assert second.verdict == first.verdict == "different"
+    assert second.a is again_a and second.b is again_b
+    assert second.first_difference == first.first_difference
+    assert compare(a, b, seed=1, budget=1e-9).verdict == "undecided"  # another seed: searched

@@ -67,6 +67,7 @@ def test_derive_of_a_chain_shows_its_placement_and_of_a_preset_does_not():
     assert all(s.title != "Placement of the decay" for s in preset.sections)
 
 
+@pytest.mark.usefixtures("fresh_comparisons")
 def test_a_placement_runs_within_its_budget():
     """A tiny budget: the comparisons say undecided instead of running on."""
     adam = wd.chain(MOMENTUM, wd.add_decayed_weights("lam"), wd.scale_by_adam(), LR)

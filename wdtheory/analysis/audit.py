@@ -602,15 +602,16 @@ def decay_over_run(optimizer: Optimizer, recipe: Recipe) -> DecayOverRun:
         )
     path, run_shrink = both[:, 0], float(both[-1, 0])
     multiplicative = math.isclose(both[-1, 1], run_shrink, rel_tol=1e-6, abs_tol=1e-12)
-    constant_path = _zero_gradient_run(optimizer, np.ones(recipe.steps))[:, 0]
     if factor is not None:  # derived, and checked against the run
         shrink = float(np.prod(_evaluate(factor, multipliers)))
         if not math.isclose(shrink, run_shrink, rel_tol=AGREEMENT * recipe.steps, abs_tol=1e-300):
             raise WdtheoryError(  # an engine bug, not a user error: say so loudly
                 f"the derived shrink {shrink!r} disagrees with the lowered rule's {run_shrink!r}"
             )
+        constant_path = np.cumprod(_evaluate(factor, np.ones(recipe.steps)))
         constant_lr = float(np.prod(_evaluate(factor, np.ones(recipe.steps))))
     else:
+        constant_path = _zero_gradient_run(optimizer, np.ones(recipe.steps))[:, 0]
         shrink, constant_lr = run_shrink, float(constant_path[-1])
     below = np.flatnonzero(np.abs(path) <= math.exp(-1))
     timescale = int(below[0]) + 1 if below.size else None

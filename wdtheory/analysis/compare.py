@@ -82,6 +82,7 @@ __all__ = [
     "Overrun",
     "Verdict",
     "compare",
+    "forget_comparisons",
 ]
 
 #: how far trajectories are unrolled to find the first difference
@@ -250,6 +251,31 @@ def _aligned(a: Optimizer, b: Optimizer, suffix: str = "_B") -> tuple[Dynamics, 
     )
 
 
+#: decided comparisons of this process, by the two optimizers' identities and the seed: a
+#: verdict is a function of those alone, and reports, conversions and audits ask the same pairs
+#: again (at most :data:`REMEMBERED`, the oldest forgotten first)
+_DECIDED: dict[tuple, Comparison] = {}
+REMEMBERED = 1024
+
+
+def _identity(optimizer: Optimizer) -> tuple:
+    """What the rule and the answer's text depend on: the definition (a chain's name is its
+    structure), the values, the switches, how left-out values were filled and the scheduler."""
+    return (
+        optimizer.definition.name,
+        tuple(optimizer.values.items()),
+        tuple(optimizer.flags.items()),
+        optimizer.follows_schedule,
+        optimizer.symbolic,
+        optimizer.given,
+    )
+
+
+def forget_comparisons() -> None:
+    """Forget the decided comparisons (for measuring, or for tests of the time budget)."""
+    _DECIDED.clear()
+
+
 def compare(
     a: Optimizer, b: Optimizer, *, seed: int = 0, budget: float | None = None
 ) -> Comparison:
@@ -258,14 +284,24 @@ def compare(
     ``budget``: at most this many seconds (None: no limit; inside another budget, e.g. a
     conversion's, that one counts). When it runs out the verdict is undecided, with the
     :class:`~wdtheory.analysis.budget.Overrun` in ``overrun`` and its sentence ("could not decide
-    within N s, because it was still ...") last in the evidence, after what was found before."""
+    within N s, because it was still ...") last in the evidence, after what was found before.
+    A pair decided before in this process is answered at once, whatever the budget."""
+    key = (_identity(a), _identity(b), seed)
+    known = _DECIDED.get(key)
+    if known is not None:
+        return dataclasses.replace(known, a=a, b=b)
     evidence: list[str] = []
     try:
         with within(budget):
-            return _compare(a, b, random.Random(seed), evidence)
+            result = _compare(a, b, random.Random(seed), evidence)
     except OutOfTime as out:
         evidence.append(out.overrun.sentence)
         return Comparison(a, b, Verdict.UNDECIDED, overrun=out.overrun, evidence=tuple(evidence))
+    if result.verdict != Verdict.UNDECIDED:
+        if len(_DECIDED) >= REMEMBERED:
+            del _DECIDED[next(iter(_DECIDED))]
+        _DECIDED[key] = result
+    return result
 
 
 def _compare(a: Optimizer, b: Optimizer, rng: random.Random, evidence: list[str]) -> Comparison:

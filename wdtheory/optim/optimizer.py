@@ -175,11 +175,9 @@ class Optimizer:
 
     @property
     def schedules_itself(self) -> bool:
-        """Whether the rule takes the multiplier :math:`s_t` of its own (``schedule=true``, or a
-        user's chain with a piece that does), not from a scheduler."""
-        if self.definition.spell is not None:  # a user's chain: whatever its pieces say
-            return not self.follows_schedule and self.has_schedule
-        return self.flags.get("schedule") is True
+        """Whether the rule takes the multiplier :math:`s_t` of its own (``schedule=true``, a
+        chain's piece with ``schedule=True``), not from a scheduler."""
+        return not self.follows_schedule and self.has_schedule
 
     def scheduled(self) -> Optimizer:
         r"""The same optimizer run under a learning-rate scheduler, as a library's scheduler runs
