@@ -946,3 +946,33 @@ def readme_commands() -> list[tuple[list[str], str | None]]:
 def test_every_command_in_the_readme_runs_as_written_and_says_what_it_says(argv, answer):
     result = run(*argv, *(("--expect", answer) if answer else ()))
     assert (result.code, result.err) == (0, ""), result
+
+
+def test_a_schedule_makes_both_rules_follow_one_scheduler() -> None:
+    """torch's AdamW and the paper's independent decay are one rule (lambda' = eta*lambda) at a
+    constant learning rate, and different under a varying schedule; a constant 'schedule' is a
+    learning rate."""
+    pair = ("compare", "torch.adamw", "adamw(decay=independent)", "--symbolic")
+    assert "equivalent under a reparametrisation" in run(*pair).out
+    varying = run(*pair, "--schedule", "cosine(steps=1000, floor=0.1)")
+    assert ": different." in varying.out
+    assert "every eta of the rules is eta*s_t" in varying.out
+    assert "equivalent under a reparametrisation" in run(*pair, "--schedule", "constant()").out
+
+
+def test_fixed_point_under_a_schedule_gives_lambda_eff_where_it_settles() -> None:
+    result = run(
+        "fixed-point",
+        "sgdw(lr=0.1, momentum=0.9, weight_decay=1e-3, decay=independent)",
+        "--schedule",
+        "cosine(steps=1000, floor=0.1)",
+    )
+    assert "ridge with lambda_eff = 1/(1000*s_t)" in result.out
+    assert "where the schedule settles (s = 0.1): lambda_eff = 1/100" in result.out
+
+
+def test_a_bad_schedule_is_one_line() -> None:
+    assert_user_error(
+        run.__wrapped__("compare", "torch.sgd", "torch.sgd", "--schedule", "cosin(steps=3)"),
+        "did you mean 'cosine'",
+    )

@@ -42,6 +42,7 @@ from wdtheory.analysis.convert import FRAMEWORKS, convert
 from wdtheory.analysis.explain import explain_comparison, explain_conversion, explain_fixed_point
 from wdtheory.analysis.fixed_points import fixed_point
 from wdtheory.analysis.questions import derivation_of, optimizer_from_text
+from wdtheory.analysis.scheduling import explained_under, under
 from wdtheory.answers.records import (
     audit_answer,
     comparison_answer,
@@ -52,6 +53,8 @@ from wdtheory.answers.records import (
 from wdtheory.core.derivation import FORMATS, Derivation
 from wdtheory.core.errors import WdtheoryError
 from wdtheory.optim.optimizer import Optimizer
+from wdtheory.optim.schedules import SCHEDULES, Schedule
+from wdtheory.optim.schedules import from_spec as schedule_from_spec
 from wdtheory.problems.losses import LOSSES
 from wdtheory.problems.problem import PROBLEM_PARAMETERS
 
@@ -118,7 +121,8 @@ def _seconds(text: str) -> float:
 
 
 def _optimizer(text: str, args: argparse.Namespace) -> Optimizer:
-    return optimizer_from_text(text, args.symbolic)
+    """The spec's optimizer, as the scheduler of ``--schedule`` runs it if one is given."""
+    return under(optimizer_from_text(text, args.symbolic), args.schedule)
 
 
 def _derive(args: argparse.Namespace) -> int:
@@ -130,16 +134,24 @@ def _derive(args: argparse.Namespace) -> int:
     return ANSWERED
 
 
+def _schedule(text: str) -> Schedule:
+    """``--schedule``'s value, read by the safe parser; a bad one is argparse's one line."""
+    try:
+        return schedule_from_spec(text)
+    except WdtheoryError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
 def _compare(args: argparse.Namespace) -> int:
     comparison = compare(_optimizer(args.a, args), _optimizer(args.b, args), budget=args.budget)
-    derivation = explain_comparison(comparison)
+    derivation = explained_under(explain_comparison(comparison), args.schedule)
     _emit(args, derivation, comparison_answer(comparison, derivation))
     return _expected(args, str(comparison.verdict), comparison.verdict.same_algorithm)
 
 
 def _fixed_point(args: argparse.Namespace) -> int:
     fixed = fixed_point(_optimizer(args.spec, args), budget=args.budget)
-    derivation = explain_fixed_point(fixed)
+    derivation = explained_under(explain_fixed_point(fixed), args.schedule, fixed)
     _emit(args, derivation, fixed_point_answer(fixed, derivation))
     answer = "ridge" if fixed.is_ridge else "not-ridge"
     return _expected(args, answer if fixed.decided else "undecided")
@@ -147,7 +159,7 @@ def _fixed_point(args: argparse.Namespace) -> int:
 
 def _convert(args: argparse.Namespace) -> int:
     conversion = convert(_optimizer(args.spec, args), args.to, budget=args.budget)
-    derivation = explain_conversion(conversion)
+    derivation = explained_under(explain_conversion(conversion), args.schedule)
     _emit(args, derivation, conversion_answer(conversion, derivation))
     answer = "none" if conversion.target is None else "found"
     return _expected(args, answer if conversion.decided else "undecided")
@@ -266,6 +278,13 @@ def _parser() -> argparse.ArgumentParser:
         command.add_argument("--symbolic", action="store_true", help=SYMBOLIC_HELP)
         command.add_argument(
             "--budget", type=_seconds, default=BUDGET, metavar="SECONDS", help=BUDGET_HELP
+        )
+        command.add_argument(
+            "--schedule",
+            type=_schedule,
+            metavar="SCHEDULE",
+            help='run the optimizers under a learning-rate scheduler, e.g. "cosine(steps=1000, '
+            'floor=0.1)" (every eta becomes eta*s_t; schedules: ' + ", ".join(SCHEDULES) + ")",
         )
         command.add_argument(
             "--expect",

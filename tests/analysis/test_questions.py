@@ -104,6 +104,14 @@ def test_every_page_name_is_safe_and_names_one_question(question):
         ("", ["holds no [[question]]"]),
         ("question = 3", ["holds no [[question]]"]),
         ("[[question]\n", ["is not a TOML file"]),
+        (
+            "[[question]]\nderive = 'torch.adam'\nschedule = 'cosine(steps=3)'",
+            ["question 1: schedule is a schedule spec for compare, fixed-point, convert"],
+        ),
+        (
+            "[[question]]\nfixed-point = 'sgdw'\nschedule = 'cosin(steps=3)'",
+            ["question 1: schedule: unknown schedule 'cosin'", "did you mean 'cosine'"],
+        ),
     ],
 )
 def test_a_bad_entry_is_one_line_naming_where_it_is(tmp_path, text, fragments):
@@ -148,3 +156,16 @@ def test_a_bad_audit_question_is_one_line(tmp_path, text, fragment):
     with pytest.raises(WdtheoryError) as error:
         read_questions(written(tmp_path, text))
     assert "\n" not in str(error.value) and fragment in str(error.value), str(error.value)
+
+
+def test_a_question_under_a_schedule_asks_what_the_command_line_asks(tmp_path):
+    (question,) = read_questions(
+        written(
+            tmp_path,
+            "[[question]]\nfixed-point = 'sgdw(weight_decay=1e-3, decay=independent)'\n"
+            "schedule = 'cosine(steps=10, floor=0.5)'\n",
+        )
+    )
+    assert question.command.endswith("--schedule 'cosine(steps=10, floor=0.5)'")
+    text = ask(question).render("text")
+    assert "Under a learning-rate schedule" in text and "(s = 0.5)" in text

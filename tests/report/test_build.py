@@ -355,11 +355,15 @@ def test_a_users_file_named_like_a_report_folder_stops_the_run_before_anything_i
 def test_a_users_file_clashing_with_a_plot_stops_the_run_before_any_write(
     tmp_path: Path, stubbed: list[int]
 ) -> None:
-    (tmp_path / "plot.png").write_text("mine\n")
-    before = snapshot(tmp_path.parent)
+    # the report folder in a folder of its own: what the run might write beside the report is
+    # seen, and no other test's files are (they may come and go meanwhile)
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "plot.png").write_text("mine\n")
+    before = snapshot(tmp_path)
     with pytest.raises(WdtheoryError, match="refusing to overwrite"):
-        write_report(tmp_path, quick=True)
-    assert snapshot(tmp_path.parent) == before
+        write_report(out, quick=True)
+    assert snapshot(tmp_path) == before
 
 
 def test_after_a_clash_is_resolved_the_report_is_written(

@@ -81,11 +81,12 @@ from wdtheory.analysis import rotation
 from wdtheory.analysis.budget import DEFAULT_SECONDS, within
 from wdtheory.analysis.convert import FRAMEWORKS, Conversion, convert
 from wdtheory.analysis.fixed_points import FixedPoint, fixed_point
+from wdtheory.analysis.scheduling import under
 from wdtheory.analysis.transfer import INVARIANTS, LR_RULES, Scale, Transfer, transfer
 from wdtheory.core.derivation import Derivation, Notation, Section, Step
 from wdtheory.core.errors import WdtheoryError, check_choice, did_you_mean
 from wdtheory.core.hyperparams import as_hyper
-from wdtheory.core.notation import GRAD, PARAM, SCHEDULE, STEP
+from wdtheory.core.notation import GRAD, PARAM, SCHEDULE
 from wdtheory.core.roundoff import ROUNDOFF, roundoff_text
 from wdtheory.core.spec import Spec, parse_spec
 from wdtheory.optim.optimizer import Optimizer
@@ -458,7 +459,7 @@ def _audit_group(group: Group, recipe: Recipe, frameworks: tuple[str, ...]) -> G
     # that a conversion must follow the schedule the same way (the paper's independent decay
     # does not: under a varying schedule it is no library's decay) and the rest point may
     # depend on s_t
-    rule = optimizer.scheduled() if _varies(recipe.schedule) else optimizer
+    rule = under(optimizer, recipe.schedule)
     conversions = tuple(  # the near misses are not shown: not searched
         convert(rule, fw, near=False) for fw in frameworks if fw != _framework(optimizer)
     )
@@ -467,11 +468,6 @@ def _audit_group(group: Group, recipe: Recipe, frameworks: tuple[str, ...]) -> G
     rotation = rotation_audit(optimizer, recipe) if decay is not None and group.normalized else None
     moved = None if decay is None else _transfer(optimizer, decay, recipe)
     return GroupAudit(group, mode, conversions, decay, fixed, rotation, moved)
-
-
-def _varies(schedule: Schedule) -> bool:
-    """Whether the schedule's multiplier changes from step to step."""
-    return STEP in schedule.expr.free_symbols
 
 
 def ridge_at_end(fixed: FixedPoint, recipe: Recipe) -> sp.Expr | None:
@@ -771,7 +767,7 @@ def _findings(group: GroupAudit, recipe: Recipe) -> list[Finding]:
     if (
         decay.factor is not None
         and SCHEDULE not in decay.factor.free_symbols
-        and _varies(recipe.schedule)
+        and recipe.schedule.varies
         and multipliers[-1] > 0
     ):
         found.append(
@@ -908,7 +904,7 @@ def _explain(result: Audit) -> Derivation:
                 f"{target.lr_rule} rule, timescale in {target.keep} kept): weight_decay = "
                 f"{float(group.transfer.value):.6g}"
             )
-        follows = " (its learning rate following the same schedule)" * _varies(recipe.schedule)
+        follows = " (its learning rate following the same schedule)" * recipe.schedule.varies
         for conversion in group.conversions:
             answer = conversion.code or (conversion.target.text if conversion.target else None)
             notes.append(

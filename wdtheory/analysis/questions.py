@@ -45,6 +45,7 @@ from wdtheory.analysis.convert import FRAMEWORKS, convert
 from wdtheory.analysis.explain import explain_comparison, explain_conversion, explain_fixed_point
 from wdtheory.analysis.fixed_points import fixed_point
 from wdtheory.analysis.placement import place
+from wdtheory.analysis.scheduling import explained_under, under
 from wdtheory.core.derivation import Derivation
 from wdtheory.core.errors import WdtheoryError, did_you_mean
 from wdtheory.core.spec import CHAINS, parse_spec
@@ -52,6 +53,7 @@ from wdtheory.optim.constructor import library_path, resolve_name
 from wdtheory.optim.optimizer import Optimizer
 from wdtheory.optim.presets import OPTIMIZERS
 from wdtheory.optim.rules import derive_optimizer
+from wdtheory.optim.schedules import from_spec as schedule_from_spec
 from wdtheory.problems.derive import derive_problem
 from wdtheory.problems.losses import LOSSES
 from wdtheory.problems.problem import Problem
@@ -70,20 +72,24 @@ __all__ = [
 #: takes
 KINDS = {"derive": 1, "compare": 2, "fixed-point": 1, "convert": 1, "audit": 1}
 #: the other keys of a question
-OPTIONS = ("symbolic", "title", "to")
+OPTIONS = ("symbolic", "title", "to", "schedule")
+#: the commands that take a schedule (``--schedule``)
+SCHEDULED_KINDS = ("compare", "fixed-point", "convert")
 MAX_QUESTIONS = 200
 
 
 @dataclass(frozen=True)
 class Question:
     """One command: ``kind`` with its ``specs``, ``to`` (convert's framework), ``symbolic``
-    (every left-out hyperparameter a symbol) and an optional ``title``."""
+    (every left-out hyperparameter a symbol), an optional ``title`` and ``schedule`` (the
+    learning-rate schedule the optimizers run under, as ``--schedule``)."""
 
     kind: str
     specs: tuple[str, ...]
     to: str | None = None
     symbolic: bool = False
     title: str = ""
+    schedule: str | None = None
     #: the folder a recipe's path is relative to (the questions file's); not part of the command
     root: str = field(default="", compare=False)
 
@@ -95,6 +101,8 @@ class Question:
             words += ["--to", self.to]
         if self.symbolic:
             words.append("--symbolic")
+        if self.schedule is not None:
+            words += ["--schedule", self.schedule]
         return shlex.join(words)
 
     @property
@@ -185,7 +193,18 @@ def _question(entry: object, where: str, root: str) -> Question:
         raise WdtheoryError(f"{where}: the title must be one line of text (at most 200 characters)")
     if kind == "audit" and symbolic:
         raise WdtheoryError(f"{where}: symbolic is for specs; an audit runs numbers")
-    return Question(kind, tuple(specs), to, symbolic, title, root)
+    schedule = entry.get("schedule")
+    if schedule is not None:
+        if kind not in SCHEDULED_KINDS or not isinstance(schedule, str):
+            raise WdtheoryError(
+                f"{where}: schedule is a schedule spec for {', '.join(SCHEDULED_KINDS)}, e.g. "
+                '"cosine(steps=1000)"'
+            )
+        try:
+            schedule_from_spec(schedule)
+        except WdtheoryError as error:
+            raise WdtheoryError(f"{where}: schedule: {error}") from None
+    return Question(kind, tuple(specs), to, symbolic, title, schedule, root)
 
 
 def ask(question: Question, budget: float | None = DEFAULT_SECONDS) -> Derivation:
@@ -202,12 +221,17 @@ def answer(question: Question, budget: float | None = DEFAULT_SECONDS) -> Deriva
         return audit(read_recipe(Path(question.root, question.specs[0])), budget=budget)
     if question.kind == "derive":
         return derivation_of(question.specs[0], question.symbolic, budget)[1]
-    optimizers = [optimizer_from_text(text, question.symbolic) for text in question.specs]
+    schedule = None if question.schedule is None else schedule_from_spec(question.schedule)
+    optimizers = [
+        under(optimizer_from_text(text, question.symbolic), schedule) for text in question.specs
+    ]
     if question.kind == "compare":
-        return explain_comparison(compare(*optimizers, budget=budget))
+        return explained_under(explain_comparison(compare(*optimizers, budget=budget)), schedule)
     if question.kind == "fixed-point":
-        return explain_fixed_point(fixed_point(optimizers[0], budget=budget))
-    return explain_conversion(convert(optimizers[0], str(question.to), budget=budget))
+        fixed = fixed_point(optimizers[0], budget=budget)
+        return explained_under(explain_fixed_point(fixed), schedule, fixed)
+    conversion = convert(optimizers[0], str(question.to), budget=budget)
+    return explained_under(explain_conversion(conversion), schedule)
 
 
 def derivation_of(

@@ -85,6 +85,16 @@ class Schedule:
     expr: sp.Expr
     length: int | None = 0
 
+    @property
+    def varies(self) -> bool:
+        """Whether the multiplier changes from step to step."""
+        return STEP in self.expr.free_symbols
+
+    @property
+    def final(self) -> sp.Expr | None:
+        """The multiplier the schedule settles at (None if it never settles)."""
+        return None if self.length is None else self.at(self.length + 1)
+
     def at(self, t: int) -> sp.Expr:
         """The exact multiplier of step ``t`` (1 for the first)."""
         if isinstance(t, bool) or not isinstance(t, int) or t < 1:
