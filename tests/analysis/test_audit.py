@@ -26,6 +26,7 @@ from wdtheory.analysis.audit import (
     decay_over_run,
     read_recipe,
     ridge_at_end,
+    ridge_gap,
 )
 from wdtheory.core.errors import WdtheoryError
 from wdtheory.core.notation import SCHEDULE
@@ -498,3 +499,16 @@ def test_a_transfer_table_of_the_wrong_kind_is_one_line(tmp_path, table, fragmen
         )
     message = str(error.value)
     assert "\n" not in message and fragment in message and message.count("transfer:") == 1
+
+
+def test_a_ridge_rest_point_is_checked_by_running_the_rule_to_rest():
+    """torch's SGD with momentum rests at ridge(lambda): the run agrees to round-off; a wrong
+    lambda_eff (twice the true one) is as far from the run as ridge is from least squares."""
+    optimizer = build("torch.sgd(lr=0.1, momentum=0.9, weight_decay=0.05)")
+    result = audit(recipe(Group("g", optimizer)), frameworks=())
+    fixed = result.groups[0].fixed
+    assert result.groups[0].ridge_gap < 1e-9
+    wrong = dataclasses.replace(fixed, ridge_strength=2 * fixed.ridge_strength)
+    assert ridge_gap(optimizer, wrong) > 0.3
+    adam = audit(recipe(Group("a", build("torch.adam(lr=1e-3, weight_decay=0.05)"))), frameworks=())
+    assert adam.groups[0].fixed.is_ridge and adam.groups[0].ridge_gap is None  # cannot tell

@@ -80,7 +80,7 @@ import sympy as sp
 from wdtheory.analysis import rotation
 from wdtheory.analysis.budget import DEFAULT_SECONDS, within
 from wdtheory.analysis.convert import FRAMEWORKS, Conversion, convert
-from wdtheory.analysis.fixed_points import FixedPoint, fixed_point
+from wdtheory.analysis.fixed_points import FixedPoint, fixed_point, run_to_convergence
 from wdtheory.analysis.scheduling import under
 from wdtheory.analysis.transfer import INVARIANTS, LR_RULES, Scale, Transfer, transfer
 from wdtheory.core.derivation import Derivation, Notation, Section, Step
@@ -301,8 +301,9 @@ class GroupAudit:
     r"""One group's answers: its decay ``mode``, its ``conversions`` to the other frameworks,
     the ``decay`` over the run (None without decay), its rest point on least squares
     (``fixed``: a ridge solution with :math:`\lambda_{\mathrm{eff}}`, or none) and, for a
-    normalised group with decay, its ``rotation`` at equilibrium and, when the recipe names a
-    target, the weight decay that ``transfer`` gives the new recipe."""
+    normalised group with decay, its ``rotation`` at equilibrium, when the recipe names a
+    target, the weight decay that ``transfer`` gives the new recipe, and ``ridge_gap``: the
+    check of a ridge rest point by running the rule (:func:`ridge_gap`)."""
 
     group: Group
     mode: str
@@ -311,6 +312,7 @@ class GroupAudit:
     fixed: FixedPoint | None = None
     rotation: RotationAudit | None = None
     transfer: Transfer | None = None
+    ridge_gap: float | None = None
 
 
 @dataclass(frozen=True)
@@ -467,7 +469,42 @@ def _audit_group(group: Group, recipe: Recipe, frameworks: tuple[str, ...]) -> G
     fixed = None if mode == "none" else rest_point(rule)
     rotation = rotation_audit(optimizer, recipe) if decay is not None and group.normalized else None
     moved = None if decay is None else _transfer(optimizer, decay, recipe)
-    return GroupAudit(group, mode, conversions, decay, fixed, rotation, moved)
+    gap = None if fixed is None else ridge_gap(optimizer, fixed)
+    return GroupAudit(group, mode, conversions, decay, fixed, rotation, moved, gap)
+
+
+#: the least-squares problem a rest point is checked on: examples, coordinates, steps
+CHECK_SHAPE, CHECK_STEPS = (32, 3), 6000
+
+
+def ridge_gap(optimizer: Optimizer, fixed: FixedPoint) -> float | None:
+    r"""The lowered rule run to rest at a constant learning rate on a small least-squares
+    problem (seeded; its curvature scaled to the rule's step so that it converges): the
+    distance of where it rests from ridge with the derived :math:`\lambda_{\mathrm{eff}}`,
+    relative to that ridge solution's distance from least squares (so :math:`\ll 1` means the
+    run tells the two apart and rests where the derivation says). None where there is nothing
+    to check (no ridge rest point) or a run cannot tell (Adam-type steps stay about the
+    learning rate in size)."""
+    if not fixed.is_ridge or rotation.update_kind(optimizer) == "adam":
+        return None
+    strength = fixed.ridge_strength.xreplace({SCHEDULE: 1})
+    by_role = {r: optimizer.values[k] for k, r in optimizer.definition.params.items()}
+    if strength.free_symbols or any(
+        by_role[r].free_symbols for r in ("lr", "momentum") if r in by_role
+    ):
+        return None
+    lr = float(by_role.get("lr", 1))
+    momentum = float(by_role.get("momentum", 0))
+    rng = np.random.default_rng(0)
+    X, y = rng.standard_normal(CHECK_SHAPE), rng.standard_normal(CHECK_SHAPE[0])
+    n = CHECK_SHAPE[0]
+    top = float(np.linalg.eigvalsh(X.T @ X / n)[-1])
+    X *= math.sqrt(0.25 * (1 - momentum) / (lr * top))  # the largest step: a quarter of stable
+    hessian, target = X.T @ X / n, X.T @ y / n
+    ridge = np.linalg.solve(hessian + float(strength) * np.eye(CHECK_SHAPE[1]), target)
+    least_squares = np.linalg.solve(hessian, target)
+    rest = run_to_convergence(optimizer, X, y, steps=CHECK_STEPS)
+    return float(np.linalg.norm(rest - ridge) / np.linalg.norm(ridge - least_squares))
 
 
 def ridge_at_end(fixed: FixedPoint, recipe: Recipe) -> sp.Expr | None:
@@ -893,6 +930,13 @@ def _explain(result: Audit) -> Derivation:
                     ""
                     if at_end is None
                     else f"; at the schedule's last multiplier, lambda_eff = {float(at_end):.6g}"
+                )
+                + (
+                    ""
+                    if group.ridge_gap is None
+                    else "; checked by running the rule to rest on least squares (constant "
+                    "learning rate): it rests at ridge(lambda_eff) to "
+                    f"{_shown(group.ridge_gap, 2)} of ridge's distance from least squares"
                 )
             )
         if group.transfer is not None:

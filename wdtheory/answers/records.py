@@ -226,6 +226,7 @@ def audit_answer(result: Audit) -> Record:
                     "constant_lr_shrink": g.decay.constant_lr_shrink,
                 },
                 "ridge_strength": None if g.fixed is None else expression(g.fixed.ridge_strength),
+                "ridge_run_gap": g.ridge_gap,
                 "ridge_strength_at_end": None
                 if g.fixed is None or (at_end := ridge_at_end(g.fixed, recipe)) is None
                 else float(at_end),

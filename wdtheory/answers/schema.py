@@ -264,6 +264,7 @@ _AUDIT = _command(
                     },
                     "ridge_strength": _MAYBE_EXPRESSION,
                     "ridge_strength_at_end": {"type": ["number", "null"]},
+                    "ridge_run_gap": {"type": ["number", "null"], "minimum": 0},
                     "rotation": {
                         "oneOf": [
                             {"type": "null"},
