@@ -4,6 +4,7 @@ equal torch's ``lr_scheduler`` and optax's schedule functions, step for step."""
 from __future__ import annotations
 
 import os
+import re
 
 import numpy as np
 import pytest
@@ -112,6 +113,20 @@ def test_schedulers_that_run_user_code_are_refused_in_one_line():
     optimizer = torch.optim.SGD([param], lr=1.0)
     with pytest.raises(WdtheoryError, match=r"^cannot read a LambdaLR: .*readable: ConstantLR"):
         S.from_torch(lr_scheduler.LambdaLR(optimizer, lambda k: 0.5))
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda o: lr_scheduler.CosineAnnealingLR(o, T_max=0), "CosineAnnealingLR: T_max=0"),
+        (lambda o: lr_scheduler.LinearLR(o, total_iters=0), "LinearLR: total_iters=0"),
+        (lambda o: lr_scheduler.StepLR(o, step_size=0), "StepLR: step_size=0"),
+    ],
+)
+def test_a_torch_scheduler_it_cannot_read_is_refused_naming_torchs_argument(make, message):
+    optimizer = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=1.0)
+    with pytest.raises(WdtheoryError, match=rf"^{re.escape(message)}: give a whole number"):
+        S.from_torch(make(optimizer))
 
 
 # --------------------------------------------------------------------------- optax

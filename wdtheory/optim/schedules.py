@@ -38,6 +38,7 @@ functions in the tests.
 from __future__ import annotations
 
 import inspect
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
@@ -252,6 +253,16 @@ _TORCH = {
 }
 
 
+#: torch's argument names for ours, by scheduler class (a refusal names the user's argument)
+_TORCH_ARGUMENTS = {
+    "ConstantLR": {"until": "total_iters"},
+    "StepLR": {"every": "step_size"},
+    "MultiStepLR": {"boundary": "milestones", "scale": "gamma"},
+    "LinearLR": {"start": "start_factor", "end": "end_factor", "steps": "total_iters"},
+    "CosineAnnealingLR": {"steps": "T_max", "floor": "eta_min / lr"},
+}
+
+
 def _torch_cosine(scheduler: Any) -> Schedule:
     floors = {float(scheduler.eta_min) / float(base) for base in scheduler.base_lrs}
     if len(floors) != 1:
@@ -273,7 +284,13 @@ def from_torch(scheduler: Any) -> Schedule:
             f"cannot read a {name}: its multipliers are not given by parameters; "
             f"readable: {', '.join(sorted(_TORCH))}"
         )
-    return reader(scheduler)
+    try:
+        return reader(scheduler)
+    except WdtheoryError as error:
+        text = str(error)
+        for ours, theirs in _TORCH_ARGUMENTS.get(name, {}).items():
+            text = re.sub(rf"\b{ours}=", f"{theirs}=", text)
+        raise WdtheoryError(f"{name}: {text}") from None
 
 
 #: the schedules a spec can name (``warmup_cosine(warmup=2000, steps=100000)``)
