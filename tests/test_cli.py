@@ -976,3 +976,32 @@ def test_a_bad_schedule_is_one_line() -> None:
         run.__wrapped__("compare", "torch.sgd", "torch.sgd", "--schedule", "cosin(steps=3)"),
         "did you mean 'cosine'",
     )
+
+
+def test_a_constant_schedule_scales_the_learning_rate_only() -> None:
+    """Under a constant 0.5 torch's decay halves with its learning rate, the paper's
+    independent decay does not: the rest point of the latter doubles."""
+    result = run(
+        "fixed-point",
+        "sgdw(lr=0.1, momentum=0.9, weight_decay=1e-3, decay=independent)",
+        "--schedule",
+        "constant(factor=0.5)",
+    )
+    assert "lr=0.05" in result.out and "ridge with lambda_eff = 1/500" in result.out
+
+
+def test_a_schedule_that_ends_at_zero_has_no_finite_rest_point() -> None:
+    result = run(
+        "fixed-point",
+        "sgdw(lr=0.1, momentum=0.9, weight_decay=1e-3, decay=independent)",
+        "--schedule",
+        "cosine(steps=100)",
+    )
+    assert "settles at s = 0: the steps stop there" in result.out and "zoo" not in result.out
+
+
+def test_a_scheduled_answer_records_its_schedule_in_json() -> None:
+    argv = ("compare", "torch.adamw", "adamw(decay=independent)", "--format", "json")
+    assert json.loads(run(*argv).out)["schedule"] is None
+    scheduled = json.loads(run(*argv, "--schedule", "cosine(steps=10)").out)
+    assert scheduled["schedule"] == "cosine(steps=10)"

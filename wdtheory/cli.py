@@ -145,14 +145,14 @@ def _schedule(text: str) -> Schedule:
 def _compare(args: argparse.Namespace) -> int:
     comparison = compare(_optimizer(args.a, args), _optimizer(args.b, args), budget=args.budget)
     derivation = explained_under(explain_comparison(comparison), args.schedule)
-    _emit(args, derivation, comparison_answer(comparison, derivation))
+    _emit(args, derivation, comparison_answer(comparison, derivation, args.schedule))
     return _expected(args, str(comparison.verdict), comparison.verdict.same_algorithm)
 
 
 def _fixed_point(args: argparse.Namespace) -> int:
     fixed = fixed_point(_optimizer(args.spec, args), budget=args.budget)
     derivation = explained_under(explain_fixed_point(fixed), args.schedule, fixed)
-    _emit(args, derivation, fixed_point_answer(fixed, derivation))
+    _emit(args, derivation, fixed_point_answer(fixed, derivation, args.schedule))
     answer = "ridge" if fixed.is_ridge else "not-ridge"
     return _expected(args, answer if fixed.decided else "undecided")
 
@@ -160,7 +160,7 @@ def _fixed_point(args: argparse.Namespace) -> int:
 def _convert(args: argparse.Namespace) -> int:
     conversion = convert(_optimizer(args.spec, args), args.to, budget=args.budget)
     derivation = explained_under(explain_conversion(conversion), args.schedule)
-    _emit(args, derivation, conversion_answer(conversion, derivation))
+    _emit(args, derivation, conversion_answer(conversion, derivation, args.schedule))
     answer = "none" if conversion.target is None else "found"
     return _expected(args, answer if conversion.decided else "undecided")
 

@@ -512,3 +512,25 @@ def test_a_ridge_rest_point_is_checked_by_running_the_rule_to_rest():
     assert ridge_gap(optimizer, wrong) > 0.3
     adam = audit(recipe(Group("a", build("torch.adam(lr=1e-3, weight_decay=0.05)"))), frameworks=())
     assert adam.groups[0].fixed.is_ridge and adam.groups[0].ridge_gap is None  # cannot tell
+
+
+@pytest.mark.parametrize(
+    "spec",
+    [
+        "torch.sgd(lr=0, momentum=0.9, weight_decay=0.05)",  # the step does not move
+        "torch.sgd(lr=0.1, momentum=1, weight_decay=0.05)",  # no rest to reach
+        "torch.sgd(lr=1, weight_decay=5)",  # the decay step overshoots: the run diverges
+        "torch.adagrad(lr=0.1, lr_decay=0.01, weight_decay=0.01)",  # a factor of t too
+    ],
+)
+def test_an_audit_of_a_rule_a_run_cannot_check_answers_without_the_check(spec):
+    (group,) = audit(recipe(Group("g", build(spec)), steps=50), frameworks=()).groups
+    assert group.ridge_gap is None
+
+
+def test_a_loss_scale_is_part_of_the_step_the_ridge_check_scales_to():
+    (group,) = audit(
+        recipe(Group("g", build("sgd(lr=0.1, weight_decay=0.05, loss_scale=1024)"))),
+        frameworks=(),
+    ).groups
+    assert group.ridge_gap < 1e-9

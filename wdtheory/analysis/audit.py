@@ -86,7 +86,7 @@ from wdtheory.analysis.transfer import INVARIANTS, LR_RULES, Scale, Transfer, tr
 from wdtheory.core.derivation import Derivation, Notation, Section, Step
 from wdtheory.core.errors import WdtheoryError, check_choice, did_you_mean
 from wdtheory.core.hyperparams import as_hyper
-from wdtheory.core.notation import GRAD, PARAM, SCHEDULE
+from wdtheory.core.notation import GRAD, PARAM, SCHEDULE, STEP
 from wdtheory.core.roundoff import ROUNDOFF, roundoff_text
 from wdtheory.core.spec import Spec, parse_spec
 from wdtheory.optim.optimizer import Optimizer
@@ -303,7 +303,8 @@ class GroupAudit:
     (``fixed``: a ridge solution with :math:`\lambda_{\mathrm{eff}}`, or none) and, for a
     normalised group with decay, its ``rotation`` at equilibrium, when the recipe names a
     target, the weight decay that ``transfer`` gives the new recipe, and ``ridge_gap``: the
-    check of a ridge rest point by running the rule (:func:`ridge_gap`)."""
+    relative difference of the strength a run of the rule rests at from the derived
+    :math:`\lambda_{\mathrm{eff}}` (:func:`ridge_gap`)."""
 
     group: Group
     mode: str
@@ -339,8 +340,7 @@ def audit(
     for group in recipe.groups:
         key = f"{group.optimizer.text} {group.normalized}"
         if key not in done:
-            with within(budget):
-                done[key] = _audit_group(group, recipe, frameworks)
+            done[key] = _audit_group(group, recipe, frameworks, budget)
         groups.append(dataclasses.replace(done[key], group=group))
     groups = tuple(groups)
     findings = (*_schedule_findings(recipe), *(f for g in groups for f in _findings(g, recipe)))
@@ -454,7 +454,11 @@ def _recipe_group(base: Spec, entry: object, where: str) -> Group:
     return Group(entry.get("name") or where.rsplit(": ", 1)[-1], optimizer, vectors, normalized)
 
 
-def _audit_group(group: Group, recipe: Recipe, frameworks: tuple[str, ...]) -> GroupAudit:
+def _audit_group(
+    group: Group, recipe: Recipe, frameworks: tuple[str, ...], budget: float | None
+) -> GroupAudit:
+    """One group's answers: the searches (conversions, rest point) within ``budget`` seconds,
+    the runs of the lowered rule (bounded by their step counts) outside it."""
     optimizer = group.optimizer
     mode = optimizer.decay_mode
     # under a schedule that varies, the rule as the recipe runs it: every eta is eta*s_t, so
@@ -462,11 +466,12 @@ def _audit_group(group: Group, recipe: Recipe, frameworks: tuple[str, ...]) -> G
     # does not: under a varying schedule it is no library's decay) and the rest point may
     # depend on s_t
     rule = under(optimizer, recipe.schedule)
-    conversions = tuple(  # the near misses are not shown: not searched
-        convert(rule, fw, near=False) for fw in frameworks if fw != _framework(optimizer)
-    )
+    with within(budget):
+        conversions = tuple(  # the near misses are not shown: not searched
+            convert(rule, fw, near=False) for fw in frameworks if fw != _framework(optimizer)
+        )
+        fixed = None if mode == "none" else rest_point(rule)
     decay = None if mode == "none" else decay_over_run(optimizer, recipe)
-    fixed = None if mode == "none" else rest_point(rule)
     rotation = rotation_audit(optimizer, recipe) if decay is not None and group.normalized else None
     moved = None if decay is None else _transfer(optimizer, decay, recipe)
     gap = None if fixed is None else ridge_gap(optimizer, fixed)
@@ -478,33 +483,37 @@ CHECK_SHAPE, CHECK_STEPS = (32, 3), 6000
 
 
 def ridge_gap(optimizer: Optimizer, fixed: FixedPoint) -> float | None:
-    r"""The lowered rule run to rest at a constant learning rate on a small least-squares
-    problem (seeded; its curvature scaled to the rule's step so that it converges): the
-    distance of where it rests from ridge with the derived :math:`\lambda_{\mathrm{eff}}`,
-    relative to that ridge solution's distance from least squares (so :math:`\ll 1` means the
-    run tells the two apart and rests where the derivation says). None where there is nothing
-    to check (no ridge rest point) or a run cannot tell (Adam-type steps stay about the
-    learning rate in size)."""
+    r"""A ridge rest point checked by running the rule: the lowered rule at a constant learning
+    rate is run to rest on a small seeded least-squares problem (its curvature scaled to the
+    rule's step, :math:`\eta\kappa/(1-\mu)`, so that it converges), the strength it rests at
+    is measured, :math:`\hat\lambda = -\mathbf{w}\cdot\mathbf{g}/\|\mathbf{w}\|^2` with
+    :math:`\mathbf{g} = H\mathbf{w} - \mathbf{c}` (ridge's condition
+    :math:`\mathbf{g} + \lambda\mathbf{w} = 0`), and the result is its relative difference
+    from the derived :math:`\lambda_{\mathrm{eff}}`. None where there is nothing to check (no
+    ridge rest point, :math:`\lambda_{\mathrm{eff}} = 0`, a step that does not move) or a run
+    cannot tell (Adam-type steps stay about the learning rate in size), or the run did not end
+    finite."""
     if not fixed.is_ridge or rotation.update_kind(optimizer) == "adam":
         return None
     strength = fixed.ridge_strength.xreplace({SCHEDULE: 1})
     by_role = {r: optimizer.values[k] for k, r in optimizer.definition.params.items()}
-    if strength.free_symbols or any(
-        by_role[r].free_symbols for r in ("lr", "momentum") if r in by_role
-    ):
+    used = [by_role[r] for r in ("lr", "momentum", "loss_scale") if r in by_role]
+    if strength.free_symbols or any(v.free_symbols for v in used) or strength == 0:
         return None
-    lr = float(by_role.get("lr", 1))
-    momentum = float(by_role.get("momentum", 0))
+    step = float(by_role.get("lr", 1)) * float(by_role.get("loss_scale", 1))
+    step /= 1 - float(by_role.get("momentum", 0)) or math.nan
+    if not 0 < step < math.inf:
+        return None
     rng = np.random.default_rng(0)
     X, y = rng.standard_normal(CHECK_SHAPE), rng.standard_normal(CHECK_SHAPE[0])
     n = CHECK_SHAPE[0]
-    top = float(np.linalg.eigvalsh(X.T @ X / n)[-1])
-    X *= math.sqrt(0.25 * (1 - momentum) / (lr * top))  # the largest step: a quarter of stable
-    hessian, target = X.T @ X / n, X.T @ y / n
-    ridge = np.linalg.solve(hessian + float(strength) * np.eye(CHECK_SHAPE[1]), target)
-    least_squares = np.linalg.solve(hessian, target)
-    rest = run_to_convergence(optimizer, X, y, steps=CHECK_STEPS)
-    return float(np.linalg.norm(rest - ridge) / np.linalg.norm(ridge - least_squares))
+    X *= math.sqrt(0.25 / (step * float(np.linalg.eigvalsh(X.T @ X / n)[-1])))
+    with np.errstate(all="ignore"):
+        rest = run_to_convergence(optimizer, X, y, steps=CHECK_STEPS)
+        gradient = X.T @ (X @ rest - y) / n
+        measured = -float(rest @ gradient) / float(rest @ rest)
+    gap = abs(measured - float(strength)) / float(strength)
+    return gap if math.isfinite(gap) else None
 
 
 def ridge_at_end(fixed: FixedPoint, recipe: Recipe) -> sp.Expr | None:
@@ -617,8 +626,8 @@ def decay_factor(optimizer: Optimizer) -> sp.Expr | None:
             ):
                 return None
         factor = sp.simplify(step[PARAM].xreplace(at_rest).xreplace(values) / PARAM)
-        if PARAM in factor.free_symbols:
-            return None
+        if PARAM in factor.free_symbols or STEP in factor.free_symbols:
+            return None  # not a factor of the multiplier alone (Adagrad's lr_decay: of t too)
     return factor
 
 
@@ -935,8 +944,8 @@ def _explain(result: Audit) -> Derivation:
                     ""
                     if group.ridge_gap is None
                     else "; checked by running the rule to rest on least squares (constant "
-                    "learning rate): it rests at ridge(lambda_eff) to "
-                    f"{_shown(group.ridge_gap, 2)} of ridge's distance from least squares"
+                    "learning rate): the strength it rests at differs from lambda_eff by "
+                    f"{_shown(group.ridge_gap, 2)} (relative)"
                 )
             )
         if group.transfer is not None:

@@ -24,6 +24,7 @@ from wdtheory.core.hyperparams import show
 from wdtheory.core.printing import for_display, to_latex, to_text
 from wdtheory.optim.code import library_code
 from wdtheory.optim.optimizer import Optimizer
+from wdtheory.optim.schedules import Schedule
 
 __all__ = [
     "SCHEMA_NAME",
@@ -89,6 +90,11 @@ def _answer(
     }
 
 
+def _schedule(schedule: Schedule | None) -> str | None:
+    """The schedule an answer's optimizers ran under, as its spec text (None: none)."""
+    return None if schedule is None else schedule.text
+
+
 def derivation_answer(
     subject: str, derivation: Derivation, optimizer: Optimizer | None = None
 ) -> Record:
@@ -102,13 +108,17 @@ def derivation_answer(
     )
 
 
-def comparison_answer(comparison: Comparison, derivation: Derivation) -> Record:
-    """``compare``: the verdict and its evidence, as typed fields."""
+def comparison_answer(
+    comparison: Comparison, derivation: Derivation, schedule: Schedule | None = None
+) -> Record:
+    """``compare``: the verdict and its evidence, as typed fields (``schedule``: the one the
+    optimizers ran under, if any)."""
     example = comparison.counterexample
     return _answer(
         "compare",
         [("A", comparison.a), ("B", comparison.b)],
         derivation,
+        schedule=_schedule(schedule),
         verdict=str(comparison.verdict),
         first_difference=comparison.first_difference,
         difference=expression(comparison.difference),
@@ -141,12 +151,15 @@ def comparison_answer(comparison: Comparison, derivation: Derivation) -> Record:
     )
 
 
-def fixed_point_answer(fixed: FixedPoint, derivation: Derivation) -> Record:
+def fixed_point_answer(
+    fixed: FixedPoint, derivation: Derivation, schedule: Schedule | None = None
+) -> Record:
     """``fixed-point``: whether the optimizer stops at a ridge solution, and where."""
     return _answer(
         "fixed-point",
         [("subject", fixed.optimizer)],
         derivation,
+        schedule=_schedule(schedule),
         decided=fixed.decided,
         ridge=fixed.is_ridge,
         ridge_strength=expression(fixed.ridge_strength),
@@ -158,7 +171,9 @@ def fixed_point_answer(fixed: FixedPoint, derivation: Derivation) -> Record:
     )
 
 
-def conversion_answer(conversion: Conversion, derivation: Derivation) -> Record:
+def conversion_answer(
+    conversion: Conversion, derivation: Derivation, schedule: Schedule | None = None
+) -> Record:
     """``convert``: the equivalent optimizer (or the reason there is none) and every candidate."""
     optimizers = [("source", conversion.source)]
     if conversion.target is not None:
@@ -167,6 +182,7 @@ def conversion_answer(conversion: Conversion, derivation: Derivation) -> Record:
         "convert",
         optimizers,
         derivation,
+        schedule=_schedule(schedule),
         framework=conversion.framework,
         decided=conversion.decided,
         found=conversion.target is not None,

@@ -96,6 +96,10 @@ _COMMON = {
 }
 _COMMON_REQUIRED = ["schema", "version", "command", "optimizers", "free_symbols", "derivation"]
 _VERDICT = {"enum": ["identical", "equivalent", "different", "undecided"]}
+_SCHEDULE = {
+    "type": ["string", "null"],
+    "description": "the learning-rate schedule the optimizers ran under (--schedule), or null",
+}
 
 
 def _command(name: str, properties: dict[str, object]) -> dict[str, object]:
@@ -110,6 +114,7 @@ _DERIVE = _command("derive", {"kind": {"enum": ["problem", "optimizer"]}, "subje
 _COMPARE = _command(
     "compare",
     {
+        "schedule": _SCHEDULE,
         "verdict": _VERDICT,
         "first_difference": {"type": ["integer", "null"], "minimum": 1},
         "difference": _MAYBE_EXPRESSION,
@@ -168,6 +173,7 @@ _DECIDED = {
 _FIXED_POINT = _command(
     "fixed-point",
     {
+        "schedule": _SCHEDULE,
         "decided": _DECIDED,
         "ridge": {"type": "boolean"},
         "ridge_strength": _MAYBE_EXPRESSION,
@@ -185,6 +191,7 @@ _FIXED_POINT = _command(
 _CONVERT = _command(
     "convert",
     {
+        "schedule": _SCHEDULE,
         "framework": {"enum": ["torch", "keras", "optax", "paper"]},
         "decided": _DECIDED,
         "found": {"type": "boolean"},
