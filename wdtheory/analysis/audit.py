@@ -472,7 +472,9 @@ def _audit_group(
         )
         fixed = None if mode == "none" else rest_point(rule)
     decay = None if mode == "none" else decay_over_run(optimizer, recipe)
-    rotation = rotation_audit(optimizer, recipe) if decay is not None and group.normalized else None
+    rotation = (
+        rotation_audit(optimizer, recipe, decay) if decay is not None and group.normalized else None
+    )
     moved = None if decay is None else _transfer(optimizer, decay, recipe)
     gap = None if fixed is None else ridge_gap(optimizer, fixed)
     return GroupAudit(group, mode, conversions, decay, fixed, rotation, moved, gap)
@@ -496,7 +498,7 @@ def ridge_gap(optimizer: Optimizer, fixed: FixedPoint) -> float | None:
     if not fixed.is_ridge or rotation.update_kind(optimizer) == "adam":
         return None
     strength = fixed.ridge_strength.xreplace({SCHEDULE: 1})
-    by_role = {r: optimizer.values[k] for k, r in optimizer.definition.params.items()}
+    by_role = optimizer.role_values
     used = [by_role[r] for r in ("lr", "momentum", "loss_scale") if r in by_role]
     if strength.free_symbols or any(v.free_symbols for v in used) or strength == 0:
         return None
@@ -530,7 +532,7 @@ def _transfer(optimizer: Optimizer, decay: DecayOverRun, recipe: Recipe) -> Tran
     (none for L2 inside a preconditioner, which has no timescale to keep)."""
     if recipe.target is None or (decay.factor is None and not decay.multiplicative):
         return None
-    by_role = {role: optimizer.values[key] for key, role in optimizer.definition.params.items()}
+    by_role = optimizer.role_values
     old = dataclasses.replace(recipe.scale, steps=recipe.steps)
     return transfer(
         float(by_role["weight_decay"]),
@@ -650,28 +652,36 @@ def decay_over_run(optimizer: Optimizer, recipe: Recipe) -> DecayOverRun:
             raise WdtheoryError(  # an engine bug, not a user error: say so loudly
                 f"the derived shrink {shrink!r} disagrees with the lowered rule's {run_shrink!r}"
             )
-        constant_path = np.cumprod(_evaluate(factor, np.ones(recipe.steps)))
-        constant_lr = float(np.prod(_evaluate(factor, np.ones(recipe.steps))))
+        constant_steps = _evaluate(factor, np.ones(recipe.steps))
+        constant_path = np.cumprod(constant_steps)
+        constant_lr = float(np.prod(constant_steps))
     else:
         constant_path = _zero_gradient_run(optimizer, np.ones(recipe.steps))[:, 0]
         shrink, constant_lr = run_shrink, float(constant_path[-1])
-    below = np.flatnonzero(np.abs(path) <= math.exp(-1))
-    timescale = int(below[0]) + 1 if below.size else None
     return DecayOverRun(
-        factor, shrink, run_shrink, multiplicative, timescale, constant_lr, path, constant_path
+        factor, shrink, run_shrink, multiplicative, _e_fold(path), constant_lr, path, constant_path
     )
 
 
-def rotation_audit(optimizer: Optimizer, recipe: Recipe) -> RotationAudit | None:
+def _e_fold(path: np.ndarray) -> int | None:
+    r"""The first step at which :math:`|w_t / w_0| \le 1/e` (None if none does)."""
+    below = np.flatnonzero(np.abs(path) <= math.exp(-1))
+    return int(below[0]) + 1 if below.size else None
+
+
+def rotation_audit(
+    optimizer: Optimizer, recipe: Recipe, decay: DecayOverRun
+) -> RotationAudit | None:
     r"""The angle per step of ``optimizer``'s weights when they feed a normalisation layer, at
     the schedule's peak multiplier: derived (:math:`\theta^* = \arccos f`, where the decay is a
     per-step factor with :math:`0 < f < 1`) and measured by running the lowered rule on
     scale-invariant gradients (:func:`~wdtheory.analysis.rotation.measure_rotation`); None
-    where the decay does not shrink the weight (it grows it: a finding of its own)."""
+    where the decay does not shrink the weight (it grows it: a finding of its own). ``decay``:
+    the group's :func:`decay_over_run`, whose derived factor this uses."""
     peak = float(np.max(recipe.schedule.values(recipe.steps)))
     kind = rotation.update_kind(optimizer)
     derivation = rotation.derive_rotation(kind)
-    factor = decay_factor(optimizer)
+    factor = decay.factor
     start = 1.0
     if factor is not None:
         at_peak = float(factor.xreplace({SCHEDULE: peak}))
@@ -684,11 +694,10 @@ def rotation_audit(optimizer: Optimizer, recipe: Recipe) -> RotationAudit | None
     else:  # the decay passes through a state: from its timescale at the peak, measured
         angle = derived = None
         path = _zero_gradient_run(optimizer, np.full(2 * rotation.MAX_STEPS, peak))[:, 0]
-        below = np.flatnonzero(np.abs(path) <= math.exp(-1))
-        if below.size == 0 and abs(path[-1]) > 1:
+        timescale = _e_fold(path)
+        if timescale is None and abs(path[-1]) > 1:
             return None
-        timescale = int(below[0]) + 1 if below.size else 2 * rotation.MAX_STEPS
-        relaxation = timescale / rotation.NORM_RATE[kind]
+        relaxation = (timescale or 2 * rotation.MAX_STEPS) / rotation.NORM_RATE[kind]
     steps = rotation.settling_steps(relaxation)
     measured = rotation.measure_rotation(optimizer, peak, steps, start)
     correlated = rotation.correlates_updates(optimizer)

@@ -128,7 +128,7 @@ def _candidate(source: Optimizer, definition: Definition) -> Optimizer | None:
     """``definition`` with the source's values in the same roles and free mappable ones."""
     if _lacking(source, definition):
         return None
-    by_role = {source.definition.params[k]: v for k, v in source.values.items()}
+    by_role = source.role_values
     text = []
     for key, role in definition.params.items():
         if role in MAPPABLE_ROLES:
@@ -242,7 +242,7 @@ def _near_miss(comparison: Comparison) -> NearMiss | None:
     if not again.verdict.same_algorithm or again.mapped != "B":  # values for the candidate only
         return None
     solved = _with_solution(candidate, again)
-    by_role = {source.definition.params[k]: v for k, v in source.values.items()}
+    by_role = source.role_values
     values = {
         key: by_role.get(role, solved.values[key])
         if role == "eps" or (role in MAPPABLE_ROLES and solved.values[key] == candidate.values[key])

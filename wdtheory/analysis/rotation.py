@@ -181,10 +181,7 @@ def start_norm(optimizer: Optimizer, kind: str, multiplier: float, factor: float
     r"""The derived equilibrium norm :math:`\sqrt{N^*}` for a measuring run (the gradient's
     norm times the weight's is 1; an Adam-type update's norm taken as
     :math:`\sqrt{\text{DIMENSION}}`, each coordinate normalised): its start."""
-    lr = next(
-        (v for k, v in optimizer.values.items() if optimizer.definition.params[k] == "lr"),
-        sp.S.One,
-    )
+    lr = optimizer.role_values.get("lr", sp.S.One)
     q = float(lr) * multiplier * (math.sqrt(DIMENSION) if kind == "adam" else 1.0)
     squared = q / math.sqrt(1 - factor**2) if kind == "sgd" else q**2 / (1 - factor**2)
     return math.sqrt(squared)

@@ -57,6 +57,7 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from itertools import product
+from typing import TYPE_CHECKING
 
 import sympy as sp
 
@@ -94,6 +95,9 @@ from wdtheory.optim.transforms import (
     Trace,
     Transform,
 )
+
+if TYPE_CHECKING:  # the optimizer module imports this one
+    from wdtheory.optim.optimizer import Optimizer
 
 __all__ = [
     "PIECES",
@@ -583,15 +587,11 @@ def _pieces_from_spec(spec: Spec, index: int, symbolic: bool) -> list[Piece]:
     return list(pieces_of(named))
 
 
-def pieces_of(optimizer: object) -> tuple[Piece, ...]:
+def pieces_of(optimizer: Optimizer) -> tuple[Piece, ...]:
     """The public pieces of any optimizer's chain, with its values: each transformation is
     matched to the piece kind and options whose ``make`` builds exactly it."""
-    by_role = _role_values(optimizer)
+    by_role = optimizer.role_values
     return tuple(_match(transform, by_role) for transform in optimizer.chain.transforms)
-
-
-def _role_values(optimizer: object) -> dict[str, sp.Expr]:
-    return {role: optimizer.values[key] for key, role in optimizer.definition.params.items()}
 
 
 def _match(transform: Transform, by_role: Values) -> Piece:

@@ -63,13 +63,15 @@ class Optimizer:
     chain: Chain = field(init=False, compare=False)
 
     def __post_init__(self) -> None:
-        built = chain(self.definition.build(self._role_values, self.flags))
+        built = chain(self.definition.build(self.role_values, self.flags))
         if self.follows_schedule:
             built = built.substitute({ETA: ETA * SCHEDULE})
         object.__setattr__(self, "chain", built)
 
     @property
-    def _role_values(self) -> dict[str, sp.Expr]:
+    def role_values(self) -> dict[str, sp.Expr]:
+        """Each hyperparameter's value by its role (``lr``, ``weight_decay``...), whatever the
+        spec calls it."""
         return {self.definition.params[key]: value for key, value in self.values.items()}
 
     @classmethod
@@ -132,7 +134,7 @@ class Optimizer:
     @property
     def decay_mode(self) -> str:
         """``none`` when there is no decay (or its strength is 0), else the chain's mode."""
-        strength = self._role_values.get("weight_decay", sp.S.Zero)
+        strength = self.role_values.get("weight_decay", sp.S.Zero)
         return "none" if is_exactly_zero(strength) else decay_mode(self.flags)
 
     @property
