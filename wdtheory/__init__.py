@@ -8,9 +8,12 @@ The public API, re-exported explicitly (each name is imported on first use, so t
 * library conventions — :func:`match_convention` (e.g. scikit-learn's ``alpha`` for a λ);
 * numerics — :func:`objective`, :func:`gradients`, :func:`sgd_step` for a problem, and the closed
   forms and solvers :func:`ridge_fit`, :func:`ridge_path`, :func:`effective_dof`,
-  :func:`shrinkage_factors`, :func:`soft_threshold`, :func:`proximal_fit`, :func:`kkt_violation`;
+  :func:`shrinkage_factors`, :func:`soft_threshold`, :func:`proximal_fit`, :func:`kkt_violation`; :func:`sweep`, one optimizer over a grid of
+  hyperparameters and seeds on a linear model's :class:`LinearTask` in one fused run (a
+  :class:`Sweep` of arrays);
 * optimizers — :class:`Optimizer` (specs and presets), :func:`derive_optimizer`, :class:`Stepper`
-  (lowered, fused update functions); your own: :func:`chain` of the public transformations
+  (lowered, fused update functions), :class:`BatchStepper` (a batch of runs, each with its own
+  hyperparameters); your own: :func:`chain` of the public transformations
   (:func:`add_decayed_weights`, :func:`trace`, :func:`scale_by_adam`, :func:`scale_by_lion`,
   :func:`scale_by_learning_rate`, :func:`momentum`, :func:`independent_decay`... see
   :mod:`wdtheory.optim.compose`), :func:`as_chain` for any optimizer's own;
@@ -48,7 +51,10 @@ _EXPORTS = {
     "Recipe": ("analysis.audit", "Recipe"),
     "Spec": ("core.spec", "Spec"),
     "SpecError": ("core.errors", "SpecError"),
+    "BatchStepper": ("runtime.batch", "BatchStepper"),
+    "LinearTask": ("numeric.tasks", "LinearTask"),
     "Stepper": ("runtime.stepper", "Stepper"),
+    "Sweep": ("numeric.sweep", "Sweep"),
     "WdtheoryError": ("core.errors", "WdtheoryError"),
     "audit": ("analysis.audit", "audit"),
     "compare": ("analysis.compare", "compare"),
@@ -69,6 +75,7 @@ _EXPORTS = {
     "ridge_fit": ("numeric.solvers", "ridge_fit"),
     "ridge_path": ("numeric.solvers", "ridge_path"),
     "sgd_step": ("numeric.objectives", "sgd_step"),
+    "sweep": ("numeric.sweep", "sweep"),
     "shrinkage_factors": ("numeric.solvers", "shrinkage_factors"),
     "soft_threshold": ("numeric.solvers", "soft_threshold"),
     "verify_all": ("claims.catalogue", "verify_all"),

@@ -691,7 +691,7 @@ def test_an_unsafe_cache_is_not_used_and_kernels_compile_in_memory(cache_at, cap
     (line,) = capsys.readouterr().err.splitlines()
     assert line.startswith("wdtheory: warning: not caching kernels (") and "in memory" in line
     assert str(named) in line and "Errno" not in line
-    in_memory = compile_module._numba.__wrapped__(sgd_plan(), False)
+    in_memory = fresh_kernel()
     np.testing.assert_array_equal(
         run_kernel(in_memory), run_kernel(numba_kernel(sgd_plan(), False))
     )
@@ -703,7 +703,7 @@ def test_a_forged_pyc_beside_a_cached_kernel_is_never_run(cache_at, tmp_path):
     """Python's import would run an unchecked-hash .pyc for the module without looking at its
     source; the kernel is compiled from its generated source instead."""
     folder = cache_at("kernels")
-    kernel = compile_module._numba.__wrapped__(sgd_plan(), False)  # writes the module
+    kernel = fresh_kernel()  # writes the module
     (module,) = folder.glob("k_*.py")
     evil = tmp_path / "evil.py"
     marker = tmp_path / "ran"
@@ -713,19 +713,24 @@ def test_a_forged_pyc_beside_a_cached_kernel_is_never_run(cache_at, tmp_path):
         cfile=importlib.util.cache_from_source(str(module)),
         invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH,
     )
-    again = compile_module._numba.__wrapped__(sgd_plan(), False)
+    again = fresh_kernel()
     assert not marker.exists() and again is not None
     np.testing.assert_array_equal(run_kernel(again), run_kernel(kernel))
 
 
-def new_kernel():
-    """The SGD kernel as a new process makes it: from the cache folder, not yet compiled."""
-    return compile_module._numba.__wrapped__(sgd_plan(), False)
+def fresh_kernel():
+    """The SGD kernel as a new process makes it: from the cache folder when it is trusted, not yet
+    compiled (the process's own store of kernels bypassed)."""
+    return compile_module._numba_function(
+        numba_source(sgd_plan(), False), lambda: numba_source(sgd_plan(), False, cache=False), "step"
+    )
+
+
 
 
 def cache_kernel(folder: Path) -> tuple[np.ndarray, Path]:
     """Compile the SGD kernel into the cache ``folder``: its result and its Numba index file."""
-    result = run_kernel(new_kernel())
+    result = run_kernel(fresh_kernel())
     (index,) = (folder / "__pycache__").glob("k_*.nbi")
     return result, index
 
@@ -756,13 +761,13 @@ def test_code_planted_in_a_world_writable_cache_is_never_run(cache_at, tmp_path)
         place.chmod(0o777)
     compile_module.trusted_cache_dir.cache_clear()
 
-    np.testing.assert_array_equal(run_kernel(new_kernel()), expected)
+    np.testing.assert_array_equal(run_kernel(fresh_kernel()), expected)
     assert not module_ran.exists() and not index_ran.exists()
 
     for place in (folder, index.parent):
         place.chmod(0o700)
     compile_module.trusted_cache_dir.cache_clear()
-    np.testing.assert_array_equal(run_kernel(new_kernel()), expected)
+    np.testing.assert_array_equal(run_kernel(fresh_kernel()), expected)
     assert index_ran.exists() and not module_ran.exists()
 
 
@@ -789,13 +794,13 @@ def test_a_damaged_kernel_cache_is_removed_and_the_kernel_compiled_again(cache_a
     damage(index, how)
     capsys.readouterr()
 
-    np.testing.assert_array_equal(run_kernel(new_kernel()), expected)
+    np.testing.assert_array_equal(run_kernel(fresh_kernel()), expected)
     (line,) = capsys.readouterr().err.splitlines()
     error = "UnpicklingError: pickle data was truncated" if "truncated" in how else "EOFError"
     assert line.startswith(f"wdtheory: warning: cannot read the cached kernel {index} ({error}")
     assert line.endswith("removed it, compiling the kernel again")
 
-    rebuilt = new_kernel()  # the next run reads the cache again, quietly
+    rebuilt = fresh_kernel()  # the next run reads the cache again, quietly
     np.testing.assert_array_equal(run_kernel(rebuilt), expected)
     assert sum(rebuilt.stats.cache_hits.values()) == 1
     assert capsys.readouterr().err == ""
@@ -805,7 +810,7 @@ def test_a_cache_that_can_be_neither_read_nor_removed_leaves_the_kernel_in_memor
     expected, index = cache_kernel(cache_at("kernels"))
     damage(index, "a folder as index")
 
-    kernel = new_kernel()
+    kernel = fresh_kernel()
     np.testing.assert_array_equal(run_kernel(kernel), expected)
     (line,) = capsys.readouterr().err.splitlines()
     assert line.startswith(f"wdtheory: warning: cannot read the cached kernel {index} (")
@@ -826,7 +831,7 @@ def test_a_cache_that_cannot_be_written_leaves_the_kernel_in_memory(cache_at, ca
 
     monkeypatch.setattr(IndexDataCacheFile, "_save_index", disk_full)
     np.testing.assert_array_equal(
-        run_kernel(new_kernel()), run_kernel(numba_kernel(sgd_plan(), False))
+        run_kernel(fresh_kernel()), run_kernel(numba_kernel(sgd_plan(), False))
     )
     (line,) = capsys.readouterr().err.splitlines()
     said = re.fullmatch(
@@ -839,12 +844,12 @@ def test_a_cache_that_cannot_be_written_leaves_the_kernel_in_memory(cache_at, ca
 
 def test_a_folder_in_the_way_of_a_kernel_module_leaves_that_kernel_in_memory(cache_at, capsys):
     folder = cache_at("kernels")
-    new_kernel()  # writes the module
+    fresh_kernel()  # writes the module
     (module,) = folder.glob("k_*.py")
     module.unlink()
     module.mkdir()
     np.testing.assert_array_equal(
-        run_kernel(new_kernel()), run_kernel(numba_kernel(sgd_plan(), False))
+        run_kernel(fresh_kernel()), run_kernel(numba_kernel(sgd_plan(), False))
     )
     assert capsys.readouterr().err.splitlines() == [
         f"wdtheory: warning: not caching a kernel ({module}: Is a directory); compiling it in memory"
@@ -882,7 +887,7 @@ def test_threads_writing_one_kernel_to_a_fresh_cache_all_get_it(cache_at, capsys
     for attempt in range(8):
         folder = cache_at(f"kernels {attempt}")
         compile_module.trusted_cache_dir()
-        kernels = at_once(new_kernel)
+        kernels = at_once(fresh_kernel)
         errors = [k for k in kernels if isinstance(k, Exception)]
         assert not errors, f"round {attempt}: {errors[0]!r}"
         (module,) = folder.glob("k_*.py")
@@ -893,11 +898,8 @@ def test_threads_writing_one_kernel_to_a_fresh_cache_all_get_it(cache_at, capsys
 
 
 def test_threads_asking_for_a_new_kernel_at_once_get_one_kernel(cache_at, monkeypatch):
-    import functools
 
     cache_at("kernels")
-    monkeypatch.setattr(  # a process that has made no kernel yet
-        compile_module, "_numba", functools.cache(compile_module._numba.__wrapped__)
-    )
+    monkeypatch.setattr(compile_module, "_numba_functions", {})  # a process that made none
     kernels = at_once(lambda: numba_kernel(sgd_plan(), False))
     assert all(kernel is kernels[0] for kernel in kernels), kernels

@@ -46,7 +46,13 @@ import sympy
 
 from wdtheory.core.errors import WdtheoryError
 from wdtheory.lowering.plan import KernelPlan, plan_kernel
-from wdtheory.lowering.printers import array_api_source, cuda_body, numba_source, prologue_source
+from wdtheory.lowering.printers import (
+    array_api_source,
+    cuda_body,
+    numba_source,
+    prologue_source,
+    vector_prologue_source,
+)
 from wdtheory.optim.transforms import Program
 
 __all__ = [
@@ -56,8 +62,10 @@ __all__ = [
     "cupy_kernel",
     "lower",
     "numba_kernel",
+    "numba_module_function",
     "prologue_function",
     "trusted_cache_dir",
+    "vector_prologue_function",
 ]
 
 
@@ -87,6 +95,17 @@ def _array_api(source: str) -> Callable:
 def prologue_function(plan: KernelPlan) -> Callable[..., tuple[float, ...]]:
     """The host-side function computing the hoisted scalars."""
     return _prologue(prologue_source(plan))
+
+
+@cache
+def _vector_prologue(source: str) -> Callable:
+    return _compile(source, "prologue")
+
+
+def vector_prologue_function(plan: KernelPlan) -> Callable[..., tuple[Any, ...]]:
+    """The hoisted scalars for a batch of runs: hyperparameters as float64 arrays (one value per
+    run, in a shape that broadcasts against the runs' arrays), NumPy operations."""
+    return _vector_prologue(vector_prologue_source(plan))
 
 
 def array_api_kernel(plan: KernelPlan) -> Callable:
@@ -226,9 +245,9 @@ def _write_source(path: Path, source: str) -> None:
         raise
 
 
-def _cached_kernel(folder: Path, plan: KernelPlan, parallel: bool) -> Callable:
-    """The kernel from its module in ``folder``; Numba's cache of it guarded (see _GuardedCache)."""
-    source = numba_source(plan, parallel)
+def _cached_function(folder: Path, source: str, name: str) -> Callable:
+    """The function ``name`` of the module ``source``, loaded from its file in ``folder``; Numba's
+    cache of it guarded (see _GuardedCache)."""
     digest = hashlib.sha256(source.encode()).hexdigest()[:24]
     path = folder / f"k_{digest}.py"
     _write_source(path, source)
@@ -236,37 +255,51 @@ def _cached_kernel(folder: Path, plan: KernelPlan, parallel: bool) -> Callable:
     module.__file__ = str(path)  # Numba's cache is keyed by the file; no .pyc is read
     sys.modules[module.__name__] = module
     exec(compile(source, str(path), "exec"), module.__dict__)  # numba.njit finds its cache here
-    step = module.step
-    numba_cache = Path(step._cache.cache_path)
+    function = getattr(module, name)
+    numba_cache = Path(function._cache.cache_path)
     if numba_cache != folder / "__pycache__":  # $NUMBA_CACHE_DIR, or Numba's fallback
         _check_private(numba_cache)
-    step._cache = _GuardedCache(step._cache)
-    return step
+    function._cache = _GuardedCache(function._cache)
+    return function
 
 
-@cache
-def _numba(plan: KernelPlan, parallel: bool) -> Callable:
+_numba_lock = threading.Lock()
+_numba_functions: dict[tuple[str, str], Callable] = {}
+
+
+def numba_module_function(source: Callable[[bool], str], name: str) -> Callable:
+    """The Numba function ``name`` of the generated module ``source(cache)`` (``cache``: whether
+    its decorators ask for Numba's on-disk cache): kept in the trusted cache folder when there is
+    one, else compiled in memory (see the module doc); made once per process and source, also
+    when threads ask for it at once."""
+    text = source(True)
+    with _numba_lock:
+        key = (text, name)
+        if key not in _numba_functions:
+            _numba_functions[key] = _numba_function(text, lambda: source(False), name)
+        return _numba_functions[key]
+
+
+def _numba_function(text: str, in_memory: Callable[[], str], name: str) -> Callable:
     folder = trusted_cache_dir()
     if folder is not None:
         try:
-            return _cached_kernel(folder, plan, parallel)
+            return _cached_function(folder, text, name)
         # RuntimeError: Numba found no folder to cache in; AttributeError: not Numba's layout
         except (OSError, RuntimeError, AttributeError) as error:
             _warn(
                 f"not caching a kernel ({_reason(error)}); compiling it in memory",
                 once=("uncached", folder),
             )
-    return _compile(numba_source(plan, parallel, cache=False), "step")
+    return _compile(in_memory(), name)
 
 
-_numba_lock = threading.Lock()
-
-
-def numba_kernel(plan: KernelPlan, parallel: bool) -> Callable:
-    """The fused in-place Numba kernel (compiled on first call for each dtype); made once per
-    process, also when threads ask for it at once."""
-    with _numba_lock:
-        return _numba(plan, parallel)
+def numba_kernel(plan: KernelPlan, parallel: bool, batched: bool = False) -> Callable:
+    """The fused in-place Numba kernel (compiled on first call for each dtype), single-run or
+    batched (see :func:`~wdtheory.lowering.printers.numba_function`)."""
+    return numba_module_function(
+        lambda cache: numba_source(plan, parallel, cache=cache, batched=batched), "step"
+    )
 
 
 @cache
@@ -311,6 +344,18 @@ class LoweredRule:
     @cached_property
     def numba_parallel(self) -> Callable:
         return numba_kernel(self.plan, parallel=True)
+
+    @cached_property
+    def numba_batched_serial(self) -> Callable:
+        return numba_kernel(self.plan, parallel=False, batched=True)
+
+    @cached_property
+    def numba_batched_parallel(self) -> Callable:
+        return numba_kernel(self.plan, parallel=True, batched=True)
+
+    @cached_property
+    def vector_prologue(self) -> Callable:
+        return vector_prologue_function(self.plan)
 
     @cached_property
     def cupy(self) -> Callable:

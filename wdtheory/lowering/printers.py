@@ -14,30 +14,39 @@ from __future__ import annotations
 
 import sympy as sp
 from sympy.printing.c import C99CodePrinter
+from sympy.printing.numpy import NumPyPrinter
 from sympy.printing.pycode import PythonCodePrinter
 
 from wdtheory.lowering.plan import KernelPlan
 
-__all__ = ["array_api_source", "cuda_body", "numba_source", "prologue_source"]
+__all__ = [
+    "array_api_source",
+    "cuda_body",
+    "numba_function",
+    "numba_module",
+    "numba_source",
+    "prologue_source",
+    "vector_prologue_source",
+]
 
 
-class _PythonScalarPrinter(PythonCodePrinter):
-    """Scalar Python with ``math``; numbers as float literals (the prologue runs in float64).
+class _ScalarFloats:
+    """Scalar code in float64: the plan's names for symbols, numbers as float literals.
 
     Squares and reciprocals are printed as ``x*x`` and ``1.0/x``: CPython computes ``x**2.0``
     with libm's ``pow``, which is not always correctly rounded, while LLVM (in the Numba kernel)
     turns the same power into the product, so the two would differ in the last bit."""
 
     def __init__(self, names: dict[sp.Symbol, str]) -> None:
-        super().__init__({"fully_qualified_modules": True})
+        super().__init__({"fully_qualified_modules": True})  # type: ignore[call-arg]
         self.names = names
 
     def _print_Pow(self, expr: sp.Pow, rational: bool = False) -> str:
         if expr.exp in (2, -1, -2):
-            base = self.parenthesize(expr.base, 100)
+            base = self.parenthesize(expr.base, 100)  # type: ignore[attr-defined]
             square = base if expr.exp == -1 else f"({base}*{base})"
             return f"(1.0/{square})" if expr.exp < 0 else square
-        return super()._print_Pow(expr, rational)
+        return super()._print_Pow(expr, rational)  # type: ignore[misc]
 
     def _print_Symbol(self, expr: sp.Symbol) -> str:
         return self.names[expr]
@@ -46,6 +55,21 @@ class _PythonScalarPrinter(PythonCodePrinter):
         return repr(float(expr))
 
     _print_Integer = _print_Rational
+
+
+class _PythonScalarPrinter(_ScalarFloats, PythonCodePrinter):
+    """Scalar Python with ``math`` (the prologue of one run)."""
+
+
+class _VectorScalarPrinter(_ScalarFloats, NumPyPrinter):
+    """The same scalar code on float64 NumPy arrays, one value per run (the prologue of a batch
+    of runs); ``max`` elementwise, whatever mix of arrays and numbers it takes."""
+
+    def _print_Max(self, expr: sp.Expr) -> str:
+        first, *rest = (self._print(a) for a in expr.args)
+        for other in rest:
+            first = f"numpy.maximum({first}, {other})"
+        return first
 
 
 class _ArrayPrinter(_PythonScalarPrinter):
@@ -126,14 +150,24 @@ class _CudaPrinter(C99CodePrinter):
 # --------------------------------------------------------------------------- sources
 
 
-def prologue_source(plan: KernelPlan) -> str:
-    """``def prologue(scalars...) -> tuple``: the hoisted scalars, in float64 with ``math``."""
-    printer = _PythonScalarPrinter(plan.names)
+def _prologue(plan: KernelPlan, printer: _ScalarFloats, module: str) -> str:
     args = ", ".join(plan.names[s] for s in plan.scalars)
-    lines = ["import math", "", "", f"def prologue({args}):"]
+    lines = [f"import {module}", "", "", f"def prologue({args}):"]
     lines += [f"    {plan.names[c]} = {printer.doprint(e)}" for c, e in plan.prologue]
     lines.append(f"    return ({''.join(plan.names[c] + ', ' for c, _ in plan.prologue)})")
     return "\n".join(lines) + "\n"
+
+
+def prologue_source(plan: KernelPlan) -> str:
+    """``def prologue(scalars...) -> tuple``: the hoisted scalars, in float64 with ``math``."""
+    return _prologue(plan, _PythonScalarPrinter(plan.names), "math")
+
+
+def vector_prologue_source(plan: KernelPlan) -> str:
+    """``def prologue(scalars...) -> tuple``: the hoisted scalars of a batch of runs, each
+    hyperparameter a float64 array with one value per run (or a number shared by all), with
+    NumPy."""
+    return _prologue(plan, _VectorScalarPrinter(plan.names), "numpy")
 
 
 def _signature(plan: KernelPlan) -> str:
@@ -163,11 +197,29 @@ _NUMBA_SIGN = (
 )
 
 
-def numba_source(plan: KernelPlan, parallel: bool, cache: bool = True) -> str:
-    """``step(arrays..., hyper, per-call scalars...)``: an in-place loop over the elements, for
-    ``numba.njit`` (``cache``: Numba's on-disk cache, for a module in a file), arrays 1-D.
-    ``hyper`` is the float64 array of ``plan.hyperparameters``; the prologue is computed from it
-    and the per-call scalars in float64 and cast to the arrays' dtype before the loop (the same operations as :func:`prologue_source`, so the same bits)."""
+def numba_module(functions: list[str], preamble: str = "") -> str:
+    """A module for Numba: the imports, ``_sign``, ``preamble`` (plain Python source whose
+    functions the kernels call) and ``functions``."""
+    lines = ["import math", "", "import numba", "import numpy as np", "", "", *_NUMBA_SIGN]
+    if preamble:
+        lines += [preamble.strip("\n"), "", ""]
+    return "\n".join(lines) + "\n" + "\n\n".join(functions)
+
+
+def numba_function(
+    plan: KernelPlan, name: str, *, parallel: bool, cache: bool, batched: bool = False
+) -> str:
+    """The source of the kernel ``name(arrays..., hyper, per-call scalars...)``: an in-place loop
+    over the elements for ``numba.njit`` (``cache``: Numba's on-disk cache, for a module in a
+    file). The prologue is computed from the hyperparameters and the per-call scalars in float64
+    and cast to the arrays' dtype before the loop (the same operations as
+    :func:`prologue_source`, so the same bits).
+
+    Single run (``batched=False``): arrays 1-D, ``hyper`` the float64 vector of
+    ``plan.hyperparameters``, ``prange`` over the elements when ``parallel``. Batched: arrays
+    2-D (runs, n), ``hyper`` 2-D (runs, hyperparameters), one run per row with its own
+    hyperparameters and constants, ``prange`` over the runs when ``parallel``; each run computes
+    what the single-run kernel computes, in the same order, so the same bits."""
     names = plan.names
     scalar_printer = _PythonScalarPrinter(names)
     loop = "numba.prange" if parallel else "range"
@@ -175,30 +227,42 @@ def numba_source(plan: KernelPlan, parallel: bool, cache: bool = True) -> str:
     arguments = ", ".join(
         [*(names[a] for a in plan.arrays), "hyper", *(names[s] for s in plan.per_call)]
     )
+    indent, row, index = (
+        ("        ", "hyper[r, {}]", "[r, i]") if batched else ("    ", "hyper[{}]", "[i]")
+    )
+    constants = [
+        *(f"{indent}{names[s]} = {row.format(k)}" for k, s in enumerate(plan.hyperparameters)),
+        *(f"{indent}{names[c]} = cast({scalar_printer.doprint(e)})" for c, e in plan.prologue),
+    ]
     lines = [
-        "import math",
-        "",
-        "import numba",
-        "import numpy as np",
-        "",
-        "",
-        *_NUMBA_SIGN,
         f'@numba.njit(parallel={parallel}, error_model="numpy", fastmath=False, cache={cache}, '
         "nogil=True)",
-        f"def step({arguments}):",
+        f"def {name}({arguments}):",
         f"    cast = {first}.dtype.type",
         "    one, zero = cast(1.0), cast(0.0)",
-        *(f"    {names[s]} = hyper[{k}]" for k, s in enumerate(plan.hyperparameters)),
-        *(f"    {names[c]} = cast({scalar_printer.doprint(e)})" for c, e in plan.prologue),
-        f"    for i in {loop}({first}.shape[0]):",
     ]
-    element = {a: f"{names[a]}[i]" for a in plan.arrays}
+    if batched:
+        lines += [f"    for r in {loop}({first}.shape[0]):", *constants]
+        lines.append(f"        for i in range({first}.shape[1]):")
+    else:
+        lines += [*constants, f"    for i in {loop}({first}.shape[0]):"]
+    body = indent + "    "
+    element = {a: f"{names[a]}{index}" for a in plan.arrays}
     local = {**names, **{a: f"e_{names[a]}" for a in plan.arrays}}
     printer = _NumbaPrinter(local)
-    lines += [f"        {local[a]} = {element[a]}" for a in plan.arrays]
-    lines += [f"        {local[t]} = {printer.doprint(e)}" for t, e in plan.body]
-    lines += [f"        {element[target]} = {printer.doprint(e)}" for target, e in plan.outputs]
+    lines += [f"{body}{local[a]} = {element[a]}" for a in plan.arrays]
+    lines += [f"{body}{local[t]} = {printer.doprint(e)}" for t, e in plan.body]
+    lines += [f"{body}{element[target]} = {printer.doprint(e)}" for target, e in plan.outputs]
     return "\n".join(lines) + "\n"
+
+
+def numba_source(
+    plan: KernelPlan, parallel: bool, cache: bool = True, batched: bool = False
+) -> str:
+    """A module with the kernel ``step`` of :func:`numba_function`."""
+    return numba_module(
+        [numba_function(plan, "step", parallel=parallel, cache=cache, batched=batched)]
+    )
 
 
 def cuda_body(plan: KernelPlan) -> str:

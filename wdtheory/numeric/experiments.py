@@ -29,7 +29,14 @@ from wdtheory.numeric.solvers import proximal_fit, ridge_path
 from wdtheory.optim.optimizer import Optimizer
 from wdtheory.runtime.stepper import Stepper
 
-__all__ = ["SeedData", "SeedRun", "make_seed_data", "minibatch_order", "seed_experiment"]
+__all__ = [
+    "SeedData",
+    "SeedRun",
+    "make_seed_data",
+    "minibatch_order",
+    "seed_arrays",
+    "seed_experiment",
+]
 
 N_TRAIN, N_VAL, N_FEATURES, BATCH, LR, EPOCHS = 20, 100, 200, 5, 0.01, 10
 
@@ -49,20 +56,29 @@ def make_seed_data(
     seeds: int, *, n_features: int = N_FEATURES, seed: int = 0, xp: Any = np
 ) -> SeedData:
     """The seed guide's synthetic data and initial weights for ``seeds`` independent seeds."""
+    X, y, w0 = seed_arrays(seeds, n_features=n_features, seed=seed)
+    arrays = [X[:, :N_TRAIN], y[:, :N_TRAIN], X[:, N_TRAIN:], y[:, N_TRAIN:], w0]
+    return SeedData(*(xp.asarray(a) for a in arrays))
+
+
+def seed_arrays(
+    seeds: int, *, n_features: int = N_FEATURES, seed: int = 0
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The seed guide's data as drawn: X (seeds, 120, d) and y (seeds, 120), the first 20 rows
+    of each seed for training, and the initial weights (seeds, d)."""
     rng = np.random.default_rng(seed)
     n = N_TRAIN + N_VAL
     X = rng.standard_normal((seeds, n, n_features))
     y = X.sum(axis=2) * 0.01 + 0.05 + 0.01 * rng.standard_normal((seeds, n))
     w0 = 0.01 * rng.standard_normal((seeds, n_features))
-    arrays = [X[:, :N_TRAIN], y[:, :N_TRAIN], X[:, N_TRAIN:], y[:, N_TRAIN:], w0]
-    return SeedData(*(xp.asarray(a) for a in arrays))
+    return X, y, w0
 
 
-def minibatch_order(seeds: int, epochs: int, seed: int = 0) -> np.ndarray:
-    """The training rows in the order each seed visits them, shape (epochs, seeds, 20): a fresh
-    shuffle per epoch and seed, cut into minibatches of 5."""
+def minibatch_order(seeds: int, epochs: int, seed: int = 0, rows: int = N_TRAIN) -> np.ndarray:
+    """The training rows in the order each seed visits them, shape (epochs, seeds, rows): a
+    fresh shuffle per epoch and seed, cut into minibatches in order."""
     return np.random.default_rng(seed + 1).permuted(
-        np.tile(np.arange(N_TRAIN), (epochs, seeds, 1)), axis=-1
+        np.tile(np.arange(rows), (epochs, seeds, 1)), axis=-1
     )
 
 

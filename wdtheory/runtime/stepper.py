@@ -43,7 +43,7 @@ from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from functools import cached_property, partial
 from typing import Any, NamedTuple
 
@@ -100,21 +100,30 @@ class Stepper:
         *,
         values: Mapping[str, float] | None = None,
         validate: bool = True,
+        varying: Collection[str] = (),
     ) -> None:
-        optimizer = optimizer.bind(values or {})
-        self.optimizer = optimizer
+        values = values or {}
+        optimizer.check_keys(varying)
+        rule = optimizer.bind({k: v for k, v in values.items() if k not in varying})
+        if varying:  # kept symbolic in the rule, with every part they switch on
+            rule = rule.unbind(varying)
+            optimizer = rule.bind({k: v for k, v in values.items() if k in varying})
+        else:
+            optimizer = rule
+        #: the optimizer with this stepper's numbers; ``rule``: what the kernels compute
+        self.optimizer, self.rule = optimizer, rule
         self.backend = check_choice("backend", backend, BACKENDS)
         self.validate = validate
-        self.hyper = _numeric_values(optimizer)
-        chain = optimizer.chain
+        self.hyper = _numeric_values(optimizer, rule.used_symbols)
+        chain = rule.chain
         self.scalars = (
-            *(ROLES[r].symbol for r in dict.fromkeys(optimizer.definition.params.values())),
+            *(ROLES[r].symbol for r in dict.fromkeys(rule.definition.params.values())),
             STEP,
             SCHEDULE,
         )
-        self.code = _Kernels(lower(optimizer.program(first=False), self.scalars))
+        self.code = _Kernels(lower(rule.program(first=False), self.scalars))
         self.first_code = (
-            _Kernels(lower(optimizer.program(first=True), self.scalars))
+            _Kernels(lower(rule.program(first=True), self.scalars))
             if chain.has_first_step_rule
             else self.code
         )
@@ -124,7 +133,7 @@ class Stepper:
         self._array_names = _names(self._states)
         eps = ROLES["eps"].symbol
         #: eps=0 in a rule that uses it: a validated step checks its result (see the module doc)
-        self._zero_eps = validate and eps in optimizer.used_symbols and self.hyper[eps] == 0.0
+        self._zero_eps = validate and eps in rule.used_symbols and self.hyper[eps] == 0.0
 
     def init(self, params: Any) -> OptState:
         """Fresh state for ``params``: step 0 and buffers at their initial values."""
@@ -418,13 +427,14 @@ class _Kernels:
         return self.rule.cupy
 
 
-def _numeric_values(optimizer: Optimizer) -> dict[sp.Symbol, float]:
-    """Canonical symbol → float for every hyperparameter the rule uses, which must be numbers
-    (one the rule does not use, like the dampening of SGD without momentum, may stay symbolic)."""
+def _numeric_values(optimizer: Optimizer, used: frozenset[sp.Symbol]) -> dict[sp.Symbol, float]:
+    """Canonical symbol → float for every hyperparameter of ``optimizer`` that the rule uses
+    (``used``), which must be numbers (one the rule does not use, like the dampening of SGD
+    without momentum, may stay symbolic)."""
     numbers = {}
     for key, role_name in optimizer.definition.params.items():
         value, role = optimizer.values[key], ROLES[role_name]
-        if role.symbol not in optimizer.used_symbols:
+        if role.symbol not in used:
             numbers[role.symbol] = 0.0
             continue
         if not value.is_number:
