@@ -721,11 +721,10 @@ def test_a_forged_pyc_beside_a_cached_kernel_is_never_run(cache_at, tmp_path):
 def fresh_kernel():
     """The SGD kernel as a new process makes it: from the cache folder when it is trusted, not yet
     compiled (the process's own store of kernels bypassed)."""
-    return compile_module._numba_function(
-        numba_source(sgd_plan(), False), lambda: numba_source(sgd_plan(), False, cache=False), "step"
+    namespace = compile_module._numba_module(
+        numba_source(sgd_plan(), False), lambda: numba_source(sgd_plan(), False, cache=False)
     )
-
-
+    return namespace["step"]
 
 
 def cache_kernel(folder: Path) -> tuple[np.ndarray, Path]:
@@ -900,6 +899,6 @@ def test_threads_writing_one_kernel_to_a_fresh_cache_all_get_it(cache_at, capsys
 def test_threads_asking_for_a_new_kernel_at_once_get_one_kernel(cache_at, monkeypatch):
 
     cache_at("kernels")
-    monkeypatch.setattr(compile_module, "_numba_functions", {})  # a process that made none
+    monkeypatch.setattr(compile_module, "_numba_modules", {})  # a process that made none
     kernels = at_once(lambda: numba_kernel(sgd_plan(), False))
     assert all(kernel is kernels[0] for kernel in kernels), kernels

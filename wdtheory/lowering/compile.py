@@ -61,8 +61,8 @@ __all__ = [
     "cache_dir",
     "cupy_kernel",
     "lower",
+    "numba_functions",
     "numba_kernel",
-    "numba_module_function",
     "prologue_function",
     "trusted_cache_dir",
     "vector_prologue_function",
@@ -245,9 +245,9 @@ def _write_source(path: Path, source: str) -> None:
         raise
 
 
-def _cached_function(folder: Path, source: str, name: str) -> Callable:
-    """The function ``name`` of the module ``source``, loaded from its file in ``folder``; Numba's
-    cache of it guarded (see _GuardedCache)."""
+def _cached_module(folder: Path, source: str) -> dict[str, Any]:
+    """The namespace of the module ``source``, loaded from its file in ``folder``; Numba's cache
+    of each of its cached functions guarded (see _GuardedCache)."""
     digest = hashlib.sha256(source.encode()).hexdigest()[:24]
     path = folder / f"k_{digest}.py"
     _write_source(path, source)
@@ -255,51 +255,59 @@ def _cached_function(folder: Path, source: str, name: str) -> Callable:
     module.__file__ = str(path)  # Numba's cache is keyed by the file; no .pyc is read
     sys.modules[module.__name__] = module
     exec(compile(source, str(path), "exec"), module.__dict__)  # numba.njit finds its cache here
-    function = getattr(module, name)
-    numba_cache = Path(function._cache.cache_path)
-    if numba_cache != folder / "__pycache__":  # $NUMBA_CACHE_DIR, or Numba's fallback
-        _check_private(numba_cache)
-    function._cache = _GuardedCache(function._cache)
-    return function
+    for function in vars(module).values():
+        cache = getattr(function, "_cache", None)
+        if getattr(function, "__module__", None) != module.__name__ or cache is None:
+            continue  # imported, or not a Numba function
+        if getattr(cache, "cache_path", None) is None:
+            continue  # cache=False or inlined: Numba's null cache
+        numba_cache = Path(cache.cache_path)
+        if numba_cache != folder / "__pycache__":  # $NUMBA_CACHE_DIR, or Numba's fallback
+            _check_private(numba_cache)
+        function._cache = _GuardedCache(cache)
+    return module.__dict__
 
 
-_numba_lock = threading.Lock()
-_numba_functions: dict[tuple[str, str], Callable] = {}
+_numba_lock = threading.RLock()  # a module may ask for another one as it loads
+_numba_modules: dict[str, dict[str, Any]] = {}
 
 
-def numba_module_function(source: Callable[[bool], str], name: str) -> Callable:
-    """The Numba function ``name`` of the generated module ``source(cache)`` (``cache``: whether
-    its decorators ask for Numba's on-disk cache): kept in the trusted cache folder when there is
-    one, else compiled in memory (see the module doc); made once per process and source, also
-    when threads ask for it at once."""
+def numba_functions(source: Callable[[bool], str], names: tuple[str, ...]) -> tuple[Callable, ...]:
+    """The Numba functions ``names`` of the generated module ``source(cache)`` (``cache``:
+    whether its decorators ask for Numba's on-disk cache): kept in the trusted cache folder when
+    there is one, else compiled in memory (see the module doc); the module is made once per
+    process and source, also when threads ask for it at once."""
     text = source(True)
     with _numba_lock:
-        key = (text, name)
-        if key not in _numba_functions:
-            _numba_functions[key] = _numba_function(text, lambda: source(False), name)
-        return _numba_functions[key]
+        if text not in _numba_modules:
+            _numba_modules[text] = _numba_module(text, lambda: source(False))
+        namespace = _numba_modules[text]
+    return tuple(namespace[name] for name in names)
 
 
-def _numba_function(text: str, in_memory: Callable[[], str], name: str) -> Callable:
+def _numba_module(text: str, in_memory: Callable[[], str]) -> dict[str, Any]:
     folder = trusted_cache_dir()
     if folder is not None:
         try:
-            return _cached_function(folder, text, name)
+            return _cached_module(folder, text)
         # RuntimeError: Numba found no folder to cache in; AttributeError: not Numba's layout
         except (OSError, RuntimeError, AttributeError) as error:
             _warn(
                 f"not caching a kernel ({_reason(error)}); compiling it in memory",
                 once=("uncached", folder),
             )
-    return _compile(in_memory(), name)
+    namespace: dict[str, Any] = {}
+    exec(compile(in_memory(), "<wdtheory kernels>", "exec"), namespace)
+    return namespace
 
 
 def numba_kernel(plan: KernelPlan, parallel: bool, batched: bool = False) -> Callable:
     """The fused in-place Numba kernel (compiled on first call for each dtype), single-run or
     batched (see :func:`~wdtheory.lowering.printers.numba_function`)."""
-    return numba_module_function(
-        lambda cache: numba_source(plan, parallel, cache=cache, batched=batched), "step"
+    (step,) = numba_functions(
+        lambda cache: numba_source(plan, parallel, cache=cache, batched=batched), ("step",)
     )
+    return step
 
 
 @cache

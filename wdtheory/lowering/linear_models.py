@@ -21,23 +21,35 @@ update rule, which keeps IEEE order), so that the compiler may split a dot produ
 lanes and fuse multiply-adds: gradients and losses equal the in-order sums to round-off, while
 NaN and infinities propagate as they do without the flags.
 
-These functions are plain Python on NumPy arrays (slow, but testable as they are); the training
-kernel (:mod:`wdtheory.lowering.training`) embeds their source text in its module and compiles
-them with Numba, so the module's hash, and Numba's cache of it, follows this file.
+These functions are plain Python on NumPy arrays (slow, but testable as they are);
+:func:`compiled` gives them compiled by Numba from their source text, in a module kept and cached
+as the kernels are and shared by the training kernels of every rule
+(:mod:`wdtheory.lowering.training`), which carry the hash of that module so that their cached
+code follows it.
 """
 
 from __future__ import annotations
 
+import inspect
 import math
+import sys
+from collections.abc import Callable
+from functools import cache
+
+from wdtheory.lowering.compile import numba_functions
 
 __all__ = [
+    "HELPERS",
     "LOGISTIC",
     "LOSSES",
     "SOFTMAX",
     "SQUARED_ERROR",
     "add_bias",
+    "compiled",
     "evaluate",
     "gradients",
+    "half_squared_norm",
+    "module_source",
     "products",
     "residuals",
     "weights",
@@ -114,21 +126,24 @@ def add_bias(params, first, m, K, d, count, z):
 
 def residuals(kind, y, rows, count, K, z):
     r"""Replace the outputs ``z`` (K, count) of one run by :math:`\delta` (see the module doc)
-    and return the summed loss."""
+    and return the summed loss (one loop per loss, so that the squared error's vectorises)."""
     total = 0.0
-    for i in range(count):
-        label = y[i] if rows is None else y[rows[i]]
-        if kind == 0:
-            r = z[0, i] - label
+    if kind == 0:
+        out = z[0]
+        for i in range(count):
+            r = out[i] - (y[i] if rows is None else y[rows[i]])
             total += 0.5 * r * r
-            z[0, i] = r
-        elif kind == 1:
+            out[i] = r
+    elif kind == 1:
+        for i in range(count):
+            label = y[i] if rows is None else y[rows[i]]
             u = z[0, i]
-            total += max(u, 0.0) - label * u + math.log1p(math.exp(-abs(u)))
             e = math.exp(-abs(u))
-            sigma = 1.0 / (1.0 + e) if u >= 0.0 else e / (1.0 + e)
-            z[0, i] = sigma - label
-        else:
+            total += max(u, 0.0) - label * u + math.log1p(e)
+            z[0, i] = (1.0 / (1.0 + e) if u >= 0.0 else e / (1.0 + e)) - label
+    else:
+        for i in range(count):
+            label = y[i] if rows is None else y[rows[i]]
             top = z[0, i]
             for k in range(1, K):
                 top = max(top, z[k, i])
@@ -141,6 +156,14 @@ def residuals(kind, y, rows, count, K, z):
                 z[k, i] = math.exp(z[k, i] - top) / norm
             z[c, i] -= 1.0
     return total
+
+
+def half_squared_norm(params, run, count):
+    r""":math:`\tfrac12\sum_j w_j^2` over the first ``count`` parameters of ``run``."""
+    total = 0.0
+    for j in range(count):
+        total += params[run, j] * params[run, j]
+    return 0.5 * total
 
 
 def gradients(X, rows, count, grads, first, m, K, z):
@@ -216,3 +239,34 @@ def evaluate(kind, X, y, n, params, first, m, K, z, records, column):
             records[2 * part + 1][first + r, column] = (
                 right / (stop - start) if kind != 0 else math.nan
             )
+
+
+#: the functions the training kernel calls, in the order :func:`compiled` gives them
+HELPERS = (
+    "weights",
+    "products",
+    "add_bias",
+    "residuals",
+    "half_squared_norm",
+    "gradients",
+    "evaluate",
+)
+
+
+def module_source(cache: bool) -> str:
+    """This file's functions as a module for Numba, each compiled with the flags ``reassoc`` and
+    ``contract`` (see the module doc); ``cache``: Numba's on-disk cache."""
+    text = inspect.getsource(sys.modules[__name__])
+    functions = text[text.index("def weights(") : text.index("#: the functions the training")]
+    jit = f'numba.njit(error_model="numpy", fastmath={{"reassoc", "contract"}}, cache={cache})'
+    lines = ["import math", "", "import numba", "", "", functions.rstrip(), "", ""]
+    lines += [f"{name} = {jit}({name})" for name in HELPERS]
+    return "\n".join(lines) + "\n"
+
+
+@cache
+def compiled() -> tuple[Callable, ...]:
+    """The functions of :data:`HELPERS` compiled by Numba (each for the argument types it is
+    first called with), calling one another compiled; the module kept and cached as the
+    kernels are (:func:`~wdtheory.lowering.compile.numba_functions`)."""
+    return numba_functions(module_source, HELPERS)

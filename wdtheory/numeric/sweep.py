@@ -24,9 +24,11 @@ same gradients; the gradients are sums whose order differs between backends (rou
 from __future__ import annotations
 
 import itertools
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
+import numba
 import numpy as np
 
 from wdtheory.core.errors import WdtheoryError, check_choice
@@ -238,11 +240,16 @@ def _fused(
         dtype=np.int64,
     )
     X, y = np.ascontiguousarray(task.X), np.ascontiguousarray(task.y)
-    kernel(
-        LOSSES[task.loss], X, y, task.n_train, np.ascontiguousarray(order), batch,
-        groups, params, np.empty_like(params), *weights.init(params).buffers, weights.hyper,
-        weights.without_decay().hyper, multipliers, *records,
+    arrays = (
+        LOSSES[task.loss], X, y, task.n_train, np.ascontiguousarray(order), batch, params,
+        np.empty_like(params), *weights.init(params).buffers, weights.hyper,
+        weights.without_decay().hyper, multipliers,
     )  # fmt: skip
+    # the kernel releases the GIL: one thread per share of the groups
+    shares = np.array_split(groups, min(len(groups), numba.get_num_threads()))
+    with ThreadPoolExecutor(len(shares)) as pool:
+        for done in [pool.submit(kernel, *arrays, share, *records) for share in shares]:
+            done.result()
     return params
 
 
