@@ -74,7 +74,9 @@ class BatchStepper:
         if not values:
             raise WdtheoryError("a batch needs at least one varied hyperparameter in values")
         optimizer.check_keys(values)
-        columns = {key: check_grid_values(key, v) for key, v in values.items()}
+        columns = {
+            key: check_grid_values(key, [v] if np.ndim(v) == 0 else v) for key, v in values.items()
+        }
         lengths = {len(c) for c in columns.values() if len(c) > 1}
         if len(lengths) > 1:
             shown = ", ".join(f"{k}: {len(c)}" for k, c in columns.items())
