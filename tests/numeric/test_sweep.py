@@ -232,6 +232,7 @@ def test_the_answer_names_the_defaults_it_filled_in():
         ({"grid": {"weight_decay": [0.1]}, "seeds": 0}, ["seeds", "0"]),
         ({"grid": {"weight_decay": [0.1]}, "batch": 0}, ["batch", "0"]),
         ({"grid": {"weight_decay": [0.1]}, "epochs": -1}, ["epochs", "-1"]),
+        ({"grid": {"weight_decay": [0.1]}, "every": 0}, ["every", "0"]),
         (
             {"grid": {"weight_decay": [0.1]}, "problem": "squared_eror"},
             ["squared_eror", "squared_error"],
@@ -248,3 +249,16 @@ def test_bad_sweeps_are_one_line_errors(kwargs, fragments):
     assert "\n" not in message
     for fragment in fragments:
         assert fragment in message, (fragment, message)
+
+
+@pytest.mark.parametrize("backend", ["fused", "numpy"])
+def test_records_every_few_epochs_are_those_columns_of_every_epoch(backend):
+    grid = {"weight_decay": [0.0, 0.5]}
+    dense = sweep("torch.sgd(lr=0.05)", grid, seeds=2, epochs=6, backend=backend)
+    sparse = sweep("torch.sgd(lr=0.05)", grid, seeds=2, epochs=6, every=3, backend=backend)
+    for name in RECORDS:
+        np.testing.assert_array_equal(
+            getattr(sparse, name), getattr(dense, name)[..., ::3], err_msg=name
+        )
+    np.testing.assert_array_equal(sparse.params, dense.params)
+    assert len(sparse.table()) == 2 * 2 * 3

@@ -31,7 +31,24 @@ EQUILIBRIUM = (
 )
 DRAWINGS = {
     "seed curves": lambda: plots.seed_curves_plot(SEED_RUN),
-    "lambda sweep": lambda: plots.lambda_sweep_plot(SEED_RUN, best=0.1),
+    "lambda sweep": lambda: plots.lambda_sweep_plot(
+        LAMBDAS, positive(4, 3), positive(4, 3), best=0.1
+    ),
+    "decay sweep": lambda: plots.decay_sweep_plot(
+        [
+            (
+                "a",
+                [("L2", LAMBDAS, positive(3), 0, "-"), ("decoupled", LAMBDAS, positive(3), 1, "-")],
+            ),
+            (
+                "b",
+                [
+                    ("decoupled", LAMBDAS, positive(3), 1, "-"),
+                    ("λ_eff", LAMBDAS, positive(3), 1, "--"),
+                ],
+            ),
+        ]
+    ),
     "sparse paths": lambda: plots.sparse_paths_plot(SPARSE),
     "digits": lambda: plots.digits_plot(DIGITS),
     "decay paths": lambda: plots.decay_paths_plot(DECAY),

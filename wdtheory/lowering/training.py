@@ -19,10 +19,10 @@ The arguments (``train(kind, X, y, n, order, batch, params, grads, states..., hy
 hyper_free, schedule, groups, train_loss, train_accuracy, val_loss, val_accuracy,
 half_norm)``): ``X`` (seeds, rows, d) the features and ``y`` (seeds, rows) the targets, the
 first ``n`` rows for training and the others for validation; ``order`` (epochs, seeds, n) the
-rows each epoch visits; ``groups`` (groups,
+rows each epoch visits; ``every``: the records are taken every this many epochs; ``groups`` (groups,
 3) each group's seed, first run and number of runs; ``params``, ``grads`` and each state
 (runs, p); ``hyper``/``hyper_free`` (runs, hyperparameters); ``schedule`` the multiplier of
-every step (from step 1); the records (runs, epochs + 1), epoch 0 before training.
+every step (from step 1); the records (runs, epochs // every + 1), the first before training.
 """
 
 from __future__ import annotations
@@ -62,7 +62,10 @@ def training_source(first: LoweredRule, later: LoweredRule, cache: bool = True) 
         return f"{kernel}({arrays}, {hyper}[r], float(t), schedule[t - 1])"
 
     state_args = "".join(f"{s}, " for s in states)
-    common = f"kind, X, y, n, order, batch, params, grads, {state_args}hyper, hyper_free, schedule"
+    common = (
+        f"kind, X, y, n, order, batch, every, params, grads, {state_args}hyper, hyper_free, "
+        "schedule"
+    )
     group = [
         f'@numba.njit(error_model="numpy", fastmath=False, cache={cache}, nogil=True)',
         f"def train_group(s, first, m, {common}, records, half_norm):",
@@ -89,9 +92,10 @@ def training_source(first: LoweredRule, later: LoweredRule, cache: bool = True) 
         "                    else:",
         f"                        {update('update', 'hyper', ':split')}",
         f"                        {update('update', 'hyper_free', 'split:')}",
-        "        evaluate(kind, X[s], y[s], n, params, first, m, K, z, records, e)",
-        "        for r in range(first, first + m):",
-        "            half_norm[r, e] = half_squared_norm(params, r, split)",
+        "        if e % every == 0:",
+        "            evaluate(kind, X[s], y[s], n, params, first, m, K, z, records, e // every)",
+        "            for r in range(first, first + m):",
+        "                half_norm[r, e // every] = half_squared_norm(params, r, split)",
     ]
     lines = [
         f'@numba.njit(error_model="numpy", fastmath=False, cache={cache}, nogil=True)',

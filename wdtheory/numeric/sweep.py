@@ -52,8 +52,8 @@ RECORDS = ("train_loss", "train_accuracy", "val_loss", "val_accuracy", "half_nor
 
 @dataclass(frozen=True)
 class Sweep:
-    """The records of a sweep, each of shape (seeds, *grid shape, epochs + 1) (epoch 0 is
-    before training): the mean ``train_loss`` and ``val_loss`` (the data loss, no penalty),
+    """The records of a sweep, each of shape (seeds, *grid shape, epochs // every + 1), taken
+    before training and after every ``every`` epochs: the mean ``train_loss`` and ``val_loss`` (the data loss, no penalty),
     ``train_accuracy`` and ``val_accuracy`` (the fraction classified right; NaN for regression)
     and ``half_norm`` :math:`\\tfrac12\\|W\\|^2`; ``params`` (seeds, *grid shape, K(d + 1))
     the final parameters (:math:`W^\\top` row by row, then :math:`b`); ``grid`` the axes (when
@@ -67,6 +67,7 @@ class Sweep:
     paired: bool
     epochs: int
     batch: int
+    every: int
     train_loss: np.ndarray
     train_accuracy: np.ndarray
     val_loss: np.ndarray
@@ -103,8 +104,8 @@ class Sweep:
         for seed in range(self.train_loss.shape[0]):
             for index in np.ndindex(*self.shape):
                 point = self.point(index)
-                for epoch in range(self.epochs + 1):
-                    at = (seed, *index, epoch)
+                for column, epoch in enumerate(range(0, self.epochs + 1, self.every)):
+                    at = (seed, *index, column)
                     rows.append(
                         {"seed": seed, **point, "epoch": epoch}
                         | {name: float(getattr(self, name)[at]) for name in RECORDS}
@@ -143,17 +144,20 @@ def sweep(
     problem: str | LinearTask = "squared_error",
     epochs: int = 10,
     batch: int | None = 5,
+    every: int = 1,
     schedule: str | schedules.Schedule | None = None,
     paired: bool = False,
     seed: int = 0,
     backend: str = "fused",
 ) -> Sweep:
     """Train every seed and grid point (see the module doc); ``schedule``: a learning-rate
-    schedule (spec text such as ``"cosine(steps=40)"``) the runs follow step by step."""
+    schedule (spec text such as ``"cosine(steps=40)"``) the runs follow step by step;
+    ``every``: the records are taken before training and after every ``every`` epochs (full
+    batch, an epoch is a step: ``batch=None, epochs=2000, every=100``)."""
     backend = check_choice("backend", backend, SWEEP_BACKENDS)
     optimizer = optimizer if isinstance(optimizer, Optimizer) else Optimizer.from_spec(optimizer)
     axes, columns = _grid_columns(optimizer, grid, paired)
-    for name, value, low in (("epochs", epochs, 0), ("seed", seed, 0)):
+    for name, value, low in (("epochs", epochs, 0), ("seed", seed, 0), ("every", every, 1)):
         _check_count(name, value, low)
     if seeds is None:
         seeds = problem.seeds if isinstance(problem, LinearTask) else 1
@@ -178,7 +182,7 @@ def sweep(
     runs = {k: np.tile(v, seeds) for k, v in columns.items()}  # run = seed * points + point
     weights = BatchStepper(optimizer, runs, "numba" if backend == "fused" else backend)
     order = minibatch_order(seeds, epochs, seed, rows=n_train)
-    records, params = _train(task, weights, order, batch, multipliers, backend)
+    records, params = _train(task, weights, order, batch, every, multipliers, backend)
     shape = (seeds, *(len(v) for v in axes.values())) if not paired else (seeds, points)
     return Sweep(
         optimizer=optimizer.text,
@@ -187,6 +191,7 @@ def sweep(
         paired=paired,
         epochs=epochs,
         batch=batch,
+        every=every,
         params=params.reshape(*shape, -1),
         defaults={k: v if isinstance(v, bool) else show(v) for k, v in defaults.items()},
         **{name: r.reshape(*shape, -1) for name, r in zip(RECORDS, records, strict=True)},
@@ -203,17 +208,20 @@ def _train(
     weights: BatchStepper,
     order: np.ndarray,
     batch: int,
+    every: int,
     multipliers: np.ndarray,
     backend: str,
 ) -> tuple[list[np.ndarray], np.ndarray]:
-    """Train every run: the records (runs, epochs + 1) in the order of ``RECORDS``, and the
-    final params (runs, size)."""
+    """Train every run: the records (runs, epochs // every + 1) in the order of ``RECORDS``,
+    and the final params (runs, size)."""
     seeds, points = task.seeds, weights.runs // task.seeds
     run_seed = np.repeat(np.arange(seeds), points)  # run = seed * points + point
     params = np.ascontiguousarray(task.init[run_seed])
-    records = [np.empty((weights.runs, order.shape[0] + 1)) for _ in RECORDS]
+    records = [np.empty((weights.runs, order.shape[0] // every + 1)) for _ in RECORDS]
     train = _fused if backend == "fused" else _stepped
-    return records, train(task, weights, order, batch, multipliers, run_seed, params, records)
+    return records, train(
+        task, weights, order, batch, every, multipliers, run_seed, params, records
+    )
 
 
 def _fused(
@@ -221,6 +229,7 @@ def _fused(
     weights: BatchStepper,
     order: np.ndarray,
     batch: int,
+    every: int,
     multipliers: np.ndarray,
     run_seed: np.ndarray,
     params: np.ndarray,
@@ -241,7 +250,7 @@ def _fused(
     )
     X, y = np.ascontiguousarray(task.X), np.ascontiguousarray(task.y)
     arrays = (
-        LOSSES[task.loss], X, y, task.n_train, np.ascontiguousarray(order), batch, params,
+        LOSSES[task.loss], X, y, task.n_train, np.ascontiguousarray(order), batch, every, params,
         np.empty_like(params), *weights.init(params).buffers, weights.hyper,
         weights.without_decay().hyper, multipliers,
     )  # fmt: skip
@@ -258,6 +267,7 @@ def _stepped(
     weights: BatchStepper,
     order: np.ndarray,
     batch: int,
+    every: int,
     multipliers: np.ndarray,
     run_seed: np.ndarray,
     params: np.ndarray,
@@ -265,7 +275,7 @@ def _stepped(
 ) -> np.ndarray:
     """Training with NumPy gradients and the batch stepper's kernels of its backend (the weights
     and the bias as two arrays, the bias stepped without decay), the records by
-    :func:`_evaluate` after every epoch; the final params."""
+    :func:`_evaluate` every ``every`` epochs; the final params."""
     K, d = task.outputs, task.features
     split = K * d
     bias = weights.without_decay()
@@ -277,12 +287,11 @@ def _stepped(
 
     points = runs // task.seeds
 
-    def record(epoch: int) -> np.ndarray:
+    def record(column: int) -> None:
         snapshot = np.concatenate([_host(p) for p in parts], axis=1)
-        _evaluate(task, snapshot[:, None, :], points, records, epoch)
-        return snapshot
+        _evaluate(task, snapshot[:, None, :], points, records, column)
 
-    final = record(0)
+    record(0)
     t = 0
     for epoch in range(order.shape[0]):
         for start in range(0, X.shape[1], batch):
@@ -302,8 +311,9 @@ def _stepped(
                     parts[k], xp.asarray(grad), states[k], schedule=float(multipliers[t])
                 )
             t += 1
-        final = record(epoch + 1)
-    return final
+        if (epoch + 1) % every == 0:
+            record((epoch + 1) // every)
+    return np.concatenate([_host(p) for p in parts], axis=1)
 
 
 def _residuals(loss: str, z: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

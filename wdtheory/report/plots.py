@@ -27,6 +27,7 @@ from wdtheory.numeric.experiments import DecayPaths, DigitsRun, SeedRun, SparseP
 __all__ = [
     "audit_plot",
     "decay_paths_plot",
+    "decay_sweep_plot",
     "digits_plot",
     "equilibrium_plot",
     "filters_plot",
@@ -88,21 +89,40 @@ def seed_curves_plot(run: SeedRun) -> bytes:
         return _png(figure)
 
 
-def lambda_sweep_plot(run: SeedRun, best: float) -> bytes:
-    """Final validation and train loss against λ (log scale), with the chosen λ marked."""
+def lambda_sweep_plot(
+    lambdas: np.ndarray, train: np.ndarray, val: np.ndarray, best: float
+) -> bytes:
+    """Final validation and train loss (seeds × λ) against λ (log scale), the chosen λ marked."""
     with _figure() as (figure, (axis,)):
-        for losses, label in ((run.val_loss, "validation"), (run.train_loss, "train")):
-            final = losses[:, :, -1]
-            (line,) = axis.plot(run.lambdas, final.mean(axis=0), label=f"{label} (mean)")
+        for final, label in ((val, "validation"), (train, "train")):
+            (line,) = axis.plot(lambdas, final.mean(axis=0), label=f"{label} (mean)")
             low, high = np.percentile(final, [10, 90], axis=0)
-            axis.fill_between(run.lambdas, low, high, color=line.get_color(), alpha=0.15)
+            axis.fill_between(lambdas, low, high, color=line.get_color(), alpha=0.15)
         axis.axvline(best, color="black", linestyle=":", label=f"best λ = {best:.3g}")
         axis.set_xscale("log")
         axis.set_yscale("log")
         axis.set_xlabel("λ")
         axis.set_ylabel("data loss after 10 epochs")
-        axis.set_title(f"λ sweep: {len(run.lambdas)} values × {run.val_loss.shape[0]} seeds")
+        axis.set_title(f"λ sweep: {len(lambdas)} values × {val.shape[0]} seeds")
         axis.legend()
+        return _png(figure)
+
+
+def decay_sweep_plot(
+    panels: list[tuple[str, list[tuple[str, np.ndarray, np.ndarray, int, str]]]],
+) -> bytes:
+    """One panel per (title, curves); each curve (label, λ, mean validation loss, colour index,
+    line style) against λ on a log scale: a rule keeps its colour, a dashed line is the same
+    rule drawn against its derived λ_eff."""
+    with _figure(ncols=len(panels), width=5.2 * len(panels)) as (figure, axes):
+        for axis, (title, curves) in zip(axes, panels, strict=True):
+            for label, lambdas, loss, colour, style in curves:
+                axis.plot(lambdas, loss, style, color=f"C{colour}", label=label)
+            axis.set_xscale("log")
+            axis.set_xlabel(r"$\lambda$ (dashed: $\lambda_{\mathrm{eff}}$)")
+            axis.set_ylabel("validation loss at the end")
+            axis.set_title(title)
+            axis.legend(fontsize="small")
         return _png(figure)
 
 

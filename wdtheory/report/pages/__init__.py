@@ -13,6 +13,7 @@ from collections.abc import Callable
 from wdtheory.report.pages import (
     classification,
     conventions,
+    decay_sweeps,
     early_stopping,
     l1_vs_l2,
     lambda_sweep,
@@ -30,6 +31,7 @@ PAGES: tuple[Callable[[Settings], Files], ...] = (
     classification.page,
     conventions.page,
     momentum_adam.page,
+    decay_sweeps.page,
     modern_view.page,
     seed_experiment.page,
     lambda_sweep.page,
