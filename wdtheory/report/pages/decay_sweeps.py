@@ -9,6 +9,7 @@ import sympy as sp
 from wdtheory.analysis.fixed_points import FixedPoint, fixed_point
 from wdtheory.core.hyperparams import show
 from wdtheory.core.printing import to_latex
+from wdtheory.core.roundoff import roundoff_text
 from wdtheory.numeric.sweep import Sweep, sweep
 from wdtheory.optim.optimizer import Optimizer
 from wdtheory.optim.roles import ROLES
@@ -124,7 +125,7 @@ def page(settings: Settings) -> Files:
                     title,
                     f"{measured:.3g}",
                     f"{show(predicted)} (from λ_eff)",
-                    f"{max(aligned):.1e} over {len(aligned)} λ"
+                    f"{roundoff_text(max(aligned))} over {len(aligned)} λ"
                     if aligned
                     else "no λ settled in both",
                 ]
@@ -188,8 +189,8 @@ def _intro(lambdas: np.ndarray, seeds: int, steps: int, step: float) -> list[str
         f"training and 400 validation rows, {seeds} seeds, each its own data), full batch for {steps} steps, "
         f"for {len(lambdas)} values of λ from {lambdas[0]:g} to {lambdas[-1]:g} (a log grid, ×{step:.3f} a "
         "step), the bias not decayed — every rule, seed and λ computed in this report's run. The best λ is the "
-        "one with the lowest validation loss (mean over seeds) at the end; *λ·max|w|* is, at that λ, the "
-        "largest weight times λ (mean over seeds); *settled* counts the λ whose mean validation loss moved by "
+        "one with the lowest validation loss (mean over seeds) at the end; the column λ·max|w| is, at that λ, "
+        "the largest weight times λ (mean over seeds); *settled* counts the λ whose mean validation loss moved by "
         "less than 1e-6 (relative) over the last tenth of the run.",
         "",
         "![validation loss against lambda](decay-sweeps.png)",
