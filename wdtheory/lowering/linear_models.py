@@ -168,8 +168,8 @@ def half_squared_norm(params, run, count):
 
 def gradients(X, rows, count, grads, first, m, K, z):
     """The mean gradient over the batch of each of the ``m`` runs from ``first``, from their
-    residuals ``z`` (m K, count; divided by ``count`` here), into their rows of ``grads``: two
-    rows at a time, their contributions added to four weight vectors at once."""
+    residuals ``z`` (m K, count; divided by ``count`` here), into their rows of ``grads``: for
+    each weight vector, two rows at a time."""
     d = X.shape[1]
     vectors = m * K
     for v in range(vectors):
@@ -178,36 +178,19 @@ def gradients(X, rows, count, grads, first, m, K, z):
             z[v, i] /= count
             acc += z[v, i]
         grads[first + v // K, K * d + v % K] = acc
-    whole = vectors - vectors % 4
-    for v in range(0, whole, 4):
-        g0, g1 = weights(grads, first, v, K, d), weights(grads, first, v + 1, K, d)
-        g2, g3 = weights(grads, first, v + 2, K, d), weights(grads, first, v + 3, K, d)
+    for v in range(vectors):
+        g = weights(grads, first, v, K, d)
         for j in range(d):
-            g0[j] = g1[j] = g2[j] = g3[j] = 0.0
+            g[j] = 0.0
         i = 0
         while i < count:  # two rows at a time (the second one zero past the end)
             x = X[rows[i]]
             u = X[rows[i + 1]] if i + 1 < count else x
-            d0, d1, d2, d3 = z[v, i], z[v + 1, i], z[v + 2, i], z[v + 3, i]
-            e0 = e1 = e2 = e3 = 0.0
-            if i + 1 < count:
-                e0, e1, e2, e3 = z[v, i + 1], z[v + 1, i + 1], z[v + 2, i + 1], z[v + 3, i + 1]
+            a = z[v, i]
+            b = z[v, i + 1] if i + 1 < count else 0.0
             for j in range(d):
-                xj, uj = x[j], u[j]
-                g0[j] += xj * d0 + uj * e0
-                g1[j] += xj * d1 + uj * e1
-                g2[j] += xj * d2 + uj * e2
-                g3[j] += xj * d3 + uj * e3
+                g[j] += x[j] * a + u[j] * b
             i += 2
-    for v in range(whole, vectors):
-        g = weights(grads, first, v, K, d)
-        for j in range(d):
-            g[j] = 0.0
-        for i in range(count):
-            x = X[rows[i]]
-            delta = z[v, i]
-            for j in range(d):
-                g[j] += x[j] * delta
 
 
 def evaluate(kind, X, y, n, params, first, m, K, z, records, column):
