@@ -22,7 +22,10 @@ SGD with momentum 0.9 and AdamW (``torch.adamw(lr=0.01)``).
   (seed, λ), as most training scripts are written.
 
 Both run on the same number of threads, warmed up first, timed interleaved; each figure is the
-median of ``--repeats``. The results are compared first (largest difference in the recorded
+median of ``--repeats``, each after a pause of 0.3 s (a thread pool spins for a while after its
+work: torch's OpenMP threads would otherwise slow the run timed after them). The data (the same arrays for both: ``make_seed_data``, 5 ms) is drawn
+once before the timing; what is timed is the sweep: setting it up, training every run and
+recording the losses. The results are compared first (largest difference in the recorded
 losses). *GFLOP/s* counts the experiment's multiply-adds (forward and gradient of every
 minibatch, the losses over every row each epoch) as two operations; *of dgemm* divides it by
 NumPy's ``matmul`` of two 2000 × 2000 float64 matrices on the same threads, the machine's
@@ -42,7 +45,16 @@ import numpy as np
 import torch
 
 import wdtheory as wd
-from wdtheory.numeric.experiments import BATCH, EPOCHS, LR, N_TRAIN, make_seed_data, minibatch_order
+from wdtheory.numeric.experiments import (
+    BATCH,
+    EPOCHS,
+    LR,
+    N_TRAIN,
+    SeedData,
+    make_seed_data,
+    minibatch_order,
+)
+from wdtheory.numeric.tasks import LinearTask, make_task
 
 RULES = {
     "sgd (L2)": ("torch.sgd(lr=0.01)", {"momentum": 0.0}),
@@ -58,10 +70,10 @@ def _losses(X: torch.Tensor, y: torch.Tensor, W: torch.Tensor, b: torch.Tensor) 
 
 
 def torch_batched(
-    lambdas: np.ndarray, seeds: int, *, momentum: float = 0.0, adamw: bool = False
+    data: SeedData, lambdas: np.ndarray, *, momentum: float = 0.0, adamw: bool = False
 ) -> tuple[np.ndarray, np.ndarray]:
     """Per-epoch train and validation losses, shape (seeds, λ, epochs + 1)."""
-    data = make_seed_data(seeds)
+    seeds = data.w0.shape[0]
     order = torch.from_numpy(minibatch_order(seeds, EPOCHS))
     X, y = torch.from_numpy(data.X_train), torch.from_numpy(data.y_train)
     Xv, yv = torch.from_numpy(data.X_val), torch.from_numpy(data.y_val)
@@ -112,9 +124,9 @@ def _adamw(
     p.addcdiv_(m, denom, value=-step_size)
 
 
-def torch_loop(lambdas: np.ndarray, seeds: int, spec: str) -> tuple[np.ndarray, np.ndarray]:
+def torch_loop(data: SeedData, lambdas: np.ndarray, spec: str) -> tuple[np.ndarray, np.ndarray]:
     """The same with one model and ``torch.optim`` optimizer per (seed, λ)."""
-    data = make_seed_data(seeds)
+    seeds = data.w0.shape[0]
     order = minibatch_order(seeds, EPOCHS)
     train = np.zeros((seeds, len(lambdas), EPOCHS + 1))
     val = np.zeros_like(train)
@@ -161,8 +173,8 @@ def _model_losses(
         )
 
 
-def ours(spec: str, lambdas: np.ndarray, seeds: int) -> tuple[np.ndarray, np.ndarray]:
-    run = wd.sweep(spec, grid={"weight_decay": lambdas}, seeds=seeds, epochs=EPOCHS, batch=BATCH)
+def ours(spec: str, lambdas: np.ndarray, task: LinearTask) -> tuple[np.ndarray, np.ndarray]:
+    run = wd.sweep(spec, grid={"weight_decay": lambdas}, problem=task, epochs=EPOCHS, batch=BATCH)
     return run.train_loss, run.val_loss
 
 
@@ -181,6 +193,9 @@ def dgemm_rate(size: int = 2000, repeats: int = 5) -> float:
 
 
 def _timed(run: Callable[[], object]) -> float:
+    """The time of ``run()``, after a pause: a thread pool (torch's OpenMP, BLAS) spins for a
+    while after its work, which would slow whatever runs next."""
+    time.sleep(0.3)
     start = time.perf_counter()
     run()
     return time.perf_counter() - start
@@ -210,14 +225,15 @@ def main() -> None:
         + (" loop of torch.optim runs |" if args.loop else "")
     )
     print("|---|---|---|---|---|---|---|---|" + ("---|" if args.loop else ""))
+    task, data = make_task("squared_error", args.seeds), make_seed_data(args.seeds)
     for name, (spec, options) in RULES.items():
-        mine = ours(spec, lambdas, args.seeds)
-        theirs = torch_batched(lambdas, args.seeds, **options)
+        mine = ours(spec, lambdas, task)
+        theirs = torch_batched(data, lambdas, **options)
         gap = max(np.abs(a - b).max() for a, b in zip(mine, theirs, strict=True))
         times: dict[str, list[float]] = {"ours": [], "torch": []}
         for _ in range(args.repeats):
-            times["ours"].append(_timed(lambda s=spec: ours(s, lambdas, args.seeds)))
-            times["torch"].append(_timed(lambda o=options: torch_batched(lambdas, args.seeds, **o)))
+            times["ours"].append(_timed(lambda s=spec: ours(s, lambdas, task)))
+            times["torch"].append(_timed(lambda o=options: torch_batched(data, lambdas, **o)))
         a, b = (statistics.median(times[k]) for k in ("ours", "torch"))
         row = (
             f"| {name} | {args.lambdas} λ × {args.seeds} seeds | {a * 1e3:.1f} ms | "
@@ -226,7 +242,7 @@ def main() -> None:
         )
         if args.loop:
             start = time.perf_counter()
-            looped = torch_loop(lambdas, args.seeds, spec)
+            looped = torch_loop(data, lambdas, spec)
             loop = time.perf_counter() - start
             loop_gap = max(np.abs(a - b).max() for a, b in zip(mine, looped, strict=True))
             row += f" {loop:.2f} s ({loop / a:.0f}×, difference {loop_gap:.1e}) |"
