@@ -13,8 +13,9 @@ the same rule with weight decay 0. The grid is the product of its axes, in their
 (``paired=True``: the values vary together, one axis). Hyperparameters outside the grid are the
 spec's numbers, or the library's defaults (named in ``defaults``).
 
-``backend="fused"`` (default) runs everything — gradients and updates of every run, in parallel
-over the runs — in one Numba kernel (:mod:`wdtheory.lowering.training`); the other backends
+``backend="fused"`` (default) runs everything — gradients, updates and records of every run —
+in one Numba kernel (:mod:`wdtheory.lowering.training`), the runs in groups of four of one seed
+split between threads; the other backends
 compute the gradients with array operations of their namespace and step all runs with a
 :class:`~wdtheory.runtime.batch.BatchStepper` (``numba``, ``numpy``, ``array_api``, ``cupy``).
 Both give each run what a :class:`~wdtheory.runtime.stepper.Stepper` of its numbers gives fed the
@@ -219,24 +220,29 @@ def _train(
     params = np.ascontiguousarray(task.init[run_seed])
     records = [np.empty((weights.runs, order.shape[0] // every + 1)) for _ in RECORDS]
     train = _fused if backend == "fused" else _stepped
-    return records, train(
-        task, weights, order, batch, every, multipliers, run_seed, params, records
-    )
+    runs = _Runs(task, weights, order, batch, every, multipliers, run_seed)
+    return records, train(runs, params, records)
 
 
-def _fused(
-    task: LinearTask,
-    weights: BatchStepper,
-    order: np.ndarray,
-    batch: int,
-    every: int,
-    multipliers: np.ndarray,
-    run_seed: np.ndarray,
-    params: np.ndarray,
-    records: list[np.ndarray],
-) -> np.ndarray:
+@dataclass(frozen=True)
+class _Runs:
+    """What a trainer trains: the task, the runs' batch stepper, the minibatch order (epochs,
+    seeds, n), the batch size, the records' spacing in epochs, the schedule's multiplier of
+    every step and the seed of every run."""
+
+    task: LinearTask
+    weights: BatchStepper
+    order: np.ndarray
+    batch: int
+    every: int
+    multipliers: np.ndarray
+    run_seed: np.ndarray
+
+
+def _fused(runs: _Runs, params: np.ndarray, records: list[np.ndarray]) -> np.ndarray:
     """Training and records by the fused kernel (:mod:`wdtheory.lowering.training`), ``params``
     updated in place; the runs in groups of up to four of one seed."""
+    task, weights, order = runs.task, runs.weights, runs.order
     stepper = weights.stepper
     kernel = training_kernel(stepper.first_code.rule, stepper.code.rule)
     points = weights.runs // task.seeds
@@ -250,9 +256,9 @@ def _fused(
     )
     X, y = np.ascontiguousarray(task.X), np.ascontiguousarray(task.y)
     arrays = (
-        LOSSES[task.loss], X, y, task.n_train, np.ascontiguousarray(order), batch, every, params,
-        np.empty_like(params), *weights.init(params).buffers, weights.hyper,
-        weights.without_decay().hyper, multipliers,
+        LOSSES[task.loss], X, y, task.n_train, np.ascontiguousarray(order), runs.batch,
+        runs.every, params, np.empty_like(params), *weights.init(params).buffers, weights.hyper,
+        weights.without_decay().hyper, runs.multipliers,
     )  # fmt: skip
     # the kernel releases the GIL: one thread per share of the groups
     shares = np.array_split(groups, min(len(groups), numba.get_num_threads()))
@@ -262,20 +268,12 @@ def _fused(
     return params
 
 
-def _stepped(
-    task: LinearTask,
-    weights: BatchStepper,
-    order: np.ndarray,
-    batch: int,
-    every: int,
-    multipliers: np.ndarray,
-    run_seed: np.ndarray,
-    params: np.ndarray,
-    records: list[np.ndarray],
-) -> np.ndarray:
+def _stepped(runs: _Runs, params: np.ndarray, records: list[np.ndarray]) -> np.ndarray:
     """Training with NumPy gradients and the batch stepper's kernels of its backend (the weights
     and the bias as two arrays, the bias stepped without decay), the records by
     :func:`_evaluate` every ``every`` epochs; the final params."""
+    task, weights, order, batch, every = runs.task, runs.weights, runs.order, runs.batch, runs.every
+    run_seed, multipliers = runs.run_seed, runs.multipliers
     K, d = task.outputs, task.features
     split = K * d
     bias = weights.without_decay()
@@ -283,9 +281,9 @@ def _stepped(
     parts = [xp.asarray(params[:, :split].copy()), xp.asarray(params[:, split:].copy())]
     states = [weights.init(parts[0]), bias.init(parts[1])]
     X, y = task.X_train[run_seed], task.y_train[run_seed]
-    runs = len(run_seed)
+    n_runs = len(run_seed)
 
-    points = runs // task.seeds
+    points = n_runs // task.seeds
 
     def record(column: int) -> None:
         snapshot = np.concatenate([_host(p) for p in parts], axis=1)
@@ -299,11 +297,11 @@ def _stepped(
             Xb = np.take_along_axis(X, rows[..., None], axis=1)
             yb = np.take_along_axis(y, rows, axis=1)
             W, b = (_host(p) for p in parts)
-            z = np.einsum("rcd,rkd->rck", Xb, W.reshape(runs, K, d)) + b[:, None, :]
+            z = np.einsum("rcd,rkd->rck", Xb, W.reshape(n_runs, K, d)) + b[:, None, :]
             _, delta = _residuals(task.loss, z, yb)
             count = rows.shape[1]
             grads = (
-                np.einsum("rcd,rck->rkd", Xb, delta).reshape(runs, split) / count,
+                np.einsum("rcd,rck->rkd", Xb, delta).reshape(n_runs, split) / count,
                 delta.sum(axis=1) / count,
             )
             for k, (stepper, grad) in enumerate(zip((weights, bias), grads, strict=True)):
