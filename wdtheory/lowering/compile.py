@@ -97,15 +97,10 @@ def prologue_function(plan: KernelPlan) -> Callable[..., tuple[float, ...]]:
     return _prologue(prologue_source(plan))
 
 
-@cache
-def _vector_prologue(source: str) -> Callable:
-    return _compile(source, "prologue")
-
-
 def vector_prologue_function(plan: KernelPlan) -> Callable[..., tuple[Any, ...]]:
     """The hoisted scalars for a batch of runs: hyperparameters as float64 arrays (one value per
     run, in a shape that broadcasts against the runs' arrays), NumPy operations."""
-    return _vector_prologue(vector_prologue_source(plan))
+    return _prologue(vector_prologue_source(plan))
 
 
 def array_api_kernel(plan: KernelPlan) -> Callable:

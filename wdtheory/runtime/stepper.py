@@ -13,8 +13,12 @@ Backends:
 * ``cupy``: the CuPy ``ElementwiseKernel`` (needs a GPU).
 
 All of them take float32 or float64 arrays of any shape. Hyperparameters are the optimizer's
-numbers; ones left symbolic must be given in ``values`` (by spec key). The step count and the
-schedule multiplier (``schedule=``, for rules that have one) are per-step inputs.
+numbers; ones left symbolic must be given in ``values`` (by spec key). ``varying`` names
+hyperparameters whose numbers may change (between the runs of a batch,
+:class:`~wdtheory.runtime.batch.BatchStepper`): the rule keeps them symbolic, with every part
+they switch on (a momentum given as 0 keeps its buffer), and ``values`` gives this stepper's.
+The step count and the schedule multiplier (``schedule=``, for rules that have one) are
+per-step inputs.
 
 For a training loop over fixed arrays, ``bind`` ties the stepper to them, as ``torch.optim``
 ties an optimizer to its parameters: write the gradients into ``grads`` and call the bound step.
