@@ -262,3 +262,38 @@ def test_records_every_few_epochs_are_those_columns_of_every_epoch(backend):
         )
     np.testing.assert_array_equal(sparse.params, dense.params)
     assert len(sparse.table()) == 2 * 2 * 3
+
+
+def test_a_value_tied_to_a_swept_one_follows_it_in_every_run():
+    """``dampening=mu`` with the momentum swept: each run is the spec with both at its number."""
+    tied = sweep(
+        "torch.sgd(lr=0.05, momentum=mu, dampening=mu)", {"momentum": [0.2, 0.7]}, epochs=2
+    )
+    for index, mu in enumerate((0.2, 0.7)):
+        alone = sweep(
+            f"torch.sgd(lr=0.05, momentum={mu}, dampening={mu})", {"weight_decay": [0.0]}, epochs=2
+        )
+        np.testing.assert_allclose(
+            tied.params[0, index], alone.params[0, 0], rtol=1e-12, atol=1e-15
+        )
+
+
+def test_a_symbolic_value_outside_the_grid_is_refused():
+    with pytest.raises(
+        WdtheoryError, match="momentum=mu is symbolic; give it a number or add momentum to the grid"
+    ):
+        sweep("torch.sgd(lr=0.05, momentum=mu)", {"weight_decay": [0.1]}, epochs=1)
+
+
+@pytest.mark.parametrize(
+    ("epoch", "fragment"), [(5, "epoch=5"), (-5, "epoch=-5"), (True, "epoch=True")]
+)
+def test_best_at_a_record_that_does_not_exist_is_a_one_line_error(classified, epoch, fragment):
+    with pytest.raises(WdtheoryError, match=fragment):
+        classified.best(epoch=epoch)
+
+
+def test_best_accuracy_of_a_regression_says_it_is_not_recorded():
+    result = sweep("torch.sgd(lr=0.05)", {"weight_decay": [0.1]}, epochs=1)
+    with pytest.raises(WdtheoryError, match="not recorded for regression"):
+        result.best("val_accuracy")

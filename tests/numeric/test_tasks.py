@@ -70,3 +70,48 @@ def test_bad_arrays_are_one_line_errors(loss, arrays, fragment):
 def test_a_task_of_another_number_of_seeds_is_refused():
     with pytest.raises(WdtheoryError, match="3 seeds"):
         make_task(make_task("logistic", 3), 2)
+
+
+@pytest.mark.parametrize(
+    ("change", "fragment"),
+    [
+        ({"n_train": 120}, "n_train=120"),
+        ({"n_train": 0}, "n_train=0"),
+        ({"init": np.zeros((2, 200))}, "init must have shape"),
+        ({"outputs": 0}, "outputs=0"),
+        ({"X": np.zeros((2, 120, 200), dtype=np.float32)}, "X must be float64"),
+    ],
+)
+def test_a_task_the_kernel_would_read_out_of_bounds_is_refused(change, fragment):
+    import dataclasses
+
+    with pytest.raises(WdtheoryError, match=fragment.replace("(", r"\(")):
+        dataclasses.replace(make_task("squared_error", 2), **change)
+
+
+def test_softmax_labels_past_the_outputs_are_refused():
+    import dataclasses
+
+    task = make_task("softmax", 1)
+    with pytest.raises(WdtheoryError, match="past outputs=4"):
+        dataclasses.replace(task, y=np.where(task.y == 3, 7.0, task.y))
+
+
+@pytest.mark.parametrize(("name", "value"), [("seeds", 0), ("seeds", 2.5), ("seed", -1)])
+def test_from_arrays_checks_its_counts(name, value):
+    with pytest.raises(WdtheoryError, match=f"{name} must be an integer"):
+        LinearTask.from_arrays(
+            "squared_error",
+            np.zeros((4, 2)),
+            np.zeros(4),
+            np.zeros((2, 2)),
+            np.zeros(2),
+            **{name: value},
+        )
+
+
+def test_a_huge_class_label_is_refused_before_anything_is_allocated():
+    with pytest.raises(WdtheoryError, match="at most the number of rows"):
+        LinearTask.from_arrays(
+            "softmax", np.zeros((4, 2)), [0.0, 1.0, 1e9, 0.0], np.zeros((2, 2)), [0.0, 1.0]
+        )

@@ -194,3 +194,13 @@ def test_nan_gradients_are_refused_by_a_validating_batch():
     state = batch.init(params)
     with pytest.raises(WdtheoryError, match="NaN or infinity"):
         batch.step(params, np.array([[0.0, np.nan, 0.0], [0.0, 0.0, 0.0]]), state)
+
+
+@pytest.mark.parametrize("eps", [[1e-8, 0.0], [0.0, 1e-8]])
+def test_eps_zero_in_any_run_is_checked_after_each_step(eps):
+    """All-zero gradients make 0/0 where eps = 0, in whichever run has it."""
+    batch = BatchStepper(optimizer("torch.adam(lr=0.01)"), {"eps": eps})
+    params = np.ones((2, 3))
+    state = batch.init(params)
+    with pytest.raises(WdtheoryError, match="NaN or infinite"):
+        batch.step(params, np.zeros((2, 3)), state)

@@ -63,12 +63,18 @@ class _PythonScalarPrinter(_ScalarFloats, PythonCodePrinter):
 
 class _VectorScalarPrinter(_ScalarFloats, NumPyPrinter):
     """The same scalar code on float64 NumPy arrays, one value per run (the prologue of a batch
-    of runs); ``max`` elementwise, whatever mix of arrays and numbers it takes."""
+    of runs); ``max`` and ``min`` elementwise, whatever mix of arrays and numbers they take."""
 
     def _print_Max(self, expr: sp.Expr) -> str:
+        return self._elementwise("numpy.maximum", expr)
+
+    def _print_Min(self, expr: sp.Expr) -> str:
+        return self._elementwise("numpy.minimum", expr)
+
+    def _elementwise(self, function: str, expr: sp.Expr) -> str:
         first, *rest = (self._print(a) for a in expr.args)
         for other in rest:
-            first = f"numpy.maximum({first}, {other})"
+            first = f"{function}({first}, {other})"
         return first
 
 

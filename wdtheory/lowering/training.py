@@ -6,14 +6,15 @@ model's outputs on the minibatch, the residuals and the mean gradient
 (:mod:`wdtheory.lowering.linear_models`), then the update rule — the single-run kernel of the
 rule's plan (:func:`~wdtheory.lowering.printers.numba_function`), called on the weights with the
 run's hyperparameters and on the bias with the weight decay at 0 (the bias is not decayed, as in
-d2l and the usual param groups). After every epoch it records the mean train and validation
-loss and accuracy (classification) and :math:`\tfrac12\|W\|^2`. Each run's update is
+d2l and the usual param groups). Before training and every ``every`` epochs it records the mean
+train and validation loss and accuracy (classification) and :math:`\tfrac12\|W\|^2`. Each run's update is
 the single-run kernel's arithmetic, so a run of the sweep is a run of
 :class:`~wdtheory.runtime.stepper.Stepper` fed the same gradients, bit for bit; the gradients
 are sums in a fixed order, equal to a BLAS product to round-off.
 
-The runs are trained in groups of up to four runs of one seed, so that a group's outputs and
-gradients are computed with each row of data read once for its four runs.
+The runs are trained in groups of up to four runs of one seed, so that a group's outputs (of
+its minibatches and of the losses) are computed with each row of data read once for its four
+runs.
 
 The arguments (``train(kind, X, y, n, order, batch, params, grads, states..., hyper,
 hyper_free, schedule, groups, train_loss, train_accuracy, val_loss, val_accuracy,

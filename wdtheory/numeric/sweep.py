@@ -40,6 +40,7 @@ from wdtheory.numeric.experiments import minibatch_order
 from wdtheory.numeric.tasks import LinearTask, make_task
 from wdtheory.optim import schedules
 from wdtheory.optim.optimizer import Optimizer
+from wdtheory.optim.roles import ROLES
 from wdtheory.runtime.batch import BatchStepper, check_grid_values
 from wdtheory.runtime.stepper import BACKENDS
 
@@ -89,12 +90,22 @@ class Sweep:
         return {k: float(v[i]) for (k, v), i in zip(self.grid.items(), index, strict=True)}
 
     def best(self, record: str = "val_loss", epoch: int = -1) -> dict[str, float]:
-        """The grid point whose ``record`` at ``epoch``, averaged over seeds, is best (lowest;
-        highest for an accuracy)."""
+        """The grid point whose ``record`` at ``epoch`` (the index of a record: -1 the last),
+        averaged over seeds, is best (lowest; highest for an accuracy)."""
         check_choice("record", record, RECORDS)
+        columns = self.train_loss.shape[-1]
+        if isinstance(epoch, bool) or not isinstance(epoch, int) or not -columns <= epoch < columns:
+            raise WdtheoryError(
+                f"epoch={epoch!r}: the sweep has records {0}..{columns - 1} (or -1)"
+            )
         mean = getattr(self, record)[..., epoch].mean(axis=0)
         if np.isnan(mean).all():
-            raise WdtheoryError(f"{record} is not recorded for {self.problem}")
+            reason = (
+                "not recorded for regression"
+                if record.endswith("accuracy") and self.problem == "squared_error"
+                else "NaN in every run (they diverged)"
+            )
+            raise WdtheoryError(f"{record} at record {epoch} is {reason}")
         flat = np.nanargmax(mean) if record.endswith("accuracy") else np.nanargmin(mean)
         return self.point(np.unravel_index(flat, mean.shape))
 
@@ -124,6 +135,9 @@ def _grid_columns(
             "grid must be a non-empty dict of hyperparameter -> values, e.g. "
             "{'weight_decay': [1e-4, 1e-3]}"
         )
+    bad = [key for key in grid if not isinstance(key, str)]
+    if bad:
+        raise WdtheoryError(f"grid keys are hyperparameter names, got {bad[0]!r}")
     optimizer.check_keys(grid)
     axes = {key: check_grid_values(key, values) for key, values in grid.items()}
     if paired:
@@ -167,10 +181,7 @@ def sweep(
     n_train = task.n_train
     batch = n_train if batch is None else batch
     _check_count("batch", batch, 1)
-    first = {k: float(v[0]) for k, v in columns.items()}
-    optimizer = optimizer.unbind(columns).bind(first)
-    defaults = {k: v for k, v in optimizer.with_defaults().filled_defaults.items()}
-    optimizer = optimizer.with_defaults()
+    optimizer, defaults = _with_defaults(optimizer.unbind(columns), columns)
     steps = epochs * -(-n_train // batch)
     multipliers = np.ones(steps)
     if schedule is not None:
@@ -194,7 +205,7 @@ def sweep(
         batch=batch,
         every=every,
         params=params.reshape(*shape, -1),
-        defaults={k: v if isinstance(v, bool) else show(v) for k, v in defaults.items()},
+        defaults=defaults,
         **{name: r.reshape(*shape, -1) for name, r in zip(RECORDS, records, strict=True)},
     )
 
@@ -202,6 +213,34 @@ def sweep(
 def _check_count(name: str, value: object, low: int) -> None:
     if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < low:
         raise WdtheoryError(f"{name} must be an integer >= {low}, got {value!r}")
+
+
+def _with_defaults(optimizer: Optimizer, grid: dict[str, np.ndarray]) -> tuple[Optimizer, dict]:
+    """``optimizer`` (the grid's keys at their symbols) with every other hyperparameter a number:
+    the library default where the spec left it out (returned, by key, for the answer to name).
+    A value the spec gave as a symbol is refused unless it follows the grid's (``dampening=mu``
+    beside a grid over the momentum): nothing says which number it should take."""
+    params = optimizer.definition.params
+    varied = {ROLES[params[key]].symbol for key in grid}
+    for key in optimizer.given:
+        value = optimizer.values.get(key)
+        if key in params and key not in grid and not value.free_symbols <= varied:
+            raise WdtheoryError(
+                f"{optimizer.name}: {key}={show(value)} is symbolic; give it a number or add "
+                f"{key} to the grid"
+            )
+    first = optimizer.bind({key: float(values[0]) for key, values in grid.items()})
+    filled = {k: v for k, v in first.with_defaults().filled_defaults.items() if k in params}
+    symbolic = {
+        k: v
+        for k, v in filled.items()
+        if k not in grid and optimizer.values[k] == ROLES[params[k]].symbol
+    }
+    return optimizer.bind(symbolic), {
+        k: v if isinstance(v, bool) else show(v)
+        for k, v in first.with_defaults().filled_defaults.items()
+        if k not in grid
+    }
 
 
 def _train(
@@ -286,8 +325,7 @@ def _stepped(runs: _Runs, params: np.ndarray, records: list[np.ndarray]) -> np.n
     points = n_runs // task.seeds
 
     def record(column: int) -> None:
-        snapshot = np.concatenate([_host(p) for p in parts], axis=1)
-        _evaluate(task, snapshot[:, None, :], points, records, column)
+        _evaluate(task, np.concatenate([_host(p) for p in parts], axis=1), points, records, column)
 
     record(0)
     t = 0
@@ -337,33 +375,26 @@ def _residuals(loss: str, z: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.
 
 
 def _evaluate(
-    task: LinearTask, snapshots: np.ndarray, points: int, records: list[np.ndarray], at: int
+    task: LinearTask, params: np.ndarray, points: int, records: list[np.ndarray], column: int
 ) -> None:
-    """Fill the records of epochs ``at``, ``at + 1``... from the parameters each ended with,
-    ``snapshots`` (runs, epochs, size): the outputs of every run and epoch of a seed on its train
-    and validation rows at once, one matrix product per seed."""
+    """Fill column ``column`` of the records from the runs' ``params`` (runs, size): the outputs
+    of every run of a seed on its train and validation rows at once, one matrix product per
+    seed."""
     seeds, K, d = task.seeds, task.outputs, task.features
-    runs, epochs, _ = snapshots.shape
-    by_seed = snapshots.reshape(seeds, points * epochs, -1)
+    by_seed = params.reshape(seeds, points, -1)
     n = task.n_train
     features = task.X.transpose(0, 2, 1)
     z = np.stack([by_seed[s, :, : K * d].reshape(-1, d) @ features[s] for s in range(seeds)])
-    # (seeds, points * epochs, rows, K)
-    z = (
-        z.reshape(seeds, points * epochs, K, -1).transpose(0, 1, 3, 2)
-        + by_seed[:, :, None, K * d :]
-    )
+    # (seeds, points, rows, K)
+    z = z.reshape(seeds, points, K, -1).transpose(0, 1, 3, 2) + by_seed[:, :, None, K * d :]
     y = task.y[:, None, :]
     losses, _ = _residuals(task.loss, z, y)
-    window = slice(at, at + epochs)
     for part, (loss, accuracy) in zip(
         (slice(None, n), slice(n, None)), (records[:2], records[2:4]), strict=True
     ):
-        loss[:, window] = losses[..., part].mean(axis=-1).reshape(runs, epochs)
-        accuracy[:, window] = _accuracy(task.loss, z[:, :, part], y[..., part]).reshape(
-            runs, epochs
-        )
-    records[4][:, window] = 0.5 * (snapshots[..., : K * d] ** 2).sum(axis=-1)
+        loss[:, column] = losses[..., part].mean(axis=-1).ravel()
+        accuracy[:, column] = _accuracy(task.loss, z[:, :, part], y[..., part]).ravel()
+    records[4][:, column] = 0.5 * (params[:, : K * d] ** 2).sum(axis=-1)
 
 
 def _accuracy(loss: str, z: np.ndarray, y: np.ndarray) -> np.ndarray:

@@ -46,6 +46,29 @@ class LinearTask:
     init: np.ndarray
     outputs: int
 
+    def __post_init__(self) -> None:
+        """Refuse, in one line, arrays the training kernel would read out of bounds."""
+        check_choice("loss", self.loss, tuple(LOSSES))
+        X, y, init = (np.asarray(a) for a in (self.X, self.y, self.init))
+        problems = [
+            (X.ndim != 3 or X.dtype != np.float64, f"X must be float64 (seeds, rows, d), got {X.dtype} {X.shape}"),
+            (y.shape != X.shape[:2] or y.dtype != np.float64, f"y must be float64 {X.shape[:2]}, got {y.dtype} {y.shape}"),
+            (not 0 < self.n_train < X.shape[1], f"n_train={self.n_train!r} must leave rows for both sets (of {X.shape[1]})"),
+            (isinstance(self.outputs, bool) or not isinstance(self.outputs, int) or self.outputs < 1, f"outputs={self.outputs!r} must be a whole number >= 1"),
+        ]  # fmt: skip
+        for failed, message in problems:
+            if failed:
+                raise WdtheoryError(f"LinearTask: {message}")
+        if init.shape != (X.shape[0], self.outputs * (X.shape[2] + 1)):
+            raise WdtheoryError(
+                f"LinearTask: init must have shape (seeds, K(d + 1)) = "
+                f"{(X.shape[0], self.outputs * (X.shape[2] + 1))}, got {init.shape}"
+            )
+        if self.loss != "squared_error" and _outputs(self.loss, y.ravel()) > self.outputs:
+            raise WdtheoryError(
+                f"LinearTask: a label is {int(y.max())}, past outputs={self.outputs}"
+            )
+
     @property
     def seeds(self) -> int:
         return self.X.shape[0]
@@ -85,6 +108,9 @@ class LinearTask:
         """Your data (X: (n, d); y: (n,) targets, 0/1 labels or class indices) for ``seeds``
         runs that differ in their initial weights; checked in one line each."""
         check_choice("loss", loss, tuple(LOSSES))
+        for name, value, low in (("seeds", seeds, 1), ("seed", seed, 0)):
+            if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < low:
+                raise WdtheoryError(f"{name} must be an integer >= {low}, got {value!r}")
         arrays = []
         for name, array, rank in (
             ("X", X, 2),
@@ -132,6 +158,11 @@ def _outputs(loss: str, labels: np.ndarray) -> int:
         if labels.max() > 1:
             raise WdtheoryError(f"logistic needs labels 0 and 1; got {int(labels.max())}")
         return 1
+    if labels.max() >= len(labels):
+        raise WdtheoryError(
+            f"softmax labels are classes 0..K-1 with K at most the number of rows "
+            f"({len(labels)}); got {int(labels.max())}"
+        )
     return int(labels.max()) + 1
 
 

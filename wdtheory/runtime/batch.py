@@ -12,8 +12,10 @@ is 0 in one run and 0.9 in another keeps its buffer in every run); every run com
 * ``numba``: the batched kernel (:func:`~wdtheory.lowering.printers.numba_function`), printed
   from the same plan as the single-run kernel: each run computes its constants from its row of
   hyperparameters and steps its row of the arrays, in the single-run kernel's order of
-  operations, so each run is bit for bit that run stepped alone; parallel over the runs when the
-  batch is large enough (a batch of one run is the single-run kernel);
+  operations, so each run is bit for bit that run stepped alone by the single-run kernel of the
+  same rule (a batch of one run included); parallel over the runs when the batch is large
+  enough (a few very large runs are better stepped one by one by the single-run kernel, which
+  is parallel over the elements);
 * ``numpy``, ``array_api``, ``cupy``: the single-run code with its hoisted constants computed
   for all runs at once (:func:`~wdtheory.lowering.printers.vector_prologue_source`) as columns
   of shape (runs, 1) that broadcast against the runs' rows (the CuPy ``ElementwiseKernel``
@@ -98,6 +100,10 @@ class BatchStepper:
             for slot in rule.chain.states
         )
         self._states = len(self.initial)
+        eps = ROLES["eps"].symbol
+        if validate and eps in rule.used_symbols:  # eps=0 in any run: check results (Stepper)
+            column = self.stepper.scalars.index(eps)
+            self.stepper._zero_eps = bool((self.hyper[:, column] == 0.0).any())
 
     def _hyper_rows(self, columns: Mapping[str, np.ndarray]) -> np.ndarray:
         """(runs, hyperparameters) float64: each run's numbers, every value the spec ties to a

@@ -117,8 +117,8 @@ def page(settings: Settings) -> Files:
             shift = round(float(sp.log(predicted, 10)) * per_decade)
             aligned = [
                 abs(runs[decoupled].val_loss[..., -1].mean(axis=0)[i + shift] - curves[0][2][i])
-                for i in range(len(lambdas) - shift)
-                if both[i] and both[i + shift]
+                for i in range(len(lambdas))
+                if 0 <= i + shift < len(lambdas) and both[i] and both[i + shift]
             ]
             ratios.append(
                 [
@@ -169,10 +169,16 @@ def page(settings: Settings) -> Files:
         ),
         "",
         *at_rest,
-        "which is λ_eff·w for no constant λ_eff, so no ratio is predicted for Adam: AdamW's λ is not a rescaled "
-        "L2 strength. That gradient's denominator vanishes where λ·|w| = 1; the λ·max|w| column gives how "
-        "close the largest weight comes to it at each rule's best λ.",
-        "",
+        *(
+            [
+                "which is λ_eff·w for no constant λ_eff, so no ratio is predicted for Adam: AdamW's λ is "
+                "not a rescaled L2 strength. That gradient's denominator vanishes where λ·|w| = 1; the "
+                "λ·max|w| column gives how close the largest weight comes to it at each rule's best λ.",
+                "",
+            ]
+            if at_rest
+            else []
+        ),
         *_seed_experiment(settings.seeds),
     ]
     return {
