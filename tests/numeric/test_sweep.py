@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from optimizer_cases import examples
 
 from wdtheory.core.errors import WdtheoryError
 from wdtheory.numeric.experiments import minibatch_order, seed_experiment
@@ -101,7 +102,7 @@ def train_alone(spec, point, problem, seeds, seed_index, epochs, batch, multipli
 def test_every_run_of_a_sweep_is_a_run_trained_alone(spec, problem):
     keys = st.sampled_from([("weight_decay",), tuple(RULES[spec])])
 
-    @settings(max_examples=6)
+    @settings(max_examples=examples(6))
     @given(keys.flatmap(lambda ks: st.fixed_dictionaries({k: st.lists(RULES[spec][k], min_size=1, max_size=3) for k in ks})),
            st.integers(1, 2), st.integers(1, 3), st.sampled_from([3, 5, None]))  # fmt: skip
     def check(grid, seeds, epochs, batch):

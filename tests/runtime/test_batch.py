@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from optimizer_cases import (
     CPU_BACKENDS,
     DTYPES,
+    examples,
     log_uniform,
     maybe_zero,
     optimizer,
@@ -94,6 +95,7 @@ def test_every_run_of_a_batch_is_a_stepper_of_its_numbers_bit_for_bit(spec, back
     """Bit for bit the single-run stepper of the same rule; to a few rounding units the stepper
     of the rule the run's own numbers give (which may drop a term, and so round differently)."""
 
+    @settings(max_examples=examples(12))
     @given(st.lists(GRIDS[spec], min_size=1, max_size=4), st.integers(0, 2**16))
     def check(points, seed):
         columns = {key: [p[key] for p in points] for key in points[0]}
