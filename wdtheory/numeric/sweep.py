@@ -230,16 +230,14 @@ def _with_defaults(optimizer: Optimizer, grid: dict[str, np.ndarray]) -> tuple[O
                 f"{key} to the grid"
             )
     first = optimizer.bind({key: float(values[0]) for key, values in grid.items()})
-    filled = {k: v for k, v in first.with_defaults().filled_defaults.items() if k in params}
-    symbolic = {
+    filled = {k: v for k, v in first.with_defaults().filled_defaults.items() if k not in grid}
+    numbers = {
         k: v
         for k, v in filled.items()
-        if k not in grid and optimizer.values[k] == ROLES[params[k]].symbol
+        if k in params and optimizer.values[k] == ROLES[params[k]].symbol
     }
-    return optimizer.bind(symbolic), {
-        k: v if isinstance(v, bool) else show(v)
-        for k, v in first.with_defaults().filled_defaults.items()
-        if k not in grid
+    return optimizer.bind(numbers), {
+        k: v if isinstance(v, bool) else show(v) for k, v in filled.items()
     }
 
 
