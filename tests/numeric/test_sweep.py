@@ -234,6 +234,7 @@ def test_the_answer_names_the_defaults_it_filled_in():
         ({"grid": {"weight_decay": [0.1]}, "batch": 0}, ["batch", "0"]),
         ({"grid": {"weight_decay": [0.1]}, "epochs": -1}, ["epochs", "-1"]),
         ({"grid": {"weight_decay": [0.1]}, "every": 0}, ["every", "0"]),
+        ({"grid": {"weight_decay": [0.1]}, "threads": 0}, ["threads", "0"]),
         (
             {"grid": {"weight_decay": [0.1]}, "problem": "squared_eror"},
             ["squared_eror", "squared_error"],
@@ -298,3 +299,12 @@ def test_best_accuracy_of_a_regression_says_it_is_not_recorded():
     result = sweep("torch.sgd(lr=0.05)", {"weight_decay": [0.1]}, epochs=1)
     with pytest.raises(WdtheoryError, match="not recorded for regression"):
         result.best("val_accuracy")
+
+
+def test_the_threads_split_the_groups_without_changing_a_bit():
+    grid = {"weight_decay": [0.0, 0.1, 0.5, 1.0, 2.0], "momentum": [0.0, 0.9]}
+    one = sweep("torch.sgd(lr=0.05)", grid, seeds=2, epochs=2, threads=1)
+    three = sweep("torch.sgd(lr=0.05)", grid, seeds=2, epochs=2, threads=3)
+    np.testing.assert_array_equal(one.params, three.params)
+    for name in RECORDS:
+        np.testing.assert_array_equal(getattr(one, name), getattr(three, name))

@@ -164,15 +164,24 @@ def sweep(
     paired: bool = False,
     seed: int = 0,
     backend: str = "fused",
+    threads: int | None = None,
 ) -> Sweep:
     """Train every seed and grid point (see the module doc); ``schedule``: a learning-rate
     schedule (spec text such as ``"cosine(steps=40)"``) the runs follow step by step;
     ``every``: the records are taken before training and after every ``every`` epochs (full
-    batch, an epoch is a step: ``batch=None, epochs=2000, every=100``)."""
+    batch, an epoch is a step: ``batch=None, epochs=2000, every=100``); ``threads``: how many
+    threads the fused kernel runs on (default: Numba's thread count; 1 in a process that
+    shares the machine with others, as the report's workers do)."""
     backend = check_choice("backend", backend, SWEEP_BACKENDS)
     optimizer = optimizer if isinstance(optimizer, Optimizer) else Optimizer.from_spec(optimizer)
     axes, columns = _grid_columns(optimizer, grid, paired)
-    for name, value, low in (("epochs", epochs, 0), ("seed", seed, 0), ("every", every, 1)):
+    threads = numba.get_num_threads() if threads is None else threads
+    for name, value, low in (
+        ("epochs", epochs, 0),
+        ("seed", seed, 0),
+        ("every", every, 1),
+        ("threads", threads, 1),
+    ):
         _check_count(name, value, low)
     if seeds is None:
         seeds = problem.seeds if isinstance(problem, LinearTask) else 1
@@ -194,7 +203,7 @@ def sweep(
     runs = {k: np.tile(v, seeds) for k, v in columns.items()}  # run = seed * points + point
     weights = BatchStepper(optimizer, runs, "numba" if backend == "fused" else backend)
     order = minibatch_order(seeds, epochs, seed, rows=n_train)
-    records, params = _train(task, weights, order, batch, every, multipliers, backend)
+    records, params = _train(task, weights, order, batch, every, multipliers, backend, threads)
     shape = (seeds, *(len(v) for v in axes.values())) if not paired else (seeds, points)
     return Sweep(
         optimizer=optimizer.text,
@@ -249,6 +258,7 @@ def _train(
     every: int,
     multipliers: np.ndarray,
     backend: str,
+    threads: int,
 ) -> tuple[list[np.ndarray], np.ndarray]:
     """Train every run: the records (runs, epochs // every + 1) in the order of ``RECORDS``,
     and the final params (runs, size)."""
@@ -257,7 +267,7 @@ def _train(
     params = np.ascontiguousarray(task.init[run_seed])
     records = [np.empty((weights.runs, order.shape[0] // every + 1)) for _ in RECORDS]
     train = _fused if backend == "fused" else _stepped
-    runs = _Runs(task, weights, order, batch, every, multipliers, run_seed)
+    runs = _Runs(task, weights, order, batch, every, multipliers, run_seed, threads)
     return records, train(runs, params, records)
 
 
@@ -265,7 +275,7 @@ def _train(
 class _Runs:
     """What a trainer trains: the task, the runs' batch stepper, the minibatch order (epochs,
     seeds, n), the batch size, the records' spacing in epochs, the schedule's multiplier of
-    every step and the seed of every run."""
+    every step, the seed of every run and the threads to train on."""
 
     task: LinearTask
     weights: BatchStepper
@@ -274,6 +284,7 @@ class _Runs:
     every: int
     multipliers: np.ndarray
     run_seed: np.ndarray
+    threads: int
 
 
 def _fused(runs: _Runs, params: np.ndarray, records: list[np.ndarray]) -> np.ndarray:
@@ -298,7 +309,7 @@ def _fused(runs: _Runs, params: np.ndarray, records: list[np.ndarray]) -> np.nda
         weights.without_decay().hyper, runs.multipliers,
     )  # fmt: skip
     # the kernel releases the GIL: one thread per share of the groups
-    shares = np.array_split(groups, min(len(groups), numba.get_num_threads()))
+    shares = np.array_split(groups, min(len(groups), runs.threads))
     with ThreadPoolExecutor(len(shares)) as pool:
         for done in [pool.submit(kernel, *arrays, share, *records) for share in shares]:
             done.result()

@@ -62,6 +62,7 @@ def page(settings: Settings) -> Files:
             batch=None,
             epochs=steps,
             every=steps // 10,
+            threads=1,  # the report's pages run in processes of their own
         )
         for _, *specs in PAIRS
         for spec in specs
@@ -209,7 +210,7 @@ def _seed_experiment(seeds: int) -> list[str]:
     rules at λ = 0 and λ = 3."""
     rows, shrunk = [], {}
     for spec in SEED_SPECS:
-        run = sweep(spec, {"weight_decay": [0.0, 3.0]}, seeds=seeds)
+        run = sweep(spec, {"weight_decay": [0.0, 3.0]}, seeds=seeds, threads=1)
         shrunk[spec] = run.half_norm[:, 1, -1].mean()
         for i, lam in enumerate((0.0, 3.0)):
             train, val = run.train_loss[:, i, -1], run.val_loss[:, i, -1]

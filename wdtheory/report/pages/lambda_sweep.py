@@ -13,7 +13,7 @@ __all__ = ["page"]
 
 def page(settings: Settings) -> Files:
     lambdas = np.geomspace(1e-3, 1e2, settings.sweep)
-    run = sweep("torch.sgd(lr=0.01)", {"weight_decay": lambdas}, seeds=settings.seeds)
+    run = sweep("torch.sgd(lr=0.01)", {"weight_decay": lambdas}, seeds=settings.seeds, threads=1)
     val = run.val_loss[:, :, -1].mean(axis=0)
     best = int(np.argmin(val))
     within = lambdas[val <= 1.1 * val[best]]
