@@ -206,3 +206,21 @@ def test_eps_zero_in_any_run_is_checked_after_each_step(eps):
     state = batch.init(params)
     with pytest.raises(WdtheoryError, match="NaN or infinite"):
         batch.step(params, np.zeros((2, 3)), state)
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: d.__name__)
+def test_rows_large_enough_for_the_parallel_kernel_are_stepped_by_it_bit_for_bit(dtype):
+    spec, columns = (
+        "torch.adamw(lr=0.01, amsgrad=true)",
+        {"weight_decay": [0.0, 0.3]},
+    )  # no other test's rule
+    batch = BatchStepper(optimizer(spec), columns)
+    n = batch.stepper.code.parallel_from[np.dtype(dtype).itemsize] + 5
+    p0, grads = problem(7, (2, n), dtype, steps=3)
+    params, buffers = batched(spec, columns, "numba", p0, grads)
+    rule = batch.stepper.code.rule  # one per rule and process
+    assert "numba_parallel" in vars(rule) and "numba_batched_parallel" not in vars(rule)
+    for r, (alone, alone_buffers) in enumerate(single_runs(spec, columns, "numba", p0, grads)):
+        np.testing.assert_array_equal(params[r], alone)
+        for b, a in zip(buffers, alone_buffers, strict=True):
+            np.testing.assert_array_equal(b[r], a)

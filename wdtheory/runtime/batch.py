@@ -14,8 +14,8 @@ is 0 in one run and 0.9 in another keeps its buffer in every run); every run com
   hyperparameters and steps its row of the arrays, in the single-run kernel's order of
   operations, so each run is bit for bit that run stepped alone by the single-run kernel of the
   same rule (a batch of one run included); parallel over the runs when the batch is large
-  enough (a few very large runs are better stepped one by one by the single-run kernel, which
-  is parallel over the elements);
+  enough, and rows each large enough for the parallel single-run kernel are stepped one by one
+  by it (each on every thread);
 * ``numpy``, ``array_api``, ``cupy``: the single-run code with its hoisted constants computed
   for all runs at once (:func:`~wdtheory.lowering.printers.vector_prologue_source`) as columns
   of shape (runs, 1) that broadcast against the runs' rows (the CuPy ``ElementwiseKernel``
@@ -178,8 +178,16 @@ class BatchStepper:
         code = stepper.first_code if t == 1 else stepper.code
         if self.backend == "numba":
             check_writable((params, *state.buffers), ("params", *("state",) * self._states))
-            kernel = self._numba_kernel(code, params)
-            kernel(params, grads, *state.buffers, self.hyper, float(t), float(schedule))
+            scalars = (float(t), float(schedule))
+            if params.shape[1] >= code.parallel_from[params.itemsize]:
+                # rows big enough for the parallel single-run kernel: one row at a time, each on
+                # every thread (the batched kernel would run a few large rows on few threads)
+                for r in range(self.runs):
+                    row = (params[r], grads[r], *(b[r] for b in state.buffers))
+                    code.numba_parallel(*row, self.hyper[r], *scalars)
+            else:
+                kernel = self._numba_kernel(code, params)
+                kernel(params, grads, *state.buffers, self.hyper, *scalars)
             result = params, state.buffers
         else:
             columns = self.hyper.T[:, :, None]  # each hyperparameter: (runs, 1)
