@@ -22,8 +22,8 @@ placement differs.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from time import monotonic
 
-from wdtheory.analysis.budget import within
 from wdtheory.analysis.compare import Comparison, compare
 from wdtheory.core.derivation import Section
 from wdtheory.core.printing import to_text
@@ -96,10 +96,14 @@ def place(optimizer: Optimizer, *, budget: float | None = None) -> Placement | N
         return None
     (index,) = decays
     decay, rest = pieces[index], pieces[:index] + pieces[index + 1 :]
-    against = {}
-    with within(budget):
-        for mode, moved in _variants(decay, rest).items():
-            against[mode] = compare(optimizer, rebuild(moved, optimizer))
+    variants = {mode: rebuild(moved, optimizer) for mode, moved in _variants(decay, rest).items()}
+    # each comparison gets what is left of the budget, and answers undecided when it runs out
+    # (a budget around the loop could fire between two comparisons, outside any of them)
+    deadline = None if budget is None else monotonic() + budget
+    against = {
+        mode: compare(optimizer, other, budget=None if deadline is None else deadline - monotonic())
+        for mode, other in variants.items()
+    }
     return Placement(optimizer, _where(pieces, index), placement(pieces), against)
 
 
