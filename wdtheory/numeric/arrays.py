@@ -17,6 +17,7 @@ from wdtheory.core.errors import WdtheoryError
 
 __all__ = [
     "FloatArray",
+    "check_count",
     "check_data",
     "check_matrix",
     "check_scalar",
@@ -83,3 +84,10 @@ def check_scalar(name: str, value: object, *, positive: bool = False) -> float:
         shown = number if is_real else value
         raise WdtheoryError(f"{name} must be a finite real number {allowed}, got {shown!r}")
     return number
+
+
+def check_count(name: str, value: object, low: int) -> int:
+    """A whole number >= ``low`` (seeds, epochs, a batch size...), refused in one line otherwise."""
+    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < low:
+        raise WdtheoryError(f"{name} must be an integer >= {low}, got {value!r}")
+    return int(value)

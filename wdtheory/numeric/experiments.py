@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 
 from wdtheory.core.errors import WdtheoryError
+from wdtheory.numeric.arrays import check_count
 from wdtheory.numeric.solvers import proximal_fit, ridge_path
 from wdtheory.optim.optimizer import Optimizer
 from wdtheory.runtime.stepper import Stepper
@@ -124,8 +125,7 @@ def seed_experiment(
             f"lambdas must be a non-empty 1-D list of finite values >= 0, got {lambdas!r}"
         )
     for name, value, low in (("seeds", seeds, 1), ("epochs", epochs, 0)):
-        if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < low:
-            raise WdtheoryError(f"{name} must be an integer >= {low}, got {value!r}")
+        check_count(name, value, low)
     data = make_seed_data(seeds, n_features=n_features, seed=seed, xp=xp)
     lam = xp.asarray(lambdas)[None, :, None]
     shape = (seeds, len(lambdas))

@@ -36,6 +36,7 @@ from wdtheory.core.errors import WdtheoryError, check_choice
 from wdtheory.core.hyperparams import show
 from wdtheory.lowering.linear_models import LOSSES
 from wdtheory.lowering.training import training_kernel
+from wdtheory.numeric.arrays import check_count
 from wdtheory.numeric.experiments import minibatch_order
 from wdtheory.numeric.tasks import LinearTask, make_task
 from wdtheory.optim import schedules
@@ -182,14 +183,14 @@ def sweep(
         ("every", every, 1),
         ("threads", threads, 1),
     ):
-        _check_count(name, value, low)
+        check_count(name, value, low)
     if seeds is None:
         seeds = problem.seeds if isinstance(problem, LinearTask) else 1
-    _check_count("seeds", seeds, 1)
+    check_count("seeds", seeds, 1)
     task = make_task(problem, seeds, seed)
     n_train = task.n_train
     batch = n_train if batch is None else batch
-    _check_count("batch", batch, 1)
+    check_count("batch", batch, 1)
     optimizer, defaults = _with_defaults(optimizer.unbind(columns), columns)
     steps = epochs * -(-n_train // batch)
     multipliers = np.ones(steps)
@@ -217,11 +218,6 @@ def sweep(
         defaults=defaults,
         **{name: r.reshape(*shape, -1) for name, r in zip(RECORDS, records, strict=True)},
     )
-
-
-def _check_count(name: str, value: object, low: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < low:
-        raise WdtheoryError(f"{name} must be an integer >= {low}, got {value!r}")
 
 
 def _with_defaults(optimizer: Optimizer, grid: dict[str, np.ndarray]) -> tuple[Optimizer, dict]:

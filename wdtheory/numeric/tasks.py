@@ -27,6 +27,7 @@ import numpy as np
 
 from wdtheory.core.errors import WdtheoryError, check_choice
 from wdtheory.lowering.linear_models import LOSSES
+from wdtheory.numeric.arrays import check_count
 from wdtheory.numeric.experiments import N_TRAIN, seed_arrays
 
 __all__ = ["TASKS", "LinearTask", "make_task"]
@@ -109,8 +110,7 @@ class LinearTask:
         runs that differ in their initial weights; checked in one line each."""
         check_choice("loss", loss, tuple(LOSSES))
         for name, value, low in (("seeds", seeds, 1), ("seed", seed, 0)):
-            if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < low:
-                raise WdtheoryError(f"{name} must be an integer >= {low}, got {value!r}")
+            check_count(name, value, low)
         arrays = []
         for name, array, rank in (
             ("X", X, 2),
