@@ -314,6 +314,87 @@ def test_the_learning_rate_is_lr_in_every_group_whatever_the_spec_calls_it(spec,
         ours.add_param_group({"params": [torch.nn.Parameter(torch.ones(2))], "lrr": 1.0})
 
 
+def test_the_moment_decays_are_torchs_betas_which_groups_set_and_schedulers_cycle():
+    """A group written for torch.optim.Adam (its own betas) and OneCycleLR cycling betas[0]
+    (cycle_momentum, its default): it trains as torch.optim.Adam does under both."""
+
+    def groups(model):
+        return [
+            {"params": model[0].parameters(), "betas": (0.8, 0.95)},
+            {"params": [*model[1].parameters(), *model[3].parameters()]},
+        ]
+
+    model, twin = network(torch.float64), network(torch.float64)
+    ours = wt.Optimizer(groups(model), "torch.adam(lr=0.05, weight_decay=0.01)")
+    theirs = torch.optim.Adam(groups(twin), lr=0.05, weight_decay=0.01, foreach=False)
+    assert [g["betas"] for g in ours.param_groups] == [(0.8, 0.95), (0.9, 0.999)]
+    schedulers = [
+        torch.optim.lr_scheduler.OneCycleLR(o, max_lr=0.1, total_steps=8) for o in (ours, theirs)
+    ]
+    train_side_by_side((model, twin), (ours, theirs), schedulers, steps=6)
+    assert [g["betas"] for g in ours.param_groups] == [g["betas"] for g in theirs.param_groups]
+    assert ours.param_groups[0]["betas"][0] not in (0.8, 0.9)  # cycled
+    assert_float64_close(flat(model), flat(twin))
+
+
+@pytest.mark.parametrize(
+    ("spec", "keys"),
+    [
+        ("optax.adamw(learning_rate=0.05)", ("b1", "b2")),
+        ("keras.adamw(learning_rate=0.05)", ("beta_1", "beta_2")),
+        ("lion(lr=0.05, beta1=0.8)", ("beta1", "beta2")),
+    ],
+)
+def test_the_moment_decays_are_betas_in_a_group_whatever_the_spec_calls_them(spec, keys):
+    model = network(torch.float64)
+    optim = wt.Optimizer(model.parameters(), spec)
+    group = optim.param_groups[0]
+    rule = Rule.from_spec(spec)
+    assert group["betas"] == tuple(float(rule.values[k]) for k in keys)
+    assert not set(keys) & set(group)
+    with pytest.raises(WdtheoryError) as error:
+        optim.add_param_group({"params": [torch.nn.Parameter(torch.ones(2))], keys[1]: 0.5})
+    one_line(error, f"'{keys[1]}'", "betas[1] there")
+
+
+def test_a_parameter_that_gets_its_first_gradient_later_takes_its_own_first_step():
+    """Each parameter counts its own steps, as in torch: the output layer, without gradients
+    for two steps, then takes Adam's first step (its bias correction) beside layers at step 3."""
+    spec = "torch.adam(lr=0.05, weight_decay=0.01)"
+    model, twin = network(torch.float64), network(torch.float64)
+    ours = wt.Optimizer(model.parameters(), spec)
+    theirs = torch_twin(spec, None, twin.parameters())
+    for step in range(5):
+        for m, optim in ((model, ours), (twin, theirs)):
+            optim.zero_grad()
+            backward(m, data(torch.float64, step))
+            if step < 2:
+                m[3].weight.grad = None
+            optim.step()
+    assert ours.state[model[3].weight]["step"] == 3 and ours.state[model[0].weight]["step"] == 5
+    assert_float64_close(flat(model), flat(twin))
+
+
+def test_float32_and_float64_parameters_of_one_optimizer_step_as_they_would_apart():
+    """The tensors of each dtype are one kernel call: together they step as two optimizers,
+    one per dtype, bit for bit."""
+    spec = "torch.adamw(lr=0.05, weight_decay=0.1)"
+    mixed = [network(torch.float32), network(torch.float64)]
+    apart = [network(torch.float32), network(torch.float64)]
+    together = wt.Optimizer([*mixed[0].parameters(), *mixed[1].parameters()], spec)
+    alone = [wt.Optimizer(m.parameters(), spec) for m in apart]
+    for seed in range(4):
+        for models, optims in ((mixed, [together]), (apart, alone)):
+            for optim in optims:
+                optim.zero_grad()
+            for m, dtype in zip(models, (torch.float32, torch.float64), strict=True):
+                backward(m, data(dtype, seed))
+            for optim in optims:
+                optim.step()
+    for m, twin in zip(mixed, apart, strict=True):
+        np.testing.assert_array_equal(flat(m), flat(twin))
+
+
 @pytest.mark.parametrize(
     "spec", ["torch.adamw(lr=0.05)", "sgdw(lr=0.1, momentum=0.9, weight_decay=0.1)"]
 )
@@ -465,13 +546,17 @@ def test_non_finite_gradients_are_refused_before_anything_moves(bad):
     ("group", "needles"),
     [
         ({"lr": -0.1}, ["lr=-0.1", ">= 0"]),
-        ({"beta1": 1.0}, ["beta1=1.0", "[0, 1)"]),
+        ({"betas": (1.0, 0.999)}, ["betas[0]=1.0", "[0, 1)"]),
+        ({"betas": (0.9, -0.5)}, ["betas[1]=-0.5", "[0, 1)"]),
+        ({"betas": 0.9}, ["betas=0.9", "two numbers (beta1, beta2)"]),
+        ({"beta1": 0.9}, ["'beta1'", "betas[0] there"]),
         ({"lr": "0.1"}, ["lr='0.1'"]),
         ({"momentun": 0.9}, ["'momentun'", "did you mean 'momentum'"]),
     ],
 )
 def test_bad_group_numbers_are_refused_in_one_line_naming_the_key(group, needles):
-    spec = "torch.adam(lr=0.1)" if "beta1" in group else "torch.sgd(lr=0.1, momentum=0.5)"
+    adam = "betas" in group or "beta1" in group
+    spec = "torch.adam(lr=0.1)" if adam else "torch.sgd(lr=0.1, momentum=0.5)"
     model = network(torch.float64)
     with pytest.raises(WdtheoryError) as error:
         wt.Optimizer([{"params": model.parameters(), **group}], spec)
@@ -608,12 +693,20 @@ def test_a_state_that_does_not_fit_its_parameter_is_refused_not_stepped(change):
 
 
 def test_a_state_saved_by_another_optimizer_is_refused_in_one_line():
+    """torch's AdamW keeps its moments as exp_avg and exp_avg_sq (and its step as a tensor); an
+    SGD's groups have no betas: neither is a state of this rule, whatever the group keys share."""
     model = network(torch.float64)
-    saved = torch.optim.AdamW(model.parameters(), lr=0.01).state_dict()  # betas, not beta1
+    adamw = torch.optim.AdamW(model.parameters(), lr=0.01)
+    backward(model, data(torch.float64))
+    adamw.step()
     optim = wt.Optimizer(model.parameters(), "torch.adamw(lr=0.01)")
     with pytest.raises(WdtheoryError) as error:
-        optim.load_state_dict(saved)
-    one_line(error, "has no beta1, beta2", "another optimizer")
+        optim.load_state_dict(adamw.state_dict())
+    one_line(error, "holds 'exp_avg', 'exp_avg_sq'", "step, m, v", "another optimizer")
+    sgd = wt.Optimizer(model.parameters(), "torch.sgd(lr=0.01)")
+    with pytest.raises(WdtheoryError) as error:
+        optim.load_state_dict(sgd.state_dict())
+    one_line(error, "has no betas", "another optimizer")
 
 
 def test_a_group_may_carry_a_schedulers_initial_lr():

@@ -296,11 +296,11 @@ def _numba_module(text: str, in_memory: Callable[[], str]) -> dict[str, Any]:
     return namespace
 
 
-def numba_kernel(plan: KernelPlan, parallel: bool, batched: bool = False) -> Callable:
-    """The fused in-place Numba kernel (compiled on first call for each dtype), single-run or
-    batched (see :func:`~wdtheory.lowering.printers.numba_function`)."""
+def numba_kernel(plan: KernelPlan, parallel: bool, layout: str = "single") -> Callable:
+    """The fused in-place Numba kernel (compiled on first call for each dtype) of one of the
+    argument layouts of :func:`~wdtheory.lowering.printers.numba_function`."""
     (step,) = numba_functions(
-        lambda cache: numba_source(plan, parallel, cache=cache, batched=batched), ("step",)
+        lambda cache: numba_source(plan, parallel, cache=cache, layout=layout), ("step",)
     )
     return step
 
@@ -328,7 +328,8 @@ def cupy_kernel(plan: KernelPlan) -> Callable:
 class LoweredRule:
     """One rule's plan and its compiled functions, each made on first use and kept: the host
     ``prologue`` (hoisted constants in float64), the functional ``array_api`` step, the in-place
-    Numba kernels (``numba_serial``, ``numba_parallel``) and the CuPy kernel."""
+    Numba kernels (``numba_serial``, ``numba_parallel``; of a batch of runs,
+    ``numba_batched_*``; of a list of tensors, ``numba_tensors_*``) and the CuPy kernel."""
 
     def __init__(self, plan: KernelPlan) -> None:
         self.plan = plan
@@ -350,11 +351,19 @@ class LoweredRule:
 
     @cached_property
     def numba_batched_serial(self) -> Callable:
-        return numba_kernel(self.plan, parallel=False, batched=True)
+        return numba_kernel(self.plan, parallel=False, layout="batched")
 
     @cached_property
     def numba_batched_parallel(self) -> Callable:
-        return numba_kernel(self.plan, parallel=True, batched=True)
+        return numba_kernel(self.plan, parallel=True, layout="batched")
+
+    @cached_property
+    def numba_tensors_serial(self) -> Callable:
+        return numba_kernel(self.plan, parallel=False, layout="tensors")
+
+    @cached_property
+    def numba_tensors_parallel(self) -> Callable:
+        return numba_kernel(self.plan, parallel=True, layout="tensors")
 
     @cached_property
     def vector_prologue(self) -> Callable:

@@ -71,6 +71,7 @@ from wdtheory.runtime.checks import (
     namespace,
 )
 from wdtheory.runtime.param_group import ParamGroup
+from wdtheory.runtime.tensor_list import TensorList
 
 __all__ = ["BACKENDS", "BoundStep", "OptState", "ParamGroup", "Stepper"]
 
@@ -225,6 +226,17 @@ class Stepper:
         code = self.first_code if t == 1 else self.code
         self._run(code, params, grads, buffers, hyper, float(t), 1.0)
 
+    def step_tensors(self, tensors: TensorList, *, first: bool) -> None:
+        """One step of every tensor of ``tensors`` (CPU memory), in place, in one kernel call:
+        each with its row of numbers (:meth:`hyper_vector`, then its step count and schedule
+        multiplier), on every thread when the list is large enough; ``first``: the tensors'
+        first step (they all take the same one). What an adapter stepping a model's parameter
+        list calls (``wdtheory.torch``). No checks: see :mod:`~wdtheory.runtime.tensor_list`."""
+        code = self.first_code if first else self.code
+        parallel = tensors.elements >= code.parallel_from[tensors.like.itemsize]
+        kernel = code.rule.numba_tensors_parallel if parallel else code.rule.numba_tensors_serial
+        kernel(tensors.addresses, tensors.chunks, tensors.rows, tensors.like)
+
     def _check_in_place(self, method: str) -> None:
         if self.backend not in ("numba", "numpy", "cupy"):
             raise WdtheoryError(f"{method} updates in place; the {self.backend} backend does not")
@@ -236,6 +248,12 @@ class Stepper:
             check_arrays(params, grads, buffers, self._states)
         else:
             check_sizes(params, grads, buffers, self._states)
+
+    @property
+    def checks_results(self) -> bool:
+        """Whether :meth:`check_result` has anything to check (a validating stepper of a rule
+        run with ``eps=0``)."""
+        return self._zero_eps
 
     def check_result(self, params: Any, t: int) -> None:
         """After step ``t`` of a validating stepper with ``eps=0``: refuse to go on silently from

@@ -10,19 +10,24 @@ r"""A ``torch.optim.Optimizer`` from any spec: the lowered rule steps real torch
 It is a ``torch.optim.Optimizer`` in every way a training loop sees: param groups with their own
 hyperparameters (by the spec's keys, e.g. ``{"params": ..., "weight_decay": 0.0}``),
 ``zero_grad`` in both modes, ``step(closure)``, ``state_dict`` / ``load_state_dict``, and
-``torch.optim.lr_scheduler`` schedulers, which set a group's ``lr`` between steps. The numbers of
-the spec are the defaults of every group. A group holds the spec's keys, except that the
-learning rate is ``lr`` whatever the spec calls it (optax's and a chain's ``learning_rate``), as
-torch's schedulers set it: ``beta1`` and ``beta2`` for Adam, not torch's ``betas``, so
-``OneCycleLR`` needs ``cycle_momentum=False`` there; and a tie in the spec (``dampening=mu``) is
-not followed when a scheduler moves one of the two.
+``torch.optim.lr_scheduler`` schedulers, which set a group's ``lr`` (and ``OneCycleLR`` and
+``CyclicLR`` its momentum) between steps. The numbers of the spec are the defaults of every
+group. A group holds the spec's keys in torch's words: the learning rate is ``lr`` whatever the
+spec calls it (optax's and a chain's ``learning_rate``), and a rule with two moment decays
+(Adam's, Lion's, ``b1``/``b2`` in optax, ``beta_1``/``beta_2`` in Keras) has them as the pair
+``betas``, as ``torch.optim.Adam`` has, so that a group written for torch
+(``{"params": ..., "betas": (0.9, 0.95)}``) and the schedulers that cycle ``betas[0]`` work
+unchanged. A tie in the spec (``dampening=mu``) is not followed when a scheduler moves one of
+the two.
 
-**How a step runs.** For each parameter with a gradient, the rule's fused kernel (the one
-:class:`~wdtheory.runtime.stepper.Stepper` runs) updates the parameter and its state buffers in
-place, through zero-copy NumPy views of CPU tensors (CUDA tensors: CuPy views through DLPack and
-the CuPy kernel). The gradient is read from ``p.grad`` at every step, so a ``zero_grad()`` that
-sets it to ``None`` and a backward pass that allocates a new one are followed. The parameter's
-version counter is bumped, as an in-place torch update would, so autograd still catches a
+**How a step runs.** The parameters with a gradient, of every group, are stepped by the rule's
+fused kernel (the one :class:`~wdtheory.runtime.stepper.Stepper` runs) in place: on the CPU in
+one call for all the tensors of a dtype (:mod:`~wdtheory.runtime.tensor_list`: each tensor with
+its group's numbers and its own step count, the work shared between the threads), as torch's
+fused optimizers do in one launch; CUDA tensors one by one, through CuPy views (DLPack) and the
+CuPy kernel. The gradient is read from ``p.grad`` at every step, so a ``zero_grad()`` that sets
+it to ``None`` and a backward pass that allocates a new one are followed. The parameters'
+version counters are bumped, as an in-place torch update would, so autograd still catches a
 parameter changed under a graph that needs it.
 
 **Hyperparameters per group.** A group's numbers are checked (each in its role's range, one
@@ -43,9 +48,12 @@ tensors of two or more dimensions.
 **Checks.** Refused in one line: sparse gradients, complex parameters, a dtype other than
 float32/float64, a device other than CPU and CUDA, non-contiguous parameters. With
 ``validate=True`` (the default) a step also refuses NaN or infinite gradients, as
-:class:`Stepper` does; ``validate=False`` skips that pass over the gradients. Every parameter is
-checked before any is stepped, so a refused step leaves the parameters and their moments as
-they were (a state it had to create for a new parameter stays, at step 0).
+:class:`Stepper` does (one read of the gradients, on every thread, before anything moves);
+``validate=False`` skips that pass. Every parameter is checked before any is stepped, so a
+refused step leaves the parameters and their moments as they were (a state it had to create
+for a new parameter stays, at step 0). A state dict saved by another optimizer (other group
+keys, other state names, such as ``torch.optim.AdamW``'s ``exp_avg``) is refused as it is
+loaded.
 
 The state of a parameter is ``{"step": int, <state name>: tensor, ...}`` with the rule's state
 names (``b`` for a momentum buffer, ``m`` and ``v`` for Adam's moments: see ``wdtheory derive``).
@@ -53,7 +61,7 @@ names (``b`` for a momentum buffer, ``m`` and ``v`` for Adam's moments: see ``wd
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -70,20 +78,92 @@ from wdtheory.optim.optimizer import Optimizer as Rule
 from wdtheory.optim.roles import ROLES
 from wdtheory.runtime.checks import all_finite, namespace
 from wdtheory.runtime.stepper import Stepper
+from wdtheory.runtime.tensor_list import TensorList
 
 __all__ = ["Optimizer", "matrices_only"]
 
 #: the keys of a param group that torch keeps besides the hyperparameters
 _BOOKKEEPING = ("params", "param_names", "initial_lr")
 
-#: the parameter dtypes the kernels take
-_DTYPES = (torch.float32, torch.float64)
+#: the parameter dtypes the kernels take, as NumPy dtypes
+_DTYPES = {torch.float32: np.dtype(np.float32), torch.float64: np.dtype(np.float64)}
+
+#: the roles that a param group holds as torch's pair ``betas`` (when the rule has both)
+_PAIR = ("beta1", "beta2")
 
 
 def matrices_only(name: str, param: torch.Tensor) -> bool:
     """Decay on weight matrices and kernels (2 or more dimensions), not on biases and
     normalisation scales (1-D) — what most training recipes do by hand."""
     return param.ndim >= 2
+
+
+@dataclass(frozen=True)
+class _GroupKeys:
+    """Where each key of the spec sits in a param group: ``place[key]`` is the group's key and,
+    for one of the pair ``betas``, its index there; ``names`` the group's keys in the spec's
+    order."""
+
+    place: dict[str, tuple[str, int | None]]
+    names: tuple[str, ...]
+
+    @classmethod
+    def of(cls, params: Mapping[str, str]) -> _GroupKeys:
+        """The places of the keys of a rule whose keys have the roles ``params``."""
+        pair = all(role in params.values() for role in _PAIR)
+        place: dict[str, tuple[str, int | None]] = {}
+        for key, role in params.items():
+            if role == "lr":
+                place[key] = ("lr", None)
+            elif pair and role in _PAIR:
+                place[key] = ("betas", _PAIR.index(role))
+            else:
+                place[key] = (key, None)
+        return cls(place, tuple(dict.fromkeys(name for name, _ in place.values())))
+
+    def label(self, key: str) -> str:
+        """How errors name ``key``: its place in a group (``lr``, ``betas[0]``)."""
+        name, index = self.place[key]
+        return name if index is None else f"{name}[{index}]"
+
+    def read(self, group: Mapping[str, Any], key: str) -> Any:
+        """The value of the spec's ``key`` in ``group`` (a tensor as a float: torch's
+        schedulers update a tensor ``lr`` in place, which must show as a change)."""
+        name, index = self.place[key]
+        value = group[name]
+        if index is not None:
+            if not isinstance(value, tuple | list) or len(value) != 2:
+                pair = ", ".join(k for k, (n, _) in self.place.items() if n == name)
+                raise WdtheoryError(
+                    f"{name}={value!r} in a param group: give two numbers ({pair}), as "
+                    f"torch.optim does"
+                )
+            value = value[index]
+        return float(value) if isinstance(value, torch.Tensor) else value
+
+    def group(self, values: Mapping[str, Any]) -> dict[str, Any]:
+        """A param group's keys and values from ``values`` by spec key (a pair as a tuple)."""
+        group: dict[str, Any] = {}
+        for key, (name, index) in self.place.items():
+            if index is None:
+                group[name] = values[key]
+            else:
+                pair = list(group.get(name, (None, None)))
+                pair[index] = values[key]
+                group[name] = tuple(pair)
+        return group
+
+    def why_not(self, key: str) -> str | None:
+        """Why a spec key that is not a group key (``learning_rate``, ``beta1``) is refused in
+        a group, else None."""
+        if key not in self.place or key in self.names:
+            return None
+        if self.place[key][0] == "lr":
+            return f"{key!r} in a param group: the learning rate is 'lr' there, as torch's schedulers set it"
+        return (
+            f"{key!r} in a param group: it is {self.label(key)} there (the pair 'betas', as in "
+            "torch.optim)"
+        )
 
 
 @dataclass(frozen=True)
@@ -98,6 +178,20 @@ class _GroupRun:
     hyper: np.ndarray
     hyper_without_decay: np.ndarray
     states: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class _Item:
+    """One parameter to step: its group's run, the parameter, its state and state buffers
+    (checked), its gradient (checked, contiguous) and hyperparameter vector, and its step."""
+
+    run: _GroupRun
+    param: torch.Tensor
+    state: dict
+    buffers: tuple[torch.Tensor, ...]
+    grad: torch.Tensor
+    hyper: np.ndarray
+    t: int
 
 
 class Optimizer(torch.optim.Optimizer):
@@ -129,20 +223,19 @@ class Optimizer(torch.optim.Optimizer):
         keys = rule.definition.params
         #: keys whose number the rule uses; the others must stay as the spec has them
         self._used = frozenset(k for k, r in keys.items() if r in rule.used_roles)
-        #: a spec key -> its key in a param group: the same, but the learning rate is "lr"
-        self._group_key = {key: "lr" if role == "lr" else key for key, role in keys.items()}
-        #: the keys of a param group, in the spec's order
-        self._keys = tuple(self._group_key.values())
-        defaults = {
-            self._group_key[key]: numbers[ROLES[role].symbol]
-            if key in self._used
-            else _number(rule.values[key])
-            for key, role in keys.items()
-        }
+        self._group_keys = _GroupKeys.of(keys)
+        defaults = self._group_keys.group(
+            {
+                key: numbers[ROLES[role].symbol] if key in self._used else _number(rule.values[key])
+                for key, role in keys.items()
+            }
+        )
         self._template = rule.unbind(self._used)
+        self._state_names = frozenset(slot.symbol.name for slot in self._template.chain.states)
         self._steppers: dict[tuple, Stepper] = {}
         self._runs: dict[int, _GroupRun] = {}
-        self._views: dict[torch.Tensor, tuple] = {}
+        self._checked: dict[torch.Tensor, tuple] = {}
+        self._decays: dict[torch.Tensor, bool] = {}
         super().__init__(params, defaults)
 
     def __repr__(self) -> str:
@@ -159,90 +252,127 @@ class Optimizer(torch.optim.Optimizer):
             with torch.enable_grad():
                 loss = closure()
         # every parameter checked before any moves: a refusal leaves the model as it was
-        work = [item for i, group in enumerate(self.param_groups) for item in self._work(i, group)]
-        for stepper, param, state, (params_view, grad_view, buffers), hyper in work:
-            t = state["step"] + 1
-            stepper.step_in_place(params_view, grad_view, buffers, t, hyper)
-            state["step"] = t
-            increment_version(param)
-            stepper.check_result(params_view, t)
+        items = [
+            item for i, group in enumerate(self.param_groups) for item in self._items(i, group)
+        ]
+        lists = _cpu_lists(items)
+        cuda = [item for item in items if item.run.device == "cuda"]
+        if self.validate:
+            for _, _, tensors in lists:
+                if not tensors.all_finite(1):
+                    _refuse_non_finite()
+            cuda_views = [_cuda_views(item) for item in cuda]
+            for views in cuda_views:
+                if not all_finite(views[1], namespace(views[1])):
+                    _refuse_non_finite()
+        else:
+            cuda_views = [_cuda_views(item) for item in cuda]
+        for stepper, first, tensors in lists:
+            stepper.step_tensors(tensors, first=first)
+        for item, (param_view, grad_view, buffer_views) in zip(cuda, cuda_views, strict=True):
+            item.run.stepper.step_in_place(param_view, grad_view, buffer_views, item.t, item.hyper)
+        for item in items:
+            item.state["step"] = item.t
+        increment_version([item.param for item in items])
+        for item in items:
+            if item.run.stepper.checks_results:
+                item.run.stepper.check_result(_view(item.param), item.t)
         return loss
 
     def add_param_group(self, param_group: dict[str, Any]) -> None:
         """torch's ``add_param_group``, then the group's own numbers checked at once (an unknown
         key is refused with the close one, e.g. ``momentun``)."""
+        names = self._group_keys.names
         for key in param_group:
-            if key in self._group_key and key not in self._keys:
-                raise WdtheoryError(
-                    f"{key!r} in a param group: the learning rate is 'lr' there, as torch's "
-                    "schedulers set it"
-                )
-            if key not in self._keys and key not in _BOOKKEEPING:
+            why = self._group_keys.why_not(key)
+            if why:
+                raise WdtheoryError(why)
+            if key not in names and key not in _BOOKKEEPING:
                 raise WdtheoryError(
                     f"{self.rule.name} has no param-group key {key!r}"
-                    f"{did_you_mean(key, self._keys)}; allowed: {', '.join(self._keys)}"
+                    f"{did_you_mean(key, names)}; allowed: {', '.join(names)}"
                 )
         super().add_param_group(param_group)
         index = len(self.param_groups) - 1
         group = self.param_groups[index]
-        self._prepare(index, group, _snapshot(group, self._keys))
+        self._prepare(index, group, self._snapshot(group))
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
-        """torch's ``load_state_dict``, refused in one line when its groups lack this spec's
-        hyperparameters (a state saved by another optimizer); the cached views of the old state
-        are dropped, and a loaded buffer that does not fit its parameter is refused at the next
-        step."""
+        """torch's ``load_state_dict``, refused in one line when the state was saved by another
+        optimizer (its groups lack this spec's keys, or a parameter's state holds other names
+        than this rule's); the checked buffers of the old state are dropped, and a loaded
+        buffer that does not fit its parameter is refused at the next step."""
+        other = f"another optimizer than {self.rule.text!r}"
         for index, group in enumerate(state_dict.get("param_groups", ())):
-            missing = [key for key in self._keys if key not in group]
+            missing = [key for key in self._group_keys.names if key not in group]
             if missing:
                 raise WdtheoryError(
-                    f"param group {index} of the state has no {', '.join(missing)}: it was saved "
-                    f"by another optimizer than {self.rule.text!r}"
+                    f"param group {index} of the state has no {', '.join(missing)}: it was "
+                    f"saved by {other}"
+                )
+        for key, state in state_dict.get("state", {}).items():
+            foreign = sorted(
+                name for name in state if name != "step" and name not in self._state_names
+            )
+            if foreign or not isinstance(state.get("step", 0), int):
+                what = ", ".join(map(repr, foreign)) if foreign else "a step that is not an int"
+                raise WdtheoryError(
+                    f"the state of parameter {key} holds {what} (this rule's: "
+                    f"{', '.join(['step', *sorted(self._state_names)])}): it was saved by {other}"
                 )
         super().load_state_dict(state_dict)
-        self._views.clear()
+        self._checked.clear()
         self._runs.clear()
 
     # ----------------------------------------------------------------------------- stepping
 
-    def _work(self, index: int, group: dict[str, Any]) -> Iterator[tuple]:
-        """For each parameter of the group with a gradient: its stepper, its state, the arrays
-        to step (checked) and the hyperparameter vector (with or without the decay)."""
+    def _items(self, index: int, group: dict[str, Any]) -> list[_Item]:
+        """The parameters of the group with a gradient, checked, as :class:`_Item`."""
         run = self._runs.get(index)
-        numbers = _snapshot(group, self._keys)
+        numbers = self._snapshot(group)
         if run is None or run.numbers != numbers:
             run = self._prepare(index, group, numbers)
         names = group.get("param_names") or [""] * len(group["params"])
+        items = []
         for param, name in zip(group["params"], names, strict=True):
             grad = param.grad
             if grad is None:
                 continue
-            hyper = run.hyper if self._decays(name, param) else run.hyper_without_decay
-            arrays = self._arrays(param, grad, run)
-            yield run.stepper, param, self.state[param], arrays, hyper
+            state = self.state[param]
+            buffers = self._buffers(param, state, run)
+            hyper = run.hyper if self._decays_param(name, param) else run.hyper_without_decay
+            items.append(
+                _Item(
+                    run, param, state, buffers, _checked_grad(param, grad), hyper, state["step"] + 1
+                )
+            )
+        return items
 
-    def _decays(self, name: str, param: torch.Tensor) -> bool:
-        return self._decay is None or bool(self._decay(name, param))
+    def _decays_param(self, name: str, param: torch.Tensor) -> bool:
+        """Whether the weight decay applies to ``param`` (asked of ``decay`` once)."""
+        decays = self._decays.get(param)
+        if decays is None:
+            decays = self._decays[param] = self._decay is None or bool(self._decay(name, param))
+        return decays
 
-    def _arrays(self, param: torch.Tensor, grad: torch.Tensor, run: _GroupRun) -> tuple:
-        """The 1-D views the kernel steps: the parameter's and its state buffers' (made once
-        and kept while the tensors stay the same) and the gradient's (made at every step: no
-        reference to a gradient is kept, so ``zero_grad()`` frees it)."""
-        cached, state = self._views.get(param), self.state[param]
+    def _buffers(self, param: torch.Tensor, state: dict, run: _GroupRun) -> tuple:
+        """The parameter's state buffers, checked once and kept while the parameter's memory,
+        the rule's state names and the state's tensors stay the same."""
+        checked = self._checked.get(param)
         if (
-            cached is None
-            or cached[0] != param.data_ptr()
-            or cached[1] != run.states
+            checked is None
+            or checked[0] != param.data_ptr()
+            or checked[1] != run.states
+            or "step" not in state
             or any(
                 state.get(name) is not tensor
-                for name, tensor in zip(run.states, cached[4], strict=True)
+                for name, tensor in zip(run.states, checked[2], strict=True)
             )
-            or "step" not in state
         ):
-            cached = self._make_views(param, state, run)
-        return cached[2], self._grad_view(param, grad), cached[3]
+            checked = self._check_state(param, state, run)
+        return checked[2]
 
-    def _make_views(self, param: torch.Tensor, state: dict, run: _GroupRun) -> tuple:
+    def _check_state(self, param: torch.Tensor, state: dict, run: _GroupRun) -> tuple:
         _check_param(param)
         if param.device.type != run.device:
             raise WdtheoryError(
@@ -261,72 +391,51 @@ class Optimizer(torch.optim.Optimizer):
                 f"group's numbers switched on a part of the rule after step {state['step']}); "
                 "give that hyperparameter a nonzero value from the first step"
             )
-        for (
-            name
-        ) in run.states:  # a loaded or replaced state must fit: the kernel does no bounds checks
+        for name in run.states:  # a loaded or replaced state must fit: no bounds checks
             buffer = state[name]
             if (
                 not isinstance(buffer, torch.Tensor)
                 or buffer.shape != param.shape
                 or buffer.dtype != param.dtype
                 or buffer.device != param.device
+                or not buffer.is_contiguous()
             ):
                 raise WdtheoryError(
                     f"{self.rule.name}: the state {name!r} of a parameter of shape "
                     f"{tuple(param.shape)} ({param.dtype}, {param.device}) is "
                     + (
-                        f"of shape {tuple(buffer.shape)} ({buffer.dtype}, {buffer.device})"
+                        f"of shape {tuple(buffer.shape)} ({buffer.dtype}, {buffer.device}"
+                        f"{'' if buffer.is_contiguous() else ', non-contiguous'})"
                         if isinstance(buffer, torch.Tensor)
                         else type(buffer).__name__
                     )
                     + "; load a state saved for these parameters, or start afresh"
                 )
-        views = (
-            param.data_ptr(),
-            run.states,
-            _view(param),
-            tuple(_view(state[name]) for name in run.states),
-            tuple(state[name] for name in run.states),
-        )
-        self._views[param] = views
-        return views
-
-    def _grad_view(self, param: torch.Tensor, grad: torch.Tensor) -> Any:
-        if grad.is_sparse:
-            raise WdtheoryError(
-                "a sparse gradient: the rule steps dense tensors (torch.optim.SparseAdam is "
-                "torch's answer for sparse ones)"
-            )
-        if grad.dtype != param.dtype or grad.device != param.device:
-            raise WdtheoryError(
-                f"a gradient of dtype {grad.dtype} on {grad.device} for a parameter of "
-                f"{param.dtype} on {param.device}; give them the same"
-            )
-        view = _view(grad.contiguous())
-        if self.validate:
-            self._check_finite(view)
-        return view
-
-    @staticmethod
-    def _check_finite(view: Any) -> None:
-        if not all_finite(view, namespace(view)):
-            raise WdtheoryError("a gradient holds NaN or infinity; refusing to step")
+        checked = (param.data_ptr(), run.states, tuple(state[name] for name in run.states))
+        self._checked[param] = checked
+        return checked
 
     # ----------------------------------------------------------------------------- numbers
 
+    def _snapshot(self, group: Mapping[str, Any]) -> tuple:
+        """A group's numbers as they are now, by spec key."""
+        return tuple(self._group_keys.read(group, key) for key in self._group_keys.place)
+
     def _prepare(self, index: int, group: dict[str, Any], numbers: tuple) -> _GroupRun:
         """Check the group's ``numbers`` (its values of the spec's keys, as
-        :func:`_snapshot` takes them) and pick (or make) the stepper of their zeros."""
-        keys, at = self.rule.definition.params, self._group_key
+        :meth:`_snapshot` takes them) and pick (or make) the stepper of their zeros."""
+        keys, label = self.rule.definition.params, self._group_keys.label
+        value = dict(zip(self._group_keys.place, numbers, strict=True))
         floats = {
-            key: ROLES[keys[key]].run_time_float(at[key], group[at[key]]) for key in self._used
+            key: ROLES[keys[key]].run_time_float(label(key), value[key]) for key in self._used
         }
+        default = dict(zip(self._group_keys.place, self._snapshot(self.defaults), strict=True))
         for key in sorted(set(keys) - self._used):
-            if group[at[key]] != self.defaults[at[key]]:
+            if value[key] != default[key]:
                 raise WdtheoryError(
-                    f"{self.rule.name}: {at[key]}={group[at[key]]!r} in param group {index}, but "
+                    f"{self.rule.name}: {label(key)}={value[key]!r} in param group {index}, but "
                     f"the rule of {self.rule.text!r} does not use {key} (it is "
-                    f"{self.defaults[at[key]]!r} there); give {key} a nonzero value in the spec "
+                    f"{default[key]!r} there); give {key} a nonzero value in the spec "
                     "to set it per group"
                 )
         zeros = tuple(sorted(key for key in self._used if floats[key] == 0.0))
@@ -352,6 +461,42 @@ class Optimizer(torch.optim.Optimizer):
         return run
 
 
+def _cpu_lists(items: list[_Item]) -> list[tuple[Stepper, bool, TensorList]]:
+    """The CPU items as lists of one kernel call each: by stepper, dtype and whether it is the
+    tensors' first step (each list holding the tensors it steps: the addresses are theirs)."""
+    parts: dict[tuple, list[_Item]] = {}
+    for item in items:
+        if item.run.device == "cpu":
+            key = (item.run.stepper, item.param.dtype, item.t == 1)
+            parts.setdefault(key, []).append(item)
+    return [
+        (
+            stepper,
+            first,
+            TensorList.of(
+                [
+                    (i.param.data_ptr(), i.grad.data_ptr(), *(b.data_ptr() for b in i.buffers))
+                    for i in part
+                ],
+                [i.param.numel() for i in part],
+                [i.hyper for i in part],
+                [i.t for i in part],
+                _DTYPES[dtype],
+            ),
+        )
+        for (stepper, dtype, first), part in parts.items()
+    ]
+
+
+def _cuda_views(item: _Item) -> tuple:
+    """The CuPy views (DLPack) of a CUDA item's parameter, gradient and buffers."""
+    return _view(item.param), _view(item.grad), tuple(map(_view, item.buffers))
+
+
+def _refuse_non_finite() -> None:
+    raise WdtheoryError("a gradient holds NaN or infinity; refusing to step")
+
+
 def _check_param(param: torch.Tensor) -> None:
     """What the kernels can step in place: a dense float32/float64 tensor on the CPU or on a
     CUDA device, laid out contiguously."""
@@ -369,10 +514,21 @@ def _check_param(param: torch.Tensor) -> None:
         )
 
 
-def _snapshot(group: dict[str, Any], keys: tuple[str, ...]) -> tuple:
-    """A group's numbers as they are now: a tensor (torch schedulers update a tensor lr in
-    place) by its value, so that a change shows."""
-    return tuple(float(group[k]) if isinstance(group[k], torch.Tensor) else group[k] for k in keys)
+def _checked_grad(param: torch.Tensor, grad: torch.Tensor) -> torch.Tensor:
+    """The gradient of ``param`` as the kernels read it (contiguous), refused in one line if
+    they cannot: sparse, or not of the parameter's shape, dtype and device."""
+    if grad.is_sparse:
+        raise WdtheoryError(
+            "a sparse gradient: the rule steps dense tensors (torch.optim.SparseAdam is "
+            "torch's answer for sparse ones)"
+        )
+    if grad.dtype != param.dtype or grad.device != param.device or grad.shape != param.shape:
+        raise WdtheoryError(
+            f"a gradient of shape {tuple(grad.shape)} ({grad.dtype}, {grad.device}) for a "
+            f"parameter of shape {tuple(param.shape)} ({param.dtype}, {param.device}); give "
+            "them the same"
+        )
+    return grad if grad.is_contiguous() else grad.contiguous()
 
 
 def _number(value: Any) -> float | None:
