@@ -16,7 +16,7 @@ The kernels over such a list take ``addresses`` (tensors, arrays) int64 and ``ch
 3) int64: the tensor, first element and number of elements of each piece of work, so that a
 parallel loop over the chunks shares a list of tensors of any sizes evenly between threads.
 The update kernels are printed per rule (``layout="tensors"`` of
-:func:`~wdtheory.lowering.printers.numba_function`); :func:`~wdtheory.lowering.finite.finite_kernel`
+:func:`~wdtheory.lowering.printers.numba_function`); :func:`~wdtheory.lowering.printers.finite_source`
 checks that every element of one array of the list is finite.
 """
 

@@ -47,8 +47,10 @@ import sympy
 from wdtheory.core.errors import WdtheoryError
 from wdtheory.lowering.plan import KernelPlan, plan_kernel
 from wdtheory.lowering.printers import (
+    FINITE_VARIANTS,
     array_api_source,
     cuda_body,
+    finite_source,
     numba_source,
     prologue_source,
     vector_prologue_source,
@@ -60,6 +62,7 @@ __all__ = [
     "array_api_kernel",
     "cache_dir",
     "cupy_kernel",
+    "finite_kernel",
     "lower",
     "numba_functions",
     "numba_kernel",
@@ -303,6 +306,15 @@ def numba_kernel(plan: KernelPlan, parallel: bool, layout: str = "single") -> Ca
         lambda cache: numba_source(plan, parallel, cache=cache, layout=layout), ("step",)
     )
     return step
+
+
+@cache
+def finite_kernel(parallel: bool) -> Callable[..., bool]:
+    """The check that every element of one array of a list of tensors is finite
+    (:func:`~wdtheory.lowering.printers.finite_source`), serial or on every thread, made once
+    per process (kept and cached as the update kernels are)."""
+    (finite,) = numba_functions(finite_source, (FINITE_VARIANTS[parallel],))
+    return finite
 
 
 @cache

@@ -25,9 +25,11 @@ from wdtheory.lowering import addresses
 from wdtheory.lowering.plan import KernelPlan
 
 __all__ = [
+    "FINITE_VARIANTS",
     "LAYOUTS",
     "array_api_source",
     "cuda_body",
+    "finite_source",
     "numba_function",
     "numba_module",
     "numba_source",
@@ -325,6 +327,44 @@ def numba_source(
         [numba_function(plan, "step", parallel=parallel, cache=cache, layout=layout)],
         preamble=tensors_preamble() if layout == "tensors" else "",
     )
+
+
+def finite_source(cache: bool) -> str:
+    """A module with ``finite_serial`` and ``finite_parallel(addresses, chunks, column, like)``,
+    the check a validating optimizer makes of a list of gradients before it moves anything
+    (the list as the ``tensors`` layout of :func:`numba_function` takes it): whether every
+    element of the arrays in ``column`` of ``addresses`` (of ``like``'s dtype) is finite. Each
+    chunk sums :math:`x - x`, which is 0 for a finite element and NaN for an infinity or a NaN
+    (and NaN stays NaN through the sum); the sum is compiled with ``reassoc`` alone, so that it
+    runs in vector lanes (at the speed of reading memory), while nothing lets the compiler
+    assume there is no NaN or infinity (``nnan``, ``ninf``)."""
+    functions = [
+        _FINITE.format(cache=cache, parallel=p, name=n) for p, n in FINITE_VARIANTS.items()
+    ]
+    return "\n\n".join([f"import numba\n\n{tensors_preamble()}\n", *functions])
+
+
+#: the serial and the parallel finiteness check, by whether they are parallel
+FINITE_VARIANTS = {False: "finite_serial", True: "finite_parallel"}
+
+_FINITE = """@numba.njit(
+    parallel={parallel}, error_model="numpy", fastmath={{"reassoc"}}, cache={cache}, nogil=True
+)
+def {name}(addresses, chunks, column, like):
+    bad = 0
+    zero = like.dtype.type(0.0)
+    for chunk in numba.prange(chunks.shape[0]):
+        r = chunks[chunk, 0]
+        offset = chunks[chunk, 1] * like.itemsize
+        count = chunks[chunk, 2]
+        x = numba.carray(pointer_to(addresses[r, column] + offset, like), count)
+        total = zero
+        for i in range(count):
+            total += x[i] - x[i]
+        if total != zero:
+            bad += 1
+    return bad == 0
+"""
 
 
 def cuda_body(plan: KernelPlan) -> str:

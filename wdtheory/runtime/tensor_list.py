@@ -26,7 +26,7 @@ from functools import lru_cache
 import numba
 import numpy as np
 
-from wdtheory.lowering.finite import finite_kernel
+from wdtheory.lowering.compile import finite_kernel
 
 __all__ = ["CHUNK_RANGE", "FINITE_PARALLEL_FROM", "TensorList"]
 
@@ -35,13 +35,6 @@ __all__ = ["CHUNK_RANGE", "FINITE_PARALLEL_FROM", "TensorList"]
 #: size is cut into several chunks per thread; chunks start at multiples of 64 elements of a
 #: tensor, which keeps a vector loop's alignment
 CHUNK_RANGE = (1 << 12, 1 << 16)
-
-#: the unsigned integer of each float width, and the bits of its exponent: all set in an
-#: infinity or a NaN and only there
-_EXPONENT = {
-    4: (np.empty(0, np.uint32), np.uint32(0x7F80_0000)),
-    8: (np.empty(0, np.uint64), np.uint64(0x7FF0_0000_0000_0000)),
-}
 
 #: the finiteness check reads on every thread from this many bytes (a read pass is cheap per
 #: byte: waking the threads pays from about this much)
@@ -98,9 +91,8 @@ class TensorList:
         """Whether every element of the arrays in ``column`` of :attr:`addresses` (1: the
         gradients) is finite, read in one pass (on every thread from
         :data:`FINITE_PARALLEL_FROM` bytes)."""
-        bits, mask = _EXPONENT[self.like.itemsize]
         parallel = self.elements * self.like.itemsize >= FINITE_PARALLEL_FROM
-        return finite_kernel(parallel)(self.addresses, self.chunks, column, bits, mask)
+        return finite_kernel(parallel)(self.addresses, self.chunks, column, self.like)
 
 
 def _piece(elements: int) -> int:

@@ -180,18 +180,33 @@ class _GroupRun:
     states: tuple[str, ...]
 
 
-@dataclass(frozen=True)
-class _Item:
-    """One parameter to step: its group's run, the parameter, its state and state buffers
-    (checked), its gradient (checked, contiguous) and hyperparameter vector, and its step."""
+class _Entry:
+    """A parameter as checked for stepping: its state dict and state buffers (of the names
+    ``states``), their addresses and the parameter's, its dtype and whether the weight decay
+    applies to it. It holds while :meth:`holds` says so (the same state, buffers and memory):
+    then a step needs to check only the gradient."""
 
-    run: _GroupRun
-    param: torch.Tensor
-    state: dict
-    buffers: tuple[torch.Tensor, ...]
-    grad: torch.Tensor
-    hyper: np.ndarray
-    t: int
+    __slots__ = ("addresses", "buffers", "data_ptr", "decays", "dtype", "param", "state", "states")
+
+    def __init__(
+        self, param: torch.Tensor, state: dict, states: tuple[str, ...], decays: bool
+    ) -> None:
+        self.param, self.state, self.states, self.decays = param, state, states, decays
+        self.buffers = tuple(state[name] for name in states)
+        self.data_ptr = param.data_ptr()
+        #: the parameter's address, then the buffers' (the gradient goes between, per step)
+        self.addresses = (self.data_ptr, *(buffer.data_ptr() for buffer in self.buffers))
+        self.dtype = _DTYPES[param.dtype]
+
+    def holds(self, param: torch.Tensor, state: dict, states: tuple[str, ...]) -> bool:
+        """Whether the checks still hold: the same state dict with a step and the same buffers
+        of the same names, the parameter's memory where it was."""
+        if state is not self.state or states != self.states or "step" not in state:
+            return False
+        for name, buffer in zip(states, self.buffers, strict=True):
+            if state.get(name) is not buffer:
+                return False
+        return param.data_ptr() == self.data_ptr
 
 
 class Optimizer(torch.optim.Optimizer):
@@ -234,8 +249,8 @@ class Optimizer(torch.optim.Optimizer):
         self._state_names = frozenset(slot.symbol.name for slot in self._template.chain.states)
         self._steppers: dict[tuple, Stepper] = {}
         self._runs: dict[int, _GroupRun] = {}
-        self._checked: dict[torch.Tensor, tuple] = {}
-        self._decays: dict[torch.Tensor, bool] = {}
+        #: id(parameter) -> its :class:`_Entry` (which holds the parameter: the id stays its)
+        self._entries: dict[int, _Entry] = {}
         super().__init__(params, defaults)
 
     def __repr__(self) -> str:
@@ -256,27 +271,29 @@ class Optimizer(torch.optim.Optimizer):
             item for i, group in enumerate(self.param_groups) for item in self._items(i, group)
         ]
         lists = _cpu_lists(items)
-        cuda = [item for item in items if item.run.device == "cuda"]
+        cuda = [
+            (run, entry, _cuda_views(entry, grad), t)
+            for run, entry, grad, t in items
+            if run.device == "cuda"
+        ]
         if self.validate:
             for _, _, tensors in lists:
                 if not tensors.all_finite(1):
                     _refuse_non_finite()
-            cuda_views = [_cuda_views(item) for item in cuda]
-            for views in cuda_views:
-                if not all_finite(views[1], namespace(views[1])):
+            for _, _, (_, grad_view, _), _ in cuda:
+                if not all_finite(grad_view, namespace(grad_view)):
                     _refuse_non_finite()
-        else:
-            cuda_views = [_cuda_views(item) for item in cuda]
         for stepper, first, tensors in lists:
             stepper.step_tensors(tensors, first=first)
-        for item, (param_view, grad_view, buffer_views) in zip(cuda, cuda_views, strict=True):
-            item.run.stepper.step_in_place(param_view, grad_view, buffer_views, item.t, item.hyper)
-        for item in items:
-            item.state["step"] = item.t
-        increment_version([item.param for item in items])
-        for item in items:
-            if item.run.stepper.checks_results:
-                item.run.stepper.check_result(_view(item.param), item.t)
+        for run, entry, (param_view, grad_view, buffer_views), t in cuda:
+            hyper = run.hyper if entry.decays else run.hyper_without_decay
+            run.stepper.step_in_place(param_view, grad_view, buffer_views, t, hyper)
+        for _, entry, _, t in items:
+            entry.state["step"] = t
+        increment_version([entry.param for _, entry, _, _ in items])
+        for run, entry, _, t in items:
+            if run.stepper.checks_results:
+                run.stepper.check_result(_view(entry.param), t)
         return loss
 
     def add_param_group(self, param_group: dict[str, Any]) -> None:
@@ -321,58 +338,34 @@ class Optimizer(torch.optim.Optimizer):
                     f"{', '.join(['step', *sorted(self._state_names)])}): it was saved by {other}"
                 )
         super().load_state_dict(state_dict)
-        self._checked.clear()
+        self._entries.clear()
         self._runs.clear()
 
     # ----------------------------------------------------------------------------- stepping
 
-    def _items(self, index: int, group: dict[str, Any]) -> list[_Item]:
-        """The parameters of the group with a gradient, checked, as :class:`_Item`."""
+    def _items(self, index: int, group: dict[str, Any]) -> list[tuple]:
+        """The parameters of the group with a gradient, checked: (run, entry, gradient as the
+        kernels read it, step count to take) each."""
         run = self._runs.get(index)
         numbers = self._snapshot(group)
         if run is None or run.numbers != numbers:
             run = self._prepare(index, group, numbers)
         names = group.get("param_names") or [""] * len(group["params"])
-        items = []
+        states, entries, items = self.state, self._entries, []
         for param, name in zip(group["params"], names, strict=True):
             grad = param.grad
             if grad is None:
                 continue
-            state = self.state[param]
-            buffers = self._buffers(param, state, run)
-            hyper = run.hyper if self._decays_param(name, param) else run.hyper_without_decay
-            items.append(
-                _Item(
-                    run, param, state, buffers, _checked_grad(param, grad), hyper, state["step"] + 1
-                )
-            )
+            state = states[param]
+            entry = entries.get(id(param))
+            if entry is None or not entry.holds(param, state, run.states):
+                entry = entries[id(param)] = self._entry(param, name, state, run)
+            items.append((run, entry, _checked_grad(param, grad), state["step"] + 1))
         return items
 
-    def _decays_param(self, name: str, param: torch.Tensor) -> bool:
-        """Whether the weight decay applies to ``param`` (asked of ``decay`` once)."""
-        decays = self._decays.get(param)
-        if decays is None:
-            decays = self._decays[param] = self._decay is None or bool(self._decay(name, param))
-        return decays
-
-    def _buffers(self, param: torch.Tensor, state: dict, run: _GroupRun) -> tuple:
-        """The parameter's state buffers, checked once and kept while the parameter's memory,
-        the rule's state names and the state's tensors stay the same."""
-        checked = self._checked.get(param)
-        if (
-            checked is None
-            or checked[0] != param.data_ptr()
-            or checked[1] != run.states
-            or "step" not in state
-            or any(
-                state.get(name) is not tensor
-                for name, tensor in zip(run.states, checked[2], strict=True)
-            )
-        ):
-            checked = self._check_state(param, state, run)
-        return checked[2]
-
-    def _check_state(self, param: torch.Tensor, state: dict, run: _GroupRun) -> tuple:
+    def _entry(self, param: torch.Tensor, param_name: str, state: dict, run: _GroupRun) -> _Entry:
+        """The parameter checked, its state made (new, or cleared by the user) or checked
+        against it (loaded, replaced: the kernels do no bounds checks)."""
         _check_param(param)
         if param.device.type != run.device:
             raise WdtheoryError(
@@ -411,9 +404,8 @@ class Optimizer(torch.optim.Optimizer):
                     )
                     + "; load a state saved for these parameters, or start afresh"
                 )
-        checked = (param.data_ptr(), run.states, tuple(state[name] for name in run.states))
-        self._checked[param] = checked
-        return checked
+        decays = self._decay is None or bool(self._decay(param_name, param))
+        return _Entry(param, state, run.states, decays)
 
     # ----------------------------------------------------------------------------- numbers
 
@@ -461,36 +453,34 @@ class Optimizer(torch.optim.Optimizer):
         return run
 
 
-def _cpu_lists(items: list[_Item]) -> list[tuple[Stepper, bool, TensorList]]:
-    """The CPU items as lists of one kernel call each: by stepper, dtype and whether it is the
-    tensors' first step (each list holding the tensors it steps: the addresses are theirs)."""
-    parts: dict[tuple, list[_Item]] = {}
+def _cpu_lists(items: list[tuple]) -> list[tuple[Stepper, bool, TensorList]]:
+    """The CPU items of a step (see ``Optimizer._items``) as lists of one kernel call each: by
+    stepper, dtype and whether it is the tensors' first step (the caller holds the tensors
+    whose addresses the lists give)."""
+    parts: dict[tuple, list[tuple]] = {}
     for item in items:
-        if item.run.device == "cpu":
-            key = (item.run.stepper, item.param.dtype, item.t == 1)
-            parts.setdefault(key, []).append(item)
+        run, entry, _, t = item
+        if run.device == "cpu":
+            parts.setdefault((run.stepper, entry.dtype, t == 1), []).append(item)
     return [
         (
             stepper,
             first,
             TensorList.of(
-                [
-                    (i.param.data_ptr(), i.grad.data_ptr(), *(b.data_ptr() for b in i.buffers))
-                    for i in part
-                ],
-                [i.param.numel() for i in part],
-                [i.hyper for i in part],
-                [i.t for i in part],
-                _DTYPES[dtype],
+                [(e.addresses[0], grad.data_ptr(), *e.addresses[1:]) for _, e, grad, _ in part],
+                [e.param.numel() for _, e, _, _ in part],
+                [r.hyper if e.decays else r.hyper_without_decay for r, e, _, _ in part],
+                [t for _, _, _, t in part],
+                dtype,
             ),
         )
         for (stepper, dtype, first), part in parts.items()
     ]
 
 
-def _cuda_views(item: _Item) -> tuple:
-    """The CuPy views (DLPack) of a CUDA item's parameter, gradient and buffers."""
-    return _view(item.param), _view(item.grad), tuple(map(_view, item.buffers))
+def _cuda_views(entry: _Entry, grad: torch.Tensor) -> tuple:
+    """The CuPy views (DLPack) of a CUDA parameter, its gradient and buffers."""
+    return _view(entry.param), _view(grad), tuple(map(_view, entry.buffers))
 
 
 def _refuse_non_finite() -> None:
