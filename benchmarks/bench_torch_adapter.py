@@ -15,10 +15,14 @@ timed; the forward and backward passes are the same for every optimizer):
   120 tensors).
 
 Decay on matrices only (``decay=matrices_only``; torch: two param groups), float32, AdamW and
-SGD with Nesterov momentum. Competitors in one process, same thread count, timed interleaved;
-each cell the median over repeats of the mean of a batch of steps. Before timing, every
-competitor runs 5 steps from the same start and the largest difference from torch fused is
-printed (float32: a few ulps of the largest parameter where the order of operations differs).
+SGD with Nesterov momentum. Competitors in one process, same thread count, timed interleaved:
+each round times a batch of steps of every competitor, in an order shuffled per round (seeded)
+and each batch after a pause of 0.2 s (a thread pool, torch's OpenMP or Numba's, spins for a
+while after its work, which slows whoever runs right after it on these 2 cores). A time is
+the median over rounds of a batch's mean; a ratio the median over rounds of the ratio within
+the round (robust to the machine's drift). Before timing, every competitor runs 5 steps from
+the same start and the largest difference from torch fused is printed (float32: a few ulps of
+the largest parameter where the order of operations differs).
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from __future__ import annotations
 import argparse
 import itertools
 import platform
+import random
 import statistics
 import time
 from collections.abc import Callable
@@ -94,19 +99,30 @@ def check(rule: str, model: str) -> dict[str, float]:
     return {n: (v - flat["torch fused"]).abs().max().item() for n, v in flat.items()}
 
 
-def timings(rule: str, model: str, repeats: int) -> dict[str, float]:
+def timings(rule: str, model: str, repeats: int) -> tuple[dict[str, float], dict[str, float]]:
+    """Median seconds per step of each competitor, and median ratios to torch fused within a
+    round (see the module doc)."""
     made = competitors(rule, model)
     batch = 200 if model == "small" else 5
     for _, step in made.values():  # warm: compiled kernels, allocated state
         step()
     samples: dict[str, list[float]] = {n: [] for n in made}
+    order, shuffle = list(made), random.Random(0).shuffle
     for _ in range(repeats):
-        for name, (_, step) in made.items():
+        shuffle(order)
+        for name in order:
+            step = made[name][1]
+            time.sleep(0.2)
             start = time.perf_counter()
             for _ in range(batch):
                 step()
             samples[name].append((time.perf_counter() - start) / batch)
-    return {n: statistics.median(s) for n, s in samples.items()}
+    fused = samples["torch fused"]
+    ratios = {
+        n: statistics.median(a / b for a, b in zip(s, fused, strict=True))
+        for n, s in samples.items()
+    }
+    return {n: statistics.median(s) for n, s in samples.items()}, ratios
 
 
 def show(seconds: float) -> str:
@@ -117,7 +133,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer repeats")
     args = parser.parse_args()
-    repeats = 5 if args.quick else 15
+    repeats = 5 if args.quick else 21
     print(
         f"torch {torch.__version__} ({torch.get_num_threads()} threads), numba "
         f"{numba.__version__} ({numba.get_num_threads()} threads), {platform.processor() or platform.machine()}"
@@ -140,11 +156,11 @@ def main() -> None:
     print("|---|---|" + "---|" * (len(names) + 2))
     for rule in SPECS:
         for model in ("small", "large"):
-            t = timings(rule, model, repeats)
+            t, ratio = timings(rule, model, repeats)
             cells = " | ".join(show(t[n]) for n in names)
             print(
-                f"| {rule} | {model} | {cells} | {t['wdtheory'] / t['torch fused']:.2f} | "
-                f"{t['wdtheory (validate)'] / t['torch fused']:.2f} |"
+                f"| {rule} | {model} | {cells} | {ratio['wdtheory']:.2f} | "
+                f"{ratio['wdtheory (validate)']:.2f} |"
             )
 
 

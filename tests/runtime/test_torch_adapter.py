@@ -671,6 +671,24 @@ def test_a_cleared_or_replaced_state_is_the_one_stepped():
     assert optim.state[param]["step"] == 2
 
 
+def test_a_parameter_given_new_memory_is_stepped_there():
+    """``param.data = ...`` mid-training (a copy, a move): the next step updates the new memory,
+    as torch's optimizers do, not the old address."""
+    spec = "torch.sgd(lr=0.1, momentum=0.9, weight_decay=0.01)"
+    model, twin = network(torch.float64), network(torch.float64)
+    ours = wt.Optimizer(model.parameters(), spec)
+    theirs = torch_twin(spec, None, twin.parameters())
+    for step in range(4):
+        if step == 2:
+            for m in (model, twin):
+                m[0].weight.data = m[0].weight.data.clone()
+        for m, optim in ((model, ours), (twin, theirs)):
+            optim.zero_grad()
+            backward(m, data(torch.float64, step))
+            optim.step()
+    assert_float64_close(flat(model), flat(twin))
+
+
 @pytest.mark.parametrize("change", ["shape", "dtype"])
 def test_a_state_that_does_not_fit_its_parameter_is_refused_not_stepped(change):
     """A state loaded for other parameters once segfaulted the kernel (no bounds checks)."""

@@ -87,6 +87,16 @@ class TensorList:
             np.empty(0, dtype),
         )
 
+    def with_column(
+        self, column: int, addresses: Sequence[int], steps: Sequence[int]
+    ) -> TensorList:
+        """The same tensors with other arrays in ``column`` (of the same sizes and dtype: the
+        gradients, which torch allocates anew at each backward pass after ``zero_grad()``) and
+        other step counts; this list's arrays updated in place (its chunks are the same)."""
+        self.addresses[:, column] = addresses
+        self.rows[:, -2] = steps
+        return self
+
     def all_finite(self, column: int) -> bool:
         """Whether every element of the arrays in ``column`` of :attr:`addresses` (1: the
         gradients) is finite, read in one pass (on every thread from

@@ -186,7 +186,17 @@ class _Entry:
     applies to it. It holds while :meth:`holds` says so (the same state, buffers and memory):
     then a step needs to check only the gradient."""
 
-    __slots__ = ("addresses", "buffers", "data_ptr", "decays", "dtype", "param", "state", "states")
+    __slots__ = (
+        "addresses",
+        "buffers",
+        "data_ptr",
+        "decays",
+        "dtype",
+        "param",
+        "size",
+        "state",
+        "states",
+    )
 
     def __init__(
         self, param: torch.Tensor, state: dict, states: tuple[str, ...], decays: bool
@@ -197,6 +207,7 @@ class _Entry:
         #: the parameter's address, then the buffers' (the gradient goes between, per step)
         self.addresses = (self.data_ptr, *(buffer.data_ptr() for buffer in self.buffers))
         self.dtype = _DTYPES[param.dtype]
+        self.size = param.numel()
 
     def holds(self, param: torch.Tensor, state: dict, states: tuple[str, ...]) -> bool:
         """Whether the checks still hold: the same state dict with a step and the same buffers
@@ -251,6 +262,8 @@ class Optimizer(torch.optim.Optimizer):
         self._runs: dict[int, _GroupRun] = {}
         #: id(parameter) -> its :class:`_Entry` (which holds the parameter: the id stays its)
         self._entries: dict[int, _Entry] = {}
+        #: (stepper, dtype, first step) -> the last step's list of that kind, its items' ids
+        self._lists: dict[tuple, tuple[tuple, tuple, TensorList]] = {}
         super().__init__(params, defaults)
 
     def __repr__(self) -> str:
@@ -270,7 +283,7 @@ class Optimizer(torch.optim.Optimizer):
         items = [
             item for i, group in enumerate(self.param_groups) for item in self._items(i, group)
         ]
-        lists = _cpu_lists(items)
+        lists = self._cpu_lists(items)
         cuda = [
             (run, entry, _cuda_views(entry, grad), t)
             for run, entry, grad, t in items
@@ -340,6 +353,7 @@ class Optimizer(torch.optim.Optimizer):
         super().load_state_dict(state_dict)
         self._entries.clear()
         self._runs.clear()
+        self._lists.clear()
 
     # ----------------------------------------------------------------------------- stepping
 
@@ -407,6 +421,40 @@ class Optimizer(torch.optim.Optimizer):
         decays = self._decay is None or bool(self._decay(param_name, param))
         return _Entry(param, state, run.states, decays)
 
+    def _cpu_lists(self, items: list[tuple]) -> list[tuple[Stepper, bool, TensorList]]:
+        """The CPU items of a step (see :meth:`_items`) as lists of one kernel call each: by
+        stepper, dtype and whether it is the tensors' first step (the caller holds the tensors
+        whose addresses the lists give). A list of the same parameters with the same numbers
+        as at the last step is that step's, with the new gradients and step counts."""
+        parts: dict[tuple, list[tuple]] = {}
+        for item in items:
+            run, entry, _, t = item
+            if run.device == "cpu":
+                parts.setdefault((run.stepper, entry.dtype, t == 1), []).append(item)
+        lists = []
+        for key, part in parts.items():
+            pinned = tuple((run, entry) for run, entry, _, _ in part)  # keeps the ids theirs
+            ids = tuple(id(x) for pair in pinned for x in pair)
+            grads = [grad.data_ptr() for _, _, grad, _ in part]
+            steps = [t for _, _, _, t in part]
+            last = self._lists.get(key)
+            if last is not None and last[1] == ids:
+                tensors = last[2].with_column(1, grads, steps)
+            else:
+                tensors = TensorList.of(
+                    [
+                        (e.addresses[0], g, *e.addresses[1:])
+                        for (_, e), g in zip(pinned, grads, strict=True)
+                    ],
+                    [e.size for _, e in pinned],
+                    [r.hyper if e.decays else r.hyper_without_decay for r, e in pinned],
+                    steps,
+                    key[1],
+                )
+                self._lists[key] = pinned, ids, tensors
+            lists.append((key[0], key[2], tensors))
+        return lists
+
     # ----------------------------------------------------------------------------- numbers
 
     def _snapshot(self, group: Mapping[str, Any]) -> tuple:
@@ -451,31 +499,6 @@ class Optimizer(torch.optim.Optimizer):
         )
         self._runs[index] = run
         return run
-
-
-def _cpu_lists(items: list[tuple]) -> list[tuple[Stepper, bool, TensorList]]:
-    """The CPU items of a step (see ``Optimizer._items``) as lists of one kernel call each: by
-    stepper, dtype and whether it is the tensors' first step (the caller holds the tensors
-    whose addresses the lists give)."""
-    parts: dict[tuple, list[tuple]] = {}
-    for item in items:
-        run, entry, _, t = item
-        if run.device == "cpu":
-            parts.setdefault((run.stepper, entry.dtype, t == 1), []).append(item)
-    return [
-        (
-            stepper,
-            first,
-            TensorList.of(
-                [(e.addresses[0], grad.data_ptr(), *e.addresses[1:]) for _, e, grad, _ in part],
-                [e.param.numel() for _, e, _, _ in part],
-                [r.hyper if e.decays else r.hyper_without_decay for r, e, _, _ in part],
-                [t for _, _, _, t in part],
-                dtype,
-            ),
-        )
-        for (stepper, dtype, first), part in parts.items()
-    ]
 
 
 def _cuda_views(entry: _Entry, grad: torch.Tensor) -> tuple:
