@@ -4,7 +4,7 @@
   its own numbers and step count, is what the single-tensor kernel gives it, bit for bit, for
   each rule, dtype, and the serial and the parallel kernel;
 * the chunks cover every element of every tensor once, in order;
-* the finiteness check finds any NaN or infinity in the column it reads, and only there.
+* the gradient check finds any NaN or infinity in the gradients, and only there.
 """
 
 from __future__ import annotations
@@ -119,11 +119,11 @@ def test_the_chunks_cover_every_element_once_in_order(sizes, threads_share):
     where=st.floats(0, 1, exclude_max=True),
     which=st.floats(0, 1, exclude_max=True),
 )
-def test_the_finiteness_check_finds_any_nan_or_infinity_in_its_column(
+def test_the_gradient_check_finds_any_nan_or_infinity_in_the_gradients(
     dtype, sizes, bad, where, which
 ):
     """Serial (small lists) and parallel (large ones) alike; the largest finite numbers are
-    finite (no overflow in the check), and a NaN in another column is not this one's."""
+    finite (no overflow in the check), and NaN parameters are not NaN gradients."""
     big = np.finfo(dtype).max
     grads = [np.full(n, big, dtype=dtype) for n in sizes]
     params = [np.full(n, np.nan, dtype=dtype) for n in sizes]
@@ -132,7 +132,7 @@ def test_the_finiteness_check_finds_any_nan_or_infinity_in_its_column(
         addresses = [(p.ctypes.data, g.ctypes.data) for p, g in zip(params, grads, strict=True)]
         ones = [np.zeros(1)] * len(sizes)
         tensors = TensorList.of(addresses, sizes, ones, [1] * len(sizes), np.dtype(dtype))
-        return tensors.all_finite(1)
+        return tensors.gradients_finite()
 
     assert finite()
     tensor = int(which * len(sizes))

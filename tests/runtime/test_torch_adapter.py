@@ -549,6 +549,7 @@ def test_non_finite_gradients_are_refused_before_anything_moves(bad):
         ({"betas": (1.0, 0.999)}, ["betas[0]=1.0", "[0, 1)"]),
         ({"betas": (0.9, -0.5)}, ["betas[1]=-0.5", "[0, 1)"]),
         ({"betas": 0.9}, ["betas=0.9", "two numbers (beta1, beta2)"]),
+        ({"betas": (torch.tensor([0.9, 0.8]), 0.99)}, ["betas[0]", "shape (2,)", "one number"]),
         ({"beta1": 0.9}, ["'beta1'", "betas[0] there"]),
         ({"lr": "0.1"}, ["lr='0.1'"]),
         ({"momentun": 0.9}, ["'momentun'", "did you mean 'momentum'"]),
@@ -687,6 +688,83 @@ def test_a_parameter_given_new_memory_is_stepped_there():
             backward(m, data(torch.float64, step))
             optim.step()
     assert_float64_close(flat(model), flat(twin))
+
+
+def test_a_state_buffer_given_new_memory_under_the_same_object_is_stepped_there():
+    """``buffer.data = ...`` keeps the tensor object and moves its memory (the old memory may be
+    freed): the step must update the new memory. SGD's buffer set to zeros: the step's new
+    buffer is the gradient."""
+    param = torch.nn.Parameter(torch.ones(50_000, dtype=torch.float64))
+    optim = wt.Optimizer([param], "torch.sgd(lr=0.1, momentum=0.9)")
+    param.grad = torch.ones_like(param)
+    optim.step()
+    optim.state[param]["b"].data = torch.zeros_like(param)
+    param.grad = torch.full_like(param, 2.0)
+    optim.step()
+    assert torch.equal(optim.state[param]["b"], param.grad)
+
+
+@pytest.mark.parametrize(
+    ("change", "needles"),
+    [
+        ("shrink the buffer", ["the state 'b'", "of shape (25000,)"]),
+        ("shrink the parameter", ["the state 'b'", "shape (10,)"]),
+        ("transpose the parameter", ["non-contiguous parameter"]),
+    ],
+)
+def test_a_tensor_resized_or_relaid_under_the_same_object_is_refused_not_stepped(change, needles):
+    """``resize_`` and ``.data = view`` keep the object (and may keep the address): the kernel,
+    which does no bounds checks, must not step the old sizes."""
+    param = torch.nn.Parameter(torch.ones(250, 200, dtype=torch.float64))
+    optim = wt.Optimizer([param], "torch.sgd(lr=0.1, momentum=0.9)")
+    param.grad = torch.ones_like(param)
+    optim.step()
+    with torch.no_grad():
+        if change == "shrink the buffer":
+            optim.state[param]["b"].resize_(25_000)
+        elif change == "shrink the parameter":
+            param.data = param.data.reshape(-1)[:10]
+        else:
+            param.data = param.data.t()
+    param.grad = torch.ones_like(param)
+    before = param.detach().clone()
+    with pytest.raises(WdtheoryError) as error:
+        optim.step()
+    one_line(error, *needles)
+    assert torch.equal(param, before)
+
+
+def test_a_parameter_listed_twice_is_refused_in_one_line():
+    param = torch.nn.Parameter(torch.ones(3))
+    with pytest.raises(WdtheoryError) as error:
+        wt.Optimizer([param, param], "torch.adam(lr=0.1)")
+    one_line(error, "lists a parameter twice")
+
+
+def test_a_copy_of_the_optimizer_continues_as_the_original_does():
+    """copy.deepcopy (and pickling) keeps the numbers and the state; the copy checks its own
+    tensors again."""
+    model = network(torch.float64)
+    optim = wt.Optimizer(model.parameters(), "torch.adamw(lr=0.05, weight_decay=0.1)")
+    for seed in range(2):
+        optim.zero_grad()
+        backward(model, data(torch.float64, seed))
+        optim.step()
+    twin_model = copy.deepcopy(model)
+    twin = wt.Optimizer(twin_model.parameters(), "torch.adamw(lr=0.05, weight_decay=0.1)")
+    copied = copy.deepcopy(optim)
+    twin.load_state_dict(copied.state_dict())
+    for seed in range(2, 4):
+        for m, o in ((model, optim), (twin_model, twin)):
+            o.zero_grad()
+            backward(m, data(torch.float64, seed))
+            o.step()
+    np.testing.assert_array_equal(flat(model), flat(twin_model))
+    copied_params = [p for g in copied.param_groups for p in g["params"]]
+    for p in copied_params:
+        p.grad = torch.ones_like(p)
+    copied.step()  # steps its own tensors
+    assert all(copied.state[p]["step"] == 3 for p in copied_params)
 
 
 @pytest.mark.parametrize("change", ["shape", "dtype"])

@@ -9,8 +9,8 @@ as a typed pointer (``numba.carray(pointer_to(address, like), count)`` is then t
 ``count`` elements of ``like``'s dtype at ``address``).
 
 Nothing checks the address: the caller must hold the tensors alive through the call and know
-that each address has ``count`` elements of that dtype behind it
-(:mod:`wdtheory.runtime.tensor_list` checks the tensors it takes the addresses of).
+that each address has ``count`` elements of that dtype behind it (the torch adapter checks
+each tensor before it takes its address: :mod:`wdtheory.runtime.torch`).
 
 The kernels over such a list take ``addresses`` (tensors, arrays) int64 and ``chunks`` (chunks,
 3) int64: the tensor, first element and number of elements of each piece of work, so that a

@@ -293,15 +293,7 @@ def numba_function(
     ]
     if layout == "tensors":
         lines += [
-            f"    for chunk in {loop}(chunks.shape[0]):",
-            "        r = chunks[chunk, 0]",
-            "        offset = chunks[chunk, 1] * like.itemsize",
-            "        count = chunks[chunk, 2]",
-            *(
-                f"        {names[a]} = numba.carray(pointer_to(addresses[r, {k}] + offset, like), "
-                "count)"
-                for k, a in enumerate(plan.arrays)
-            ),
+            *_chunk_of_tensors(loop, [(names[a], str(k)) for k, a in enumerate(plan.arrays)]),
             *constants,
             "        for i in range(count):",
         ]
@@ -338,33 +330,48 @@ def finite_source(cache: bool) -> str:
     (and NaN stays NaN through the sum); the sum is compiled with ``reassoc`` alone, so that it
     runs in vector lanes (at the speed of reading memory), while nothing lets the compiler
     assume there is no NaN or infinity (``nnan``, ``ninf``)."""
-    functions = [
-        _FINITE.format(cache=cache, parallel=p, name=n) for p, n in FINITE_VARIANTS.items()
-    ]
+    functions = []
+    for parallel, name in FINITE_VARIANTS.items():
+        loop = "numba.prange" if parallel else "range"
+        lines = [
+            "@numba.njit(",
+            f'    parallel={parallel}, error_model="numpy", fastmath={{"reassoc"}}, '
+            f"cache={cache}, nogil=True",
+            ")",
+            f"def {name}(addresses, chunks, column, like):",
+            "    bad = 0",
+            "    zero = like.dtype.type(0.0)",
+            *_chunk_of_tensors(loop, [("x", "column")]),
+            "        total = zero",
+            "        for i in range(count):",
+            "            total += x[i] - x[i]",
+            "        if total != zero:",
+            "            bad += 1",
+            "    return bad == 0",
+        ]
+        functions.append("\n".join(lines) + "\n")
     return "\n\n".join([f"import numba\n\n{tensors_preamble()}\n", *functions])
 
 
 #: the serial and the parallel finiteness check, by whether they are parallel
 FINITE_VARIANTS = {False: "finite_serial", True: "finite_parallel"}
 
-_FINITE = """@numba.njit(
-    parallel={parallel}, error_model="numpy", fastmath={{"reassoc"}}, cache={cache}, nogil=True
-)
-def {name}(addresses, chunks, column, like):
-    bad = 0
-    zero = like.dtype.type(0.0)
-    for chunk in numba.prange(chunks.shape[0]):
-        r = chunks[chunk, 0]
-        offset = chunks[chunk, 1] * like.itemsize
-        count = chunks[chunk, 2]
-        x = numba.carray(pointer_to(addresses[r, column] + offset, like), count)
-        total = zero
-        for i in range(count):
-            total += x[i] - x[i]
-        if total != zero:
-            bad += 1
-    return bad == 0
-"""
+
+def _chunk_of_tensors(loop: str, arrays: list[tuple[str, str]]) -> list[str]:
+    """The loop over the chunks of a list of tensors and, in it, each array of the chunk's
+    tensor that the code reads, as ``name = numba.carray(...)`` from the column of
+    ``addresses`` given (the ``tensors`` layout of :func:`numba_function`)."""
+    return [
+        f"    for chunk in {loop}(chunks.shape[0]):",
+        "        r = chunks[chunk, 0]",
+        "        offset = chunks[chunk, 1] * like.itemsize",
+        "        count = chunks[chunk, 2]",
+        *(
+            f"        {name} = numba.carray(pointer_to(addresses[r, {column}] + offset, like), "
+            "count)"
+            for name, column in arrays
+        ),
+    ]
 
 
 def cuda_body(plan: KernelPlan) -> str:

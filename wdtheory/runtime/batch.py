@@ -177,7 +177,7 @@ class BatchStepper:
         stepper = self.stepper
         code = stepper.first_code if t == 1 else stepper.code
         if self.backend == "numba":
-            check_writable((params, *state.buffers), self.stepper._array_names)
+            check_writable((params, *state.buffers), self.stepper.array_names)
             scalars = (float(t), float(schedule))
             if params.shape[1] >= code.parallel_from[params.itemsize]:
                 # rows big enough for the parallel single-run kernel: one row at a time, each on
@@ -216,7 +216,7 @@ class BatchStepper:
         new_param, *new_buffers = code.array_api(xp, params, grads, *buffers, *constants)
         if self.backend == "array_api":
             return new_param, tuple(new_buffers)
-        check_writable((params, *buffers), self.stepper._array_names)
+        check_writable((params, *buffers), self.stepper.array_names)
         for target, value in zip((params, *buffers), (new_param, *new_buffers), strict=True):
             target[...] = value
         return params, buffers

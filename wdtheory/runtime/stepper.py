@@ -135,7 +135,8 @@ class Stepper:
         self.initial = tuple(_initial(slot.init, self.hyper) for slot in chain.states)
         self._run = getattr(self, f"_run_{self.backend}")
         self._states = len(chain.states)
-        self._array_names = _names(self._states)
+        #: the names errors give the arrays a step updates (params, state buffer 0, ...)
+        self.array_names = _names(self._states)
         eps = ROLES["eps"].symbol
         #: eps=0 in a rule that uses it: a validated step checks its result (see the module doc)
         self._zero_eps = validate and eps in rule.used_symbols and self.hyper[eps] == 0.0
@@ -172,7 +173,7 @@ class Stepper:
         state = self.init(params) if state is None else state
         check_state(state)
         check_shapes(params, grads, state.buffers, self._states)
-        check_writable((params, *state.buffers), self._array_names)
+        check_writable((params, *state.buffers), self.array_names)
         return BoundStep(self, params, grads, state)
 
     def step_group(self, group: ParamGroup, state: OptState, *, schedule: float = 1.0) -> OptState:
@@ -311,7 +312,7 @@ class Stepper:
                 kernel(flat(params), flat(grads), *map(flat, buffers), *scalars)
         except Exception:
             # Numba's typing error for a read-only array is many lines (free when nothing fails)
-            check_writable((params, *buffers), self._array_names)
+            check_writable((params, *buffers), self.array_names)
             raise
         return params, buffers
 
@@ -322,7 +323,7 @@ class Stepper:
         new_param, *new_buffers = code.array_api(
             np, params, grads, *buffers, *map(cast, _constants(code, *scalars))
         )
-        check_writable((params, *buffers), self._array_names)  # before a partial write
+        check_writable((params, *buffers), self.array_names)  # before a partial write
         for target, value in zip((params, *buffers), (new_param, *new_buffers), strict=True):
             target[...] = value
         return params, buffers

@@ -7,14 +7,15 @@ launch for the lot. A :class:`TensorList` holds what the ``tensors`` layout of t
 kernels takes (:func:`~wdtheory.lowering.printers.numba_function`,
 :mod:`wdtheory.lowering.addresses`): the addresses of every tensor's arrays (parameter,
 gradient, state buffers), its row of numbers (hyperparameters, step count, schedule) and the
-chunks the work is cut into, so that both threads share the whole list evenly whatever the
+chunks the work is cut into, so that the threads share the whole list evenly whatever the
 sizes of its tensors (:meth:`Stepper.step_tensors
 <wdtheory.runtime.stepper.Stepper.step_tensors>`). Each tensor is stepped with the arithmetic
 of the single-tensor kernel, so with the same bits.
 
 The addresses are trusted: whoever makes the list has checked that each array has the
-tensor's number of elements, the list's dtype and a contiguous layout, and holds the tensors
-alive until the call returns.
+tensor's number of elements, the list's dtype and a contiguous layout, holds the tensors
+alive until the call returns, and gives no memory twice (the chunks run at once on several
+threads).
 """
 
 from __future__ import annotations
@@ -31,10 +32,14 @@ from wdtheory.lowering.compile import finite_kernel
 __all__ = ["CHUNK_RANGE", "FINITE_PARALLEL_FROM", "TensorList"]
 
 #: the fewest and the most elements in a chunk of work: enough that a chunk's constants (a
-#: power or two of the step count) cost nothing beside its loop, few enough that a list of any
-#: size is cut into several chunks per thread; chunks start at multiples of 64 elements of a
+#: power or two of the step count) cost nothing beside its loop, few enough that a large list
+#: is cut into several chunks per thread; chunks start at multiples of 64 elements of a
 #: tensor, which keeps a vector loop's alignment
 CHUNK_RANGE = (1 << 12, 1 << 16)
+
+#: the column of :attr:`TensorList.addresses` holding the gradients (the plans' arrays are the
+#: parameter, the gradient, then the states)
+_GRADIENTS = 1
 
 #: the finiteness check reads on every thread from this many bytes (a read pass is cheap per
 #: byte: waking the threads pays from about this much)
@@ -46,7 +51,8 @@ _CHUNKS_PER_THREAD = 8
 
 @dataclass(frozen=True)
 class TensorList:
-    """Tensors of one dtype as the ``tensors`` kernels take them (see the module doc).
+    """Tensors of one dtype as the ``tensors`` kernels take them (see the module doc); the
+    fields are fixed, the contents of ``addresses`` and ``rows`` are set between steps.
 
     ``addresses`` (tensors, arrays) int64: each tensor's arrays in the plan's order
     (parameter, gradient, states); ``rows`` (tensors, scalars) float64: its hyperparameters,
@@ -68,17 +74,16 @@ class TensorList:
         hyper: Sequence[np.ndarray],
         steps: Sequence[int],
         dtype: np.dtype,
-        schedule: float = 1.0,
     ) -> TensorList:
         """The list of tensors with these arrays' ``addresses``, numbers of elements
         (``sizes``), hyperparameter vectors (``hyper``, as the kernels take them) and step
-        counts (``steps``, 1 for a first step), of ``dtype``, all at the multiplier
-        ``schedule``."""
+        counts (``steps``, 1 for a first step), of ``dtype``; the schedule multiplier is 1 (the
+        training loop's scheduler sets the numbers themselves)."""
         sizes = tuple(sizes)
         elements = sum(sizes)
         hyper = np.array(hyper, dtype=np.float64).reshape(len(sizes), -1)
         rows = np.empty((len(sizes), hyper.shape[1] + 2))
-        rows[:, :-2], rows[:, -2], rows[:, -1] = hyper, steps, schedule
+        rows[:, :-2], rows[:, -2], rows[:, -1] = hyper, steps, 1.0
         return cls(
             np.array(addresses, dtype=np.int64).reshape(len(sizes), -1),
             rows,
@@ -87,22 +92,23 @@ class TensorList:
             np.empty(0, dtype),
         )
 
-    def with_column(
-        self, column: int, addresses: Sequence[int], steps: Sequence[int]
-    ) -> TensorList:
-        """The same tensors with other arrays in ``column`` (of the same sizes and dtype: the
-        gradients, which torch allocates anew at each backward pass after ``zero_grad()``) and
-        other step counts; this list's arrays updated in place (its chunks are the same)."""
-        self.addresses[:, column] = addresses
+    def set_gradients(self, addresses: Sequence[int], steps: Sequence[int]) -> TensorList:
+        """This list, its gradients moved to ``addresses`` (of the same sizes and dtype: torch
+        allocates them anew at each backward pass after ``zero_grad()``) and its step counts
+        set to ``steps``, in place (the rest, chunks included, stays); returned."""
+        self.addresses[:, _GRADIENTS] = addresses
         self.rows[:, -2] = steps
         return self
 
-    def all_finite(self, column: int) -> bool:
-        """Whether every element of the arrays in ``column`` of :attr:`addresses` (1: the
-        gradients) is finite, read in one pass (on every thread from
-        :data:`FINITE_PARALLEL_FROM` bytes)."""
+    def set_hyper(self, hyper: Sequence[np.ndarray]) -> None:
+        """This list's hyperparameter vectors set to ``hyper`` (one per tensor), in place."""
+        self.rows[:, :-2] = hyper
+
+    def gradients_finite(self) -> bool:
+        """Whether every element of every gradient is finite, read in one pass (on every
+        thread from :data:`FINITE_PARALLEL_FROM` bytes)."""
         parallel = self.elements * self.like.itemsize >= FINITE_PARALLEL_FROM
-        return finite_kernel(parallel)(self.addresses, self.chunks, column, self.like)
+        return finite_kernel(parallel)(self.addresses, self.chunks, _GRADIENTS, self.like)
 
 
 def _piece(elements: int) -> int:

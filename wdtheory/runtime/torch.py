@@ -46,9 +46,12 @@ the group's ``param_names``), else ``""``. :func:`matrices_only` is the common c
 tensors of two or more dimensions.
 
 **Checks.** Refused in one line: sparse gradients, complex parameters, a dtype other than
-float32/float64, a device other than CPU and CUDA, non-contiguous parameters. With
+float32/float64, a device other than CPU and CUDA, non-contiguous parameters, a parameter
+listed twice. A parameter or state buffer moved or resized under the same tensor object
+(``.data = ...``, ``set_``, ``resize_``) is checked again before it is stepped. With
 ``validate=True`` (the default) a step also refuses NaN or infinite gradients, as
-:class:`Stepper` does (one read of the gradients, on every thread, before anything moves);
+:class:`Stepper` does (one read of the gradients before anything moves, on every thread for
+large ones);
 ``validate=False`` skips that pass. Every parameter is checked before any is stepped, so a
 refused step leaves the parameters and their moments as they were (a state it had to create
 for a new parameter stays, at step 0). A state dict saved by another optimizer (other group
@@ -61,9 +64,10 @@ names (``b`` for a momentum buffer, ``m`` and ``v`` for Adam's moments: see ``wd
 
 from __future__ import annotations
 
+import reprlib
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -87,6 +91,11 @@ _BOOKKEEPING = ("params", "param_names", "initial_lr")
 
 #: the parameter dtypes the kernels take, as NumPy dtypes
 _DTYPES = {torch.float32: np.dtype(np.float32), torch.float64: np.dtype(np.float64)}
+
+_new_item = tuple.__new__  # a NamedTuple's own __new__ is Python code: ~0.5 µs a parameter
+
+#: the attributes that a copy of the optimizer makes again (see ``Optimizer.__getstate__``)
+_CACHES = ("_steppers", "_runs", "_entries", "_lists")
 
 #: the roles that a param group holds as torch's pair ``betas`` (when the rule has both)
 _PAIR = ("beta1", "beta2")
@@ -127,19 +136,26 @@ class _GroupKeys:
         return name if index is None else f"{name}[{index}]"
 
     def read(self, group: Mapping[str, Any], key: str) -> Any:
-        """The value of the spec's ``key`` in ``group`` (a tensor as a float: torch's
-        schedulers update a tensor ``lr`` in place, which must show as a change)."""
+        """The value of the spec's ``key`` in ``group`` (a one-element tensor as a float:
+        torch's schedulers update a tensor ``lr`` in place, which must show as a change)."""
         name, index = self.place[key]
         value = group[name]
         if index is not None:
             if not isinstance(value, tuple | list) or len(value) != 2:
                 pair = ", ".join(k for k, (n, _) in self.place.items() if n == name)
                 raise WdtheoryError(
-                    f"{name}={value!r} in a param group: give two numbers ({pair}), as "
-                    f"torch.optim does"
+                    f"{name}={reprlib.repr(value)} in a param group: give two numbers ({pair}), "
+                    "as torch.optim does"
                 )
             value = value[index]
-        return float(value) if isinstance(value, torch.Tensor) else value
+        if isinstance(value, torch.Tensor):
+            if value.numel() != 1:
+                raise WdtheoryError(
+                    f"{self.label(key)} in a param group is a tensor of shape "
+                    f"{tuple(value.shape)}; give one number"
+                )
+            return float(value)
+        return value
 
     def group(self, values: Mapping[str, Any]) -> dict[str, Any]:
         """A param group's keys and values from ``values`` by spec key (a pair as a tuple)."""
@@ -182,42 +198,60 @@ class _GroupRun:
 
 class _Entry:
     """A parameter as checked for stepping: its state dict and state buffers (of the names
-    ``states``), their addresses and the parameter's, its dtype and whether the weight decay
-    applies to it. It holds while :meth:`holds` says so (the same state, buffers and memory):
-    then a step needs to check only the gradient."""
+    ``states``), the addresses of the parameter and the buffers, their number of elements
+    (each), their dtype, and whether the weight decay applies to it. It holds while
+    :meth:`holds` says so; then a step needs to check only the gradient."""
 
-    __slots__ = (
-        "addresses",
-        "buffers",
-        "data_ptr",
-        "decays",
-        "dtype",
-        "param",
-        "size",
-        "state",
-        "states",
-    )
+    __slots__ = ("addresses", "buffers", "decays", "dtype", "param", "size", "state", "states")
 
     def __init__(
         self, param: torch.Tensor, state: dict, states: tuple[str, ...], decays: bool
     ) -> None:
         self.param, self.state, self.states, self.decays = param, state, states, decays
         self.buffers = tuple(state[name] for name in states)
-        self.data_ptr = param.data_ptr()
         #: the parameter's address, then the buffers' (the gradient goes between, per step)
-        self.addresses = (self.data_ptr, *(buffer.data_ptr() for buffer in self.buffers))
-        self.dtype = _DTYPES[param.dtype]
+        self.addresses = tuple(tensor.data_ptr() for tensor in (param, *self.buffers))
+        self.dtype = param.dtype
         self.size = param.numel()
 
     def holds(self, param: torch.Tensor, state: dict, states: tuple[str, ...]) -> bool:
-        """Whether the checks still hold: the same state dict with a step and the same buffers
-        of the same names, the parameter's memory where it was."""
+        """Whether what the kernels read and write is still what was checked: the same state
+        dict with a step, the same buffer objects under the same names, and the parameter and
+        each buffer where they were (``.data`` swapped, ``set_`` and ``resize_`` move or
+        resize a tensor under the same object), of the same size, dtype and contiguous."""
         if state is not self.state or states != self.states or "step" not in state:
             return False
         for name, buffer in zip(states, self.buffers, strict=True):
             if state.get(name) is not buffer:
                 return False
-        return param.data_ptr() == self.data_ptr
+        for tensor, address in zip((param, *self.buffers), self.addresses, strict=True):
+            if (
+                tensor.data_ptr() != address
+                or tensor.numel() != self.size
+                or tensor.dtype is not self.dtype
+                or not tensor.is_contiguous()
+            ):
+                return False
+        return True
+
+
+class _LastList(NamedTuple):
+    """The last step's tensor list of a kind, with the entries and runs it was made of (held,
+    so that they are compared by identity)."""
+
+    entries: tuple[_Entry, ...]
+    runs: tuple[_GroupRun, ...]
+    tensors: TensorList
+
+
+class _Item(NamedTuple):
+    """One parameter of a step: its group's run, its entry, its gradient as the kernels read
+    it (checked, contiguous: held until the step ends) and the step count it takes."""
+
+    run: _GroupRun
+    entry: _Entry
+    grad: torch.Tensor
+    t: int
 
 
 class Optimizer(torch.optim.Optimizer):
@@ -258,16 +292,28 @@ class Optimizer(torch.optim.Optimizer):
         )
         self._template = rule.unbind(self._used)
         self._state_names = frozenset(slot.symbol.name for slot in self._template.chain.states)
-        self._steppers: dict[tuple, Stepper] = {}
-        self._runs: dict[int, _GroupRun] = {}
-        #: id(parameter) -> its :class:`_Entry` (which holds the parameter: the id stays its)
-        self._entries: dict[int, _Entry] = {}
-        #: (stepper, dtype, first step) -> the last step's list of that kind, its items' ids
-        self._lists: dict[tuple, tuple[tuple, tuple, TensorList]] = {}
+        self._clear_caches()
         super().__init__(params, defaults)
 
     def __repr__(self) -> str:
         return f"wdtheory.torch.Optimizer({self.rule.text!r}, {len(self.param_groups)} group(s))"
+
+    def __getstate__(self) -> dict[str, Any]:
+        """What a copy (``copy.deepcopy``, pickling) takes: all but the compiled steppers and
+        the checks of the tensors, which the copy makes again for its own tensors."""
+        return {k: v for k, v in self.__dict__.items() if k not in _CACHES}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        super().__setstate__(state)
+        self._clear_caches()
+
+    def _clear_caches(self) -> None:
+        self._steppers: dict[tuple, Stepper] = {}
+        self._runs: dict[int, _GroupRun] = {}
+        #: id(parameter) -> its :class:`_Entry` (which holds the parameter: the id stays its)
+        self._entries: dict[int, _Entry] = {}
+        #: (stepper, dtype, first step) -> the last step's list of that kind
+        self._lists: dict[tuple, _LastList] = {}
 
     # ----------------------------------------------------------------------------- torch API
 
@@ -284,29 +330,26 @@ class Optimizer(torch.optim.Optimizer):
             item for i, group in enumerate(self.param_groups) for item in self._items(i, group)
         ]
         lists = self._cpu_lists(items)
-        cuda = [
-            (run, entry, _cuda_views(entry, grad), t)
-            for run, entry, grad, t in items
-            if run.device == "cuda"
-        ]
+        cuda = [(item, _cuda_views(item)) for item in items if item.run.device == "cuda"]
         if self.validate:
             for _, _, tensors in lists:
-                if not tensors.all_finite(1):
+                if not tensors.gradients_finite():
                     _refuse_non_finite()
-            for _, _, (_, grad_view, _), _ in cuda:
+            for _, (_, grad_view, _) in cuda:
                 if not all_finite(grad_view, namespace(grad_view)):
                     _refuse_non_finite()
         for stepper, first, tensors in lists:
             stepper.step_tensors(tensors, first=first)
-        for run, entry, (param_view, grad_view, buffer_views), t in cuda:
-            hyper = run.hyper if entry.decays else run.hyper_without_decay
-            run.stepper.step_in_place(param_view, grad_view, buffer_views, t, hyper)
-        for _, entry, _, t in items:
-            entry.state["step"] = t
-        increment_version([entry.param for _, entry, _, _ in items])
-        for run, entry, _, t in items:
-            if run.stepper.checks_results:
-                run.stepper.check_result(_view(entry.param), t)
+        for item, (param_view, grad_view, buffer_views) in cuda:
+            item.run.stepper.step_in_place(
+                param_view, grad_view, buffer_views, item.t, _hyper(item.run, item.entry)
+            )
+        for item in items:
+            item.entry.state["step"] = item.t
+        increment_version([item.entry.param for item in items])
+        for item in items:
+            if item.run.stepper.checks_results:
+                item.run.stepper.check_result(_view(item.entry.param), item.t)
         return loss
 
     def add_param_group(self, param_group: dict[str, Any]) -> None:
@@ -322,6 +365,13 @@ class Optimizer(torch.optim.Optimizer):
                     f"{self.rule.name} has no param-group key {key!r}"
                     f"{did_you_mean(key, names)}; allowed: {', '.join(names)}"
                 )
+        param_group = {**param_group, "params": _listed(param_group["params"])}
+        tensors = [p[1] if isinstance(p, tuple) else p for p in param_group["params"]]
+        if len({id(tensor) for tensor in tensors}) < len(tensors):
+            raise WdtheoryError(
+                "a param group lists a parameter twice (torch warns and steps it twice a step); "
+                "give each parameter once"
+            )
         super().add_param_group(param_group)
         index = len(self.param_groups) - 1
         group = self.param_groups[index]
@@ -351,15 +401,12 @@ class Optimizer(torch.optim.Optimizer):
                     f"{', '.join(['step', *sorted(self._state_names)])}): it was saved by {other}"
                 )
         super().load_state_dict(state_dict)
-        self._entries.clear()
-        self._runs.clear()
-        self._lists.clear()
+        self._clear_caches()
 
     # ----------------------------------------------------------------------------- stepping
 
-    def _items(self, index: int, group: dict[str, Any]) -> list[tuple]:
-        """The parameters of the group with a gradient, checked: (run, entry, gradient as the
-        kernels read it, step count to take) each."""
+    def _items(self, index: int, group: dict[str, Any]) -> list[_Item]:
+        """The parameters of the group with a gradient, checked."""
         run = self._runs.get(index)
         numbers = self._snapshot(group)
         if run is None or run.numbers != numbers:
@@ -374,7 +421,9 @@ class Optimizer(torch.optim.Optimizer):
             entry = entries.get(id(param))
             if entry is None or not entry.holds(param, state, run.states):
                 entry = entries[id(param)] = self._entry(param, name, state, run)
-            items.append((run, entry, _checked_grad(param, grad), state["step"] + 1))
+            items.append(
+                _new_item(_Item, (run, entry, _checked_grad(param, grad), state["step"] + 1))
+            )
         return items
 
     def _entry(self, param: torch.Tensor, param_name: str, state: dict, run: _GroupRun) -> _Entry:
@@ -421,38 +470,41 @@ class Optimizer(torch.optim.Optimizer):
         decays = self._decay is None or bool(self._decay(param_name, param))
         return _Entry(param, state, run.states, decays)
 
-    def _cpu_lists(self, items: list[tuple]) -> list[tuple[Stepper, bool, TensorList]]:
-        """The CPU items of a step (see :meth:`_items`) as lists of one kernel call each: by
-        stepper, dtype and whether it is the tensors' first step (the caller holds the tensors
-        whose addresses the lists give). A list of the same parameters with the same numbers
-        as at the last step is that step's, with the new gradients and step counts."""
-        parts: dict[tuple, list[tuple]] = {}
+    def _cpu_lists(self, items: list[_Item]) -> list[tuple[Stepper, bool, TensorList]]:
+        """The CPU items of a step as lists of one kernel call each: by stepper, dtype and
+        whether it is the tensors' first step (the items hold the tensors whose addresses the
+        lists give). A list of the same entries as at the last step is that step's, with the
+        new gradients and step counts written into it (and the numbers, if a run changed)."""
+        parts: dict[tuple, list[_Item]] = {}
         for item in items:
-            run, entry, _, t = item
-            if run.device == "cpu":
-                parts.setdefault((run.stepper, entry.dtype, t == 1), []).append(item)
+            if item.run.device == "cpu":
+                key = (item.run.stepper, item.entry.dtype, item.t == 1)
+                parts.setdefault(key, []).append(item)
         lists = []
-        for key, part in parts.items():
-            pinned = tuple((run, entry) for run, entry, _, _ in part)  # keeps the ids theirs
-            ids = tuple(id(x) for pair in pinned for x in pair)
-            grads = [grad.data_ptr() for _, _, grad, _ in part]
-            steps = [t for _, _, _, t in part]
-            last = self._lists.get(key)
-            if last is not None and last[1] == ids:
-                tensors = last[2].with_column(1, grads, steps)
+        for (stepper, dtype, first), part in parts.items():
+            entries = tuple(item.entry for item in part)
+            runs = tuple(item.run for item in part)
+            grads = [item.grad.data_ptr() for item in part]
+            steps = [item.t for item in part]
+            last = self._lists.get((stepper, dtype, first))
+            if last is not None and _same(last.entries, entries):
+                tensors = last.tensors.set_gradients(grads, steps)
+                if not _same(last.runs, runs):
+                    tensors.set_hyper([_hyper(item.run, item.entry) for item in part])
+                    self._lists[stepper, dtype, first] = _LastList(entries, runs, tensors)
             else:
                 tensors = TensorList.of(
                     [
                         (e.addresses[0], g, *e.addresses[1:])
-                        for (_, e), g in zip(pinned, grads, strict=True)
+                        for e, g in zip(entries, grads, strict=True)
                     ],
-                    [e.size for _, e in pinned],
-                    [r.hyper if e.decays else r.hyper_without_decay for r, e in pinned],
+                    [entry.size for entry in entries],
+                    [_hyper(item.run, item.entry) for item in part],
                     steps,
-                    key[1],
+                    _DTYPES[dtype],
                 )
-                self._lists[key] = pinned, ids, tensors
-            lists.append((key[0], key[2], tensors))
+                self._lists[stepper, dtype, first] = _LastList(entries, runs, tensors)
+            lists.append((stepper, first, tensors))
         return lists
 
     # ----------------------------------------------------------------------------- numbers
@@ -501,9 +553,27 @@ class Optimizer(torch.optim.Optimizer):
         return run
 
 
-def _cuda_views(entry: _Entry, grad: torch.Tensor) -> tuple:
+def _cuda_views(item: _Item) -> tuple:
     """The CuPy views (DLPack) of a CUDA parameter, its gradient and buffers."""
-    return _view(entry.param), _view(grad), tuple(map(_view, entry.buffers))
+    return _view(item.entry.param), _view(item.grad), tuple(map(_view, item.entry.buffers))
+
+
+def _hyper(run: _GroupRun, entry: _Entry) -> np.ndarray:
+    """The hyperparameter vector of a parameter: its group's, with or without the decay."""
+    return run.hyper if entry.decays else run.hyper_without_decay
+
+
+def _same(these: tuple, those: tuple) -> bool:
+    """Whether two tuples hold the same objects, in order."""
+    return len(these) == len(those) and all(a is b for a, b in zip(these, those, strict=True))
+
+
+def _listed(params: Any) -> Any:
+    """A param group's ``params`` as torch's ``add_param_group`` lists them (a set stays, for
+    torch to refuse)."""
+    if isinstance(params, torch.Tensor):
+        return [params]
+    return params if isinstance(params, set) else list(params)
 
 
 def _refuse_non_finite() -> None:
