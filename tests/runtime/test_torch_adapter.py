@@ -734,6 +734,35 @@ def test_a_tensor_resized_or_relaid_under_the_same_object_is_refused_not_stepped
     assert torch.equal(param, before)
 
 
+def test_a_non_contiguous_gradient_is_read_as_torch_reads_it():
+    spec = "torch.adamw(lr=0.05, weight_decay=0.1)"
+    model, twin = network(torch.float64), network(torch.float64)
+    ours = wt.Optimizer(model.parameters(), spec)
+    theirs = torch_twin(spec, None, twin.parameters())
+    generator = torch.Generator().manual_seed(3)
+    for _ in range(3):
+        for m in (model, twin):
+            backward(m, data(torch.float64))
+        weight_grad = torch.randn(5, 8, generator=generator, dtype=torch.float64).t()
+        for m, optim in ((model, ours), (twin, theirs)):
+            m[0].weight.grad = weight_grad  # a transposed view: not contiguous
+            optim.step()
+            optim.zero_grad()
+    assert not weight_grad.is_contiguous()
+    assert_float64_close(flat(model), flat(twin))
+
+
+def test_a_gradient_whose_memory_was_swapped_for_a_smaller_one_is_refused():
+    param = torch.nn.Parameter(torch.ones(1000, dtype=torch.float64))
+    optim = wt.Optimizer([param], "torch.sgd(lr=0.1)")
+    param.grad = torch.ones_like(param)
+    optim.step()
+    param.grad.data = torch.ones(10, dtype=torch.float64)  # torch allows it through .data
+    with pytest.raises(WdtheoryError) as error:
+        optim.step()
+    one_line(error, "a gradient of shape (10,)", "shape (1000,)")
+
+
 def test_a_parameter_listed_twice_is_refused_in_one_line():
     param = torch.nn.Parameter(torch.ones(3))
     with pytest.raises(WdtheoryError) as error:

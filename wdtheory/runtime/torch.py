@@ -182,11 +182,11 @@ class _GroupKeys:
         )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class _GroupRun:
     """What stepping one param group needs for its current numbers: the stepper of their
     pattern of zeros, the hyperparameter vectors (with and without weight decay) and the
-    names of the state buffers."""
+    names of the state buffers. Equal only to itself (a new run is new numbers)."""
 
     numbers: tuple
     device: str
@@ -197,24 +197,36 @@ class _GroupRun:
 
 
 class _Entry:
-    """A parameter as checked for stepping: its state dict and state buffers (of the names
+    """A parameter as checked for stepping (equal only to itself): its state dict and state buffers (of the names
     ``states``), the addresses of the parameter and the buffers, their number of elements
     (each), their dtype, and whether the weight decay applies to it. It holds while
     :meth:`holds` says so; then a step needs to check only the gradient."""
 
-    __slots__ = ("addresses", "buffers", "decays", "dtype", "param", "size", "state", "states")
+    __slots__ = (
+        "addresses",
+        "buffers",
+        "decays",
+        "dtype",
+        "param",
+        "size",
+        "state",
+        "states",
+        "tensors",
+    )
 
     def __init__(
         self, param: torch.Tensor, state: dict, states: tuple[str, ...], decays: bool
     ) -> None:
         self.param, self.state, self.states, self.decays = param, state, states, decays
         self.buffers = tuple(state[name] for name in states)
-        #: the parameter's address, then the buffers' (the gradient goes between, per step)
-        self.addresses = tuple(tensor.data_ptr() for tensor in (param, *self.buffers))
+        #: the parameter, then its buffers, and their addresses (the gradient goes between,
+        #: per step)
+        self.tensors = (param, *self.buffers)
+        self.addresses = tuple(tensor.data_ptr() for tensor in self.tensors)
         self.dtype = param.dtype
         self.size = param.numel()
 
-    def holds(self, param: torch.Tensor, state: dict, states: tuple[str, ...]) -> bool:
+    def holds(self, state: dict, states: tuple[str, ...]) -> bool:
         """Whether what the kernels read and write is still what was checked: the same state
         dict with a step, the same buffer objects under the same names, and the parameter and
         each buffer where they were (``.data`` swapped, ``set_`` and ``resize_`` move or
@@ -224,15 +236,29 @@ class _Entry:
         for name, buffer in zip(states, self.buffers, strict=True):
             if state.get(name) is not buffer:
                 return False
-        for tensor, address in zip((param, *self.buffers), self.addresses, strict=True):
+        size, dtype = self.size, self.dtype
+        for tensor, address in zip(self.tensors, self.addresses, strict=True):
             if (
                 tensor.data_ptr() != address
-                or tensor.numel() != self.size
-                or tensor.dtype is not self.dtype
+                or tensor.numel() != size
+                or tensor.dtype is not dtype
                 or not tensor.is_contiguous()
             ):
                 return False
         return True
+
+    def reads(self, grad: torch.Tensor) -> bool:
+        """Whether the CPU kernels read ``grad`` as it is for this parameter: dense and
+        contiguous on the CPU, of its dtype and number of elements (else
+        :func:`_checked_grad` says what is wrong, or makes it contiguous)."""
+        return (
+            grad.is_cpu
+            and grad.layout is torch.strided
+            and grad.dtype is self.dtype
+            and grad.numel() == self.size
+            and grad.is_contiguous()
+            and self.param.is_cpu
+        )
 
 
 class _LastList(NamedTuple):
@@ -419,11 +445,11 @@ class Optimizer(torch.optim.Optimizer):
                 continue
             state = states[param]
             entry = entries.get(id(param))
-            if entry is None or not entry.holds(param, state, run.states):
+            if entry is None or not entry.holds(state, run.states):
                 entry = entries[id(param)] = self._entry(param, name, state, run)
-            items.append(
-                _new_item(_Item, (run, entry, _checked_grad(param, grad), state["step"] + 1))
-            )
+            if not entry.reads(grad):
+                grad = _checked_grad(param, grad)
+            items.append(_new_item(_Item, (run, entry, grad, state["step"] + 1)))
         return items
 
     def _entry(self, param: torch.Tensor, param_name: str, state: dict, run: _GroupRun) -> _Entry:
@@ -487,9 +513,10 @@ class Optimizer(torch.optim.Optimizer):
             grads = [item.grad.data_ptr() for item in part]
             steps = [item.t for item in part]
             last = self._lists.get((stepper, dtype, first))
-            if last is not None and _same(last.entries, entries):
+            # tuples of entries and runs compare by identity (neither defines equality)
+            if last is not None and last.entries == entries:
                 tensors = last.tensors.set_gradients(grads, steps)
-                if not _same(last.runs, runs):
+                if last.runs != runs:
                     tensors.set_hyper([_hyper(item.run, item.entry) for item in part])
                     self._lists[stepper, dtype, first] = _LastList(entries, runs, tensors)
             else:
@@ -561,11 +588,6 @@ def _cuda_views(item: _Item) -> tuple:
 def _hyper(run: _GroupRun, entry: _Entry) -> np.ndarray:
     """The hyperparameter vector of a parameter: its group's, with or without the decay."""
     return run.hyper if entry.decays else run.hyper_without_decay
-
-
-def _same(these: tuple, those: tuple) -> bool:
-    """Whether two tuples hold the same objects, in order."""
-    return len(these) == len(those) and all(a is b for a, b in zip(these, those, strict=True))
 
 
 def _listed(params: Any) -> Any:
