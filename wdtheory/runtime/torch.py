@@ -343,10 +343,12 @@ class Optimizer(torch.optim.Optimizer):
 
     # ----------------------------------------------------------------------------- torch API
 
-    @torch.no_grad()
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """One step of every parameter that has a gradient; ``closure`` re-evaluates the loss
-        first (with gradients enabled) and its value is returned."""
+        first (with gradients enabled) and its value is returned. (No ``torch.no_grad`` around
+        the step: the kernels write memory autograd does not see, and the few torch operations
+        here make fresh state tensors or a contiguous copy of a gradient, under ``no_grad``
+        where a graph could be recorded.)"""
         loss = None
         if closure is not None:
             with torch.enable_grad():
@@ -464,8 +466,11 @@ class Optimizer(torch.optim.Optimizer):
         if "step" not in state:  # new, or cleared by the user
             state.clear()
             state["step"] = 0
-            for name, value in zip(run.states, run.stepper.initial, strict=True):
-                state[name] = torch.full_like(param, value, memory_format=torch.contiguous_format)
+            with torch.no_grad():
+                for name, value in zip(run.states, run.stepper.initial, strict=True):
+                    state[name] = torch.full_like(
+                        param, value, memory_format=torch.contiguous_format
+                    )
         missing = [name for name in run.states if name not in state]
         if missing:
             raise WdtheoryError(
@@ -633,7 +638,10 @@ def _checked_grad(param: torch.Tensor, grad: torch.Tensor) -> torch.Tensor:
             f"parameter of shape {tuple(param.shape)} ({param.dtype}, {param.device}); give "
             "them the same"
         )
-    return grad if grad.is_contiguous() else grad.contiguous()
+    if grad.is_contiguous():
+        return grad
+    with torch.no_grad():
+        return grad.contiguous()
 
 
 def _number(value: Any) -> float | None:
