@@ -112,6 +112,12 @@ def test_every_page_name_is_safe_and_names_one_question(question):
             "[[question]]\nfixed-point = 'sgdw'\nschedule = 'cosin(steps=3)'",
             ["question 1: schedule: unknown schedule 'cosin'", "did you mean 'cosine'"],
         ),
+        ("[[question]]\nderive = 'a'\nbudget = 0", ["budget=0", "positive number of seconds"]),
+        ("[[question]]\nderive = 'a'\nbudget = -3.5", ["budget=-3.5"]),
+        ("[[question]]\nderive = 'a'\nbudget = '30'", ["budget='30'"]),
+        ("[[question]]\nderive = 'a'\nbudget = true", ["budget=True"]),
+        ("[[question]]\nderive = 'a'\nbudget = inf", ["budget=inf"]),
+        ("[[question]]\nderive = 'a'\nbudget = nan", ["budget=nan"]),
     ],
 )
 def test_a_bad_entry_is_one_line_naming_where_it_is(tmp_path, text, fragments):
@@ -169,3 +175,14 @@ def test_a_question_under_a_schedule_asks_what_the_command_line_asks(tmp_path):
     assert question.command.endswith("--schedule 'cosine(steps=10, floor=0.5)'")
     text = ask(question).render("text")
     assert "Under a learning-rate schedule" in text and "(s = 0.5)" in text
+
+
+def test_a_question_with_a_budget_asks_what_the_command_line_asks_with_it(tmp_path):
+    (question,) = read_questions(
+        written(tmp_path, "[[question]]\ncompare = ['torch.adam', 'torch.adamw']\nbudget = 7.5\n")
+    )
+    assert question.budget == 7.5 and question.command.endswith("--budget 7.5")
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        assert main([*shlex.split(question.command)[1:], "--format", "markdown"]) == 0
+    assert ask(question, question.budget).render("markdown") == out.getvalue()

@@ -20,6 +20,10 @@ A questions file holds one ``[[question]]`` table per question, keyed by the com
 
     [[question]]
     audit = "recipes/transformer-adamw.toml"    # a recipe file, relative to this file
+    budget = 60                                 # optional: seconds, as --budget
+
+A question without a ``budget`` is answered without a time limit (the report's pages are then
+the same on every machine, however slow; the command line's default is 30 s).
 
 The file is parsed by :mod:`tomllib` (data only) and every spec by
 :func:`~wdtheory.core.spec.parse_spec` (a whitelist, nothing executed); a bad entry is a one-line
@@ -72,7 +76,7 @@ __all__ = [
 #: takes
 KINDS = {"derive": 1, "compare": 2, "fixed-point": 1, "convert": 1, "audit": 1}
 #: the other keys of a question
-OPTIONS = ("symbolic", "title", "to", "schedule")
+OPTIONS = ("symbolic", "title", "to", "schedule", "budget")
 #: the commands that take a schedule (``--schedule``)
 SCHEDULED_KINDS = ("compare", "fixed-point", "convert")
 MAX_QUESTIONS = 200
@@ -81,8 +85,9 @@ MAX_QUESTIONS = 200
 @dataclass(frozen=True)
 class Question:
     """One command: ``kind`` with its ``specs``, ``to`` (convert's framework), ``symbolic``
-    (every left-out hyperparameter a symbol), an optional ``title`` and ``schedule`` (the
-    learning-rate schedule the optimizers run under, as ``--schedule``)."""
+    (every left-out hyperparameter a symbol), an optional ``title``, ``schedule`` (the
+    learning-rate schedule the optimizers run under, as ``--schedule``) and ``budget`` (the
+    seconds its searches may take, as ``--budget``; None: no limit)."""
 
     kind: str
     specs: tuple[str, ...]
@@ -90,6 +95,7 @@ class Question:
     symbolic: bool = False
     title: str = ""
     schedule: str | None = None
+    budget: float | None = None
     #: the folder a recipe's path is relative to (the questions file's); not part of the command
     root: str = field(default="", compare=False)
 
@@ -103,6 +109,8 @@ class Question:
             words.append("--symbolic")
         if self.schedule is not None:
             words += ["--schedule", self.schedule]
+        if self.budget is not None:
+            words += ["--budget", f"{self.budget:g}"]
         return shlex.join(words)
 
     @property
@@ -204,7 +212,15 @@ def _question(entry: object, where: str, root: str) -> Question:
             schedule_from_spec(schedule)
         except WdtheoryError as error:
             raise WdtheoryError(f"{where}: schedule: {error}") from None
-    return Question(kind, tuple(specs), to, symbolic, title, schedule, root)
+    budget = entry.get("budget")
+    if budget is not None and (
+        isinstance(budget, bool)
+        or not isinstance(budget, int | float)
+        or not 0 < budget < float("inf")
+    ):
+        raise WdtheoryError(f"{where}: budget={budget!r}; give a positive number of seconds")
+    budget = None if budget is None else float(budget)
+    return Question(kind, tuple(specs), to, symbolic, title, schedule, budget, root)
 
 
 def ask(question: Question, budget: float | None = DEFAULT_SECONDS) -> Derivation:

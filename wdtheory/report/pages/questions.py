@@ -10,6 +10,7 @@ import numpy as np
 import sympy as sp
 
 from wdtheory.analysis.audit import Audit
+from wdtheory.analysis.budget import DEFAULT_SECONDS
 from wdtheory.analysis.questions import Question, answer
 from wdtheory.core.notation import SCHEDULE
 from wdtheory.core.printing import plain_markdown
@@ -55,11 +56,18 @@ def audit_figure(result: Audit) -> bytes:
 def page(question: Question) -> Files:
     """The question's page: its title (or the derivation's), the command that asks the same,
     and the derivation that answers it (an audit's with its plot)."""
-    result = answer(question)
+    result = answer(question, question.budget)
     derivation = result.explain() if isinstance(result, Audit) else result
     heading, _, body = derivation.render("markdown").partition("\n")
     title = f"# {plain_markdown(question.title)}" if question.title else heading
-    asked = f"Asked as `{question.command}`; the answer below is what that command prints."
+    asked = f"Asked as `{question.command}`; the answer below is what that command prints"
+    asked += (
+        "."
+        if question.budget is not None
+        else " given the time it needs (the report sets no time budget, so that the page is "
+        f"the same on every machine; the command stops searching after {DEFAULT_SECONDS:g} s "
+        "unless given `--budget`)."
+    )
     name = file_name(question)
     if not isinstance(result, Audit):
         return {name: f"{title}\n\n{asked}\n{body}"}
