@@ -478,6 +478,32 @@ def test_rules_torch_lacks_train_a_network():
         assert losses[-1] < losses[0], spec
 
 
+def test_a_grad_scaler_skips_the_overflowing_step_as_with_torchs_optimizer():
+    """``torch.amp.GradScaler`` unscales the gradients in place and skips the step whose
+    gradients overflowed (step 3 here): the same steps are taken, to float32 round-off. (No
+    autocast here: its bfloat16 forward pass turns ulps of difference into different
+    gradients.)"""
+    inputs, targets = data(torch.float32)
+    trained = []
+    for make in (
+        lambda p: torch.optim.AdamW(p, lr=0.05, foreach=False),
+        lambda p: wt.Optimizer(p, "torch.adamw(lr=0.05)"),
+    ):
+        model = network(torch.float32)
+        optim = make(model.parameters())
+        scaler = torch.amp.GradScaler("cpu", init_scale=2.0**10)
+        for step in range(6):
+            optim.zero_grad()
+            loss = ((model(inputs) - targets) ** 2).mean()
+            scaler.scale(loss * (float("inf") if step == 2 else 1.0)).backward()
+            scaler.step(optim)
+            scaler.update()
+        trained.append((flat(model), scaler.get_scale(), int(optim.state[model[0].weight]["step"])))
+    (theirs, their_scale, their_steps), (ours, our_scale, our_steps) = trained
+    assert our_steps == their_steps == 5 and our_scale == their_scale == 2.0**9
+    np.testing.assert_allclose(ours, theirs, rtol=0, atol=1e-6 * np.abs(theirs).max())
+
+
 def test_the_autograd_version_counter_sees_the_in_place_update():
     """A parameter changed under a graph that still needs it: autograd says so, as with torch."""
     weight = torch.nn.Parameter(torch.ones(3, dtype=torch.float64))
