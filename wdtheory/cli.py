@@ -350,8 +350,10 @@ def _parser() -> argparse.ArgumentParser:
         "--questions",
         metavar="FILE",
         help="a TOML file of the user's own questions ([[question]] tables: derive, compare, "
-        "fixed-point, convert or audit, as on the command line), answered a page each in "
-        "questions/; see questions.toml",
+        "fixed-point, convert or audit, as on the command line, with the options symbolic, "
+        "title, to, schedule and budget), answered a page each in questions/; a question "
+        "without budget (seconds) is searched with no time limit, so that its page is the same "
+        "on every machine; see questions.toml",
     )
     report.set_defaults(run=_report)
     return parser

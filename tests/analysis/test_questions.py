@@ -182,7 +182,10 @@ def test_a_question_with_a_budget_asks_what_the_command_line_asks_with_it(tmp_pa
         written(tmp_path, "[[question]]\ncompare = ['torch.adam', 'torch.adamw']\nbudget = 7.5\n")
     )
     assert question.budget == 7.5 and question.command.endswith("--budget 7.5")
+    precise = Question("compare", ("torch.adam", "torch.adamw"), budget=7.123456789)
+    assert precise.command.endswith("--budget 7.123456789")  # the budget it is answered with
+    assert Question("derive", ("a",), budget=1234567.0).command.endswith("--budget 1234567")
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
         assert main([*shlex.split(question.command)[1:], "--format", "markdown"]) == 0
-    assert ask(question, question.budget).render("markdown") == out.getvalue()
+    assert ask(question).render("markdown") == out.getvalue()

@@ -13,6 +13,7 @@ trains a real network with any rule.
 from __future__ import annotations
 
 import copy
+import pickle
 from pathlib import Path
 
 import numpy as np
@@ -793,33 +794,58 @@ def test_a_parameter_listed_twice_is_refused_in_one_line():
     param = torch.nn.Parameter(torch.ones(3))
     with pytest.raises(WdtheoryError) as error:
         wt.Optimizer([param, param], "torch.adam(lr=0.1)")
-    one_line(error, "lists a parameter twice")
+    one_line(error, "lists parameter number 1 twice", "as number 0")
+    optim = wt.Optimizer([param], "torch.adam(lr=0.1)")
+    optim.param_groups[0]["params"].append(param)  # by hand, past add_param_group
+    param.grad = torch.ones_like(param)
+    with pytest.raises(WdtheoryError) as error:
+        optim.step()
+    one_line(error, "listed twice")
+    assert torch.equal(param, torch.ones(3))
 
 
-def test_a_copy_of_the_optimizer_continues_as_the_original_does():
-    """copy.deepcopy (and pickling) keeps the numbers and the state; the copy checks its own
-    tensors again."""
+def test_a_group_copied_from_one_a_scheduler_wrote_into_may_be_added():
+    """OneCycleLR writes its bounds (max_lr, min_lr, the momenta) into every group; a group
+    made from one of them is accepted, as torch accepts it."""
+    model = network(torch.float64)
+    optim = wt.Optimizer(model[0].parameters(), "torch.adam(lr=0.1)")
+    torch.optim.lr_scheduler.OneCycleLR(optim, max_lr=0.1, total_steps=5)
+    optim.add_param_group({**optim.param_groups[0], "params": model[3].parameters()})
+    assert optim.param_groups[1]["max_lr"] == 0.1
+
+
+@pytest.mark.parametrize("how", ["deepcopy", "pickle"])
+def test_a_copy_of_the_optimizer_steps_its_own_tensors_as_the_original_would(how):
+    """copy.deepcopy and pickling (torch.save of the optimizer) keep the numbers and the state;
+    the copy steps its own tensors (not the original's, though a scheduler wrapped the
+    original's step) and continues as the original does, bit for bit."""
     model = network(torch.float64)
     optim = wt.Optimizer(model.parameters(), "torch.adamw(lr=0.05, weight_decay=0.1)")
+    torch.optim.lr_scheduler.StepLR(optim, step_size=10)
     for seed in range(2):
         optim.zero_grad()
         backward(model, data(torch.float64, seed))
         optim.step()
-    twin_model = copy.deepcopy(model)
-    twin = wt.Optimizer(twin_model.parameters(), "torch.adamw(lr=0.05, weight_decay=0.1)")
-    copied = copy.deepcopy(optim)
-    twin.load_state_dict(copied.state_dict())
-    for seed in range(2, 4):
-        for m, o in ((model, optim), (twin_model, twin)):
-            o.zero_grad()
-            backward(m, data(torch.float64, seed))
-            o.step()
-    np.testing.assert_array_equal(flat(model), flat(twin_model))
-    copied_params = [p for g in copied.param_groups for p in g["params"]]
-    for p in copied_params:
-        p.grad = torch.ones_like(p)
-    copied.step()  # steps its own tensors
-    assert all(copied.state[p]["step"] == 3 for p in copied_params)
+    copied = copy.deepcopy(optim) if how == "deepcopy" else pickle.loads(pickle.dumps(optim))
+    params = [p for g in copied.param_groups for p in g["params"]]
+    before = flat(model)
+    for mine, theirs in zip(params, model.parameters(), strict=True):
+        mine.grad = theirs.grad.clone()
+    copied.step()
+    np.testing.assert_array_equal(flat(model), before)  # the original untouched
+    optim.step()
+    stepped = torch.cat([p.detach().reshape(-1) for p in params]).numpy()
+    np.testing.assert_array_equal(stepped, flat(model))
+    assert all(copied.state[p]["step"] == 3 for p in params)
+
+
+def test_a_group_dict_given_to_add_param_group_is_the_group_as_in_torch():
+    """Code that keeps the dict it added and sets its numbers later moves the optimizer."""
+    model = network(torch.float64)
+    optim = wt.Optimizer(model[0].parameters(), "torch.sgd(lr=0.1)")
+    group = {"params": model[3].parameters(), "lr": 0.01}
+    optim.add_param_group(group)
+    assert optim.param_groups[1] is group and isinstance(group["params"], list)
 
 
 @pytest.mark.parametrize("change", ["shape", "dtype"])

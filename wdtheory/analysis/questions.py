@@ -110,7 +110,8 @@ class Question:
         if self.schedule is not None:
             words += ["--schedule", self.schedule]
         if self.budget is not None:
-            words += ["--budget", f"{self.budget:g}"]
+            seconds = self.budget
+            words += ["--budget", str(int(seconds)) if seconds.is_integer() else repr(seconds)]
         return shlex.join(words)
 
     @property
@@ -223,9 +224,10 @@ def _question(entry: object, where: str, root: str) -> Question:
     return Question(kind, tuple(specs), to, symbolic, title, schedule, budget, root)
 
 
-def ask(question: Question, budget: float | None = DEFAULT_SECONDS) -> Derivation:
-    """The question answered as the command line answers it (with its default time budget):
-    the derivation it prints."""
+def ask(question: Question) -> Derivation:
+    """The question answered as its command line answers it (with the question's ``budget``,
+    else the command line's default): the derivation it prints."""
+    budget = DEFAULT_SECONDS if question.budget is None else question.budget
     result = answer(question, budget)
     return result.explain() if isinstance(result, Audit) else result
 

@@ -22,7 +22,9 @@ the two.
 
 **How a step runs.** The parameters with a gradient, of every group, are stepped by the rule's
 fused kernel (the one :class:`~wdtheory.runtime.stepper.Stepper` runs) in place: on the CPU in
-one call for all the tensors of a dtype (:mod:`~wdtheory.runtime.tensor_list`: each tensor with
+one call for all the tensors of a dtype whose numbers switch on the same parts of the rule (a
+group with weight decay 0 is a second call), taking their first step or not
+(:mod:`~wdtheory.runtime.tensor_list`: each tensor with
 its group's numbers and its own step count, the work shared between the threads), as torch's
 fused optimizers do in one launch; CUDA tensors one by one, through CuPy views (DLPack) and the
 CuPy kernel. The gradient is read from ``p.grad`` at every step, so a ``zero_grad()`` that sets
@@ -87,15 +89,24 @@ from wdtheory.runtime.tensor_list import TensorList
 __all__ = ["Optimizer", "matrices_only"]
 
 #: the keys of a param group that torch keeps besides the hyperparameters
-_BOOKKEEPING = ("params", "param_names", "initial_lr")
+#: (and its schedulers: ``OneCycleLR`` and ``CyclicLR`` write their bounds into the groups)
+_BOOKKEEPING = (
+    "params",
+    "param_names",
+    "initial_lr",
+    "max_lr",
+    "min_lr",
+    "max_momentum",
+    "base_momentum",
+)
 
 #: the parameter dtypes the kernels take, as NumPy dtypes
 _DTYPES = {torch.float32: np.dtype(np.float32), torch.float64: np.dtype(np.float64)}
 
 _new_item = tuple.__new__  # a NamedTuple's own __new__ is Python code: ~0.5 µs a parameter
 
-#: the attributes that a copy of the optimizer makes again (see ``Optimizer.__getstate__``)
-_CACHES = ("_steppers", "_runs", "_entries", "_lists")
+#: what a copy of the optimizer takes besides torch's state (see ``Optimizer.__getstate__``)
+_SETTINGS = ("rule", "validate", "_decay", "_used", "_group_keys", "_template", "_state_names")
 
 #: the roles that a param group holds as torch's pair ``betas`` (when the rule has both)
 _PAIR = ("beta1", "beta2")
@@ -249,13 +260,13 @@ class _Entry:
 
     def reads(self, grad: torch.Tensor) -> bool:
         """Whether the CPU kernels read ``grad`` as it is for this parameter: dense and
-        contiguous on the CPU, of its dtype and number of elements (else
+        contiguous on the CPU, of its dtype and shape (else
         :func:`_checked_grad` says what is wrong, or makes it contiguous)."""
         return (
             grad.is_cpu
             and grad.layout is torch.strided
             and grad.dtype is self.dtype
-            and grad.numel() == self.size
+            and grad.shape == self.param.shape
             and grad.is_contiguous()
             and self.param.is_cpu
         )
@@ -325,9 +336,11 @@ class Optimizer(torch.optim.Optimizer):
         return f"wdtheory.torch.Optimizer({self.rule.text!r}, {len(self.param_groups)} group(s))"
 
     def __getstate__(self) -> dict[str, Any]:
-        """What a copy (``copy.deepcopy``, pickling) takes: all but the compiled steppers and
-        the checks of the tensors, which the copy makes again for its own tensors."""
-        return {k: v for k, v in self.__dict__.items() if k not in _CACHES}
+        """What a copy (``copy.deepcopy``, pickling) takes: torch's (defaults, state, param
+        groups; not the hooks, nor the ``step`` a scheduler wraps, which is tied to this
+        optimizer) and the rule with its settings; the compiled steppers and the checks of the
+        tensors are made again by the copy, for its own tensors."""
+        return {**super().__getstate__(), **{k: self.__dict__[k] for k in _SETTINGS}}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         super().__setstate__(state)
@@ -393,13 +406,17 @@ class Optimizer(torch.optim.Optimizer):
                     f"{self.rule.name} has no param-group key {key!r}"
                     f"{did_you_mean(key, names)}; allowed: {', '.join(names)}"
                 )
-        param_group = {**param_group, "params": _listed(param_group["params"])}
-        tensors = [p[1] if isinstance(p, tuple) else p for p in param_group["params"]]
-        if len({id(tensor) for tensor in tensors}) < len(tensors):
-            raise WdtheoryError(
-                "a param group lists a parameter twice (torch warns and steps it twice a step); "
-                "give each parameter once"
-            )
+        param_group["params"] = _listed(param_group["params"])  # the caller's dict, as torch
+        seen: dict[int, int] = {}
+        for position, item in enumerate(param_group["params"]):
+            tensor = item[1] if isinstance(item, tuple) else item
+            if id(tensor) in seen:
+                which = repr(item[0]) if isinstance(item, tuple) else f"number {position}"
+                raise WdtheoryError(
+                    f"a param group lists parameter {which} twice (as number {seen[id(tensor)]} "
+                    "too; torch warns and steps it twice a step); give each parameter once"
+                )
+            seen[id(tensor)] = position
         super().add_param_group(param_group)
         index = len(self.param_groups) - 1
         group = self.param_groups[index]
@@ -525,6 +542,11 @@ class Optimizer(torch.optim.Optimizer):
                     tensors.set_hyper([_hyper(item.run, item.entry) for item in part])
                     self._lists[stepper, dtype, first] = _LastList(entries, runs, tensors)
             else:
+                if len({id(entry) for entry in entries}) < len(entries):
+                    raise WdtheoryError(
+                        "a parameter is listed twice in the param groups (added to a group's "
+                        "list by hand?); give each parameter once"
+                    )
                 tensors = TensorList.of(
                     [
                         (e.addresses[0], g, *e.addresses[1:])
