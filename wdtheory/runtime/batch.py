@@ -179,7 +179,7 @@ class BatchStepper:
         if self.backend == "numba":
             check_writable((params, *state.buffers), self.stepper.array_names)
             scalars = (float(t), float(schedule))
-            if params.shape[1] >= code.parallel_from[params.itemsize]:
+            if code.parallel(params.shape[1], params.itemsize):
                 # rows big enough for the parallel single-run kernel: one row at a time, each on
                 # every thread (the batched kernel would run a few large rows on few threads)
                 for r in range(self.runs):

@@ -234,8 +234,7 @@ class Stepper:
         first step (they all take the same one). What an adapter stepping a model's parameter
         list calls (``wdtheory.torch``). No checks: see :mod:`~wdtheory.runtime.tensor_list`."""
         code = self.first_code if first else self.code
-        parallel = tensors.elements >= code.parallel_from[tensors.like.itemsize]
-        kernel = code.rule.numba_tensors_parallel if parallel else code.rule.numba_tensors_serial
+        kernel = code.tensors_kernel(tensors)
         kernel(tensors.addresses, tensors.chunks, tensors.rows, tensors.like)
 
     def _check_in_place(self, method: str) -> None:
@@ -431,11 +430,22 @@ class _Kernels:
     def array_api(self) -> Callable:
         return self.rule.array_api
 
+    def parallel(self, elements: int, itemsize: int) -> bool:
+        """Whether ``elements`` of ``itemsize`` bytes in one call run on every thread."""
+        return elements >= self.parallel_from[itemsize]
+
     def numba_kernel(self, params: Any) -> Callable:
         """The serial or the parallel kernel, whichever runs ``params``."""
-        if params.size >= self.parallel_from[params.itemsize]:
+        if self.parallel(params.size, params.itemsize):
             return self.numba_parallel
         return self.numba_serial
+
+    def tensors_kernel(self, tensors: TensorList) -> Callable:
+        """The serial or the parallel kernel of a list of tensors, whichever runs ``tensors``
+        (by all their elements)."""
+        if self.parallel(tensors.elements, tensors.like.itemsize):
+            return self.rule.numba_tensors_parallel
+        return self.rule.numba_tensors_serial
 
     @cached_property
     def numba_serial(self) -> Callable:

@@ -92,13 +92,12 @@ class TensorList:
             np.empty(0, dtype),
         )
 
-    def set_gradients(self, addresses: Sequence[int], steps: Sequence[int]) -> TensorList:
-        """This list, its gradients moved to ``addresses`` (of the same sizes and dtype: torch
+    def set_gradients(self, addresses: Sequence[int], steps: Sequence[int]) -> None:
+        """This list's gradients moved to ``addresses`` (of the same sizes and dtype: torch
         allocates them anew at each backward pass after ``zero_grad()``) and its step counts
-        set to ``steps``, in place (the rest, chunks included, stays); returned."""
+        set to ``steps``, in place (the rest, chunks included, stays)."""
         self.addresses[:, _GRADIENTS] = addresses
         self.rows[:, -2] = steps
-        return self
 
     def set_hyper(self, hyper: Sequence[np.ndarray]) -> None:
         """This list's hyperparameter vectors set to ``hyper`` (one per tensor), in place."""

@@ -537,7 +537,8 @@ class Optimizer(torch.optim.Optimizer):
             last = self._lists.get((stepper, dtype, first))
             # tuples of entries and runs compare by identity (neither defines equality)
             if last is not None and last.entries == entries:
-                tensors = last.tensors.set_gradients(grads, steps)
+                tensors = last.tensors
+                tensors.set_gradients(grads, steps)
                 if last.runs != runs:
                     tensors.set_hyper([_hyper(item.run, item.entry) for item in part])
                     self._lists[stepper, dtype, first] = _LastList(entries, runs, tensors)
